@@ -1,0 +1,38 @@
+# daulat — two commands on a fresh machine: `make demo` and `make test`.
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+
+.PHONY: demo test lint install services browser bench clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install -q -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/daulat demo
+
+# Services (PostgreSQL, Redis) and Chromium are needed by parts of the suite; the script
+# starts/installs them when missing and is a no-op when they are up.
+services:
+	@bash scripts/ensure-services.sh
+
+test: install services
+	$(BIN)/ruff check daulat tests benchmarks
+	$(BIN)/mypy daulat
+	$(BIN)/pytest -q -p no:cacheprovider
+
+lint: install
+	$(BIN)/ruff check daulat tests benchmarks
+	$(BIN)/mypy daulat
+
+clean:
+	rm -rf $(VENV) build *.egg-info
