@@ -1,9 +1,60 @@
-"""Placeholder: this stage registers no command yet."""
+"""``daulat scenario validate FILE`` and ``daulat schema``."""
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
 import typer
+
+from daulat.console import console, emit
+
+__all__ = ["register"]
+
+scenario_app = typer.Typer(help="Scenario files: validate them.", no_args_is_help=True)
+
+
+@scenario_app.command("validate")
+def validate(
+    file: Path = typer.Argument(..., help="Scenario YAML to check."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Check FILE and report every problem at once (file:line:col, field, bad value, valid)."""
+    from daulat.scenario.load import load_scenario
+
+    scenario = load_scenario(file)
+    countries = "all" if scenario.countries == "all" else len(scenario.countries)
+    result: dict[str, Any] = {
+        "file": str(file),
+        "valid": True,
+        "name": scenario.name,
+        "horizon": [scenario.horizon.start, scenario.horizon.end],
+        "countries": countries,
+        "workloads": [w.id for w in scenario.workloads],
+        "funders": [f.id for f in scenario.funders],
+        "objective": scenario.objective.kind,
+    }
+
+    def render(r: dict[str, Any]) -> None:
+        console.print(
+            f"[green]ok[/] {r['file']}: scenario '{r['name']}', {r['horizon'][0]}–"
+            f"{r['horizon'][1]}, countries: {r['countries']}, funders: "
+            f"{', '.join(r['funders'])}, objective {r['objective']}"
+        )
+
+    emit(result, as_json, render)
+
+
+def schema() -> None:
+    """Print the JSON Schema of scenario.yaml (generated from the pydantic models)."""
+    from daulat.scenario.schema import Scenario
+
+    sys.stdout.write(json.dumps(Scenario.model_json_schema(), indent=2) + "\n")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this stage's commands to ``app``."""
+    """Add ``scenario validate`` and ``schema`` to ``app``."""
+    app.add_typer(scenario_app, name="scenario")
+    app.command("schema", help="Print the JSON Schema of scenario.yaml.")(schema)
