@@ -1,0 +1,244 @@
+"""The audit log: every request's decision, append-only and hash-chained.
+
+Record *n* stores ``hash_n = sha256(hash_{n-1} + "\\n" + canonical_json(record_n))`` where
+``record_n`` includes its own ``seq`` and ``ts``; the chain head (last seq and hash) lives in
+its own row, updated in the same transaction. Editing, deleting (inside or at the tail) or
+reordering records therefore breaks a link that :func:`verify_chain` reports.
+
+The :class:`Recorder` writes audit records, usage counters and kept bodies together, in one
+transaction per batch (group commit on a writer thread), and only then releases the waiting
+requests — a request is acknowledged to its client after its record is durable, so a
+``kill -9`` loses no acknowledged request and never leaves half a batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, insert, select, update
+
+from daulat.store import models as m
+from daulat.store.store import upsert_usage, utc_day
+
+__all__ = [
+    "GENESIS",
+    "AuditEntry",
+    "Recorder",
+    "VerifyReport",
+    "canonical_json",
+    "chain_hash",
+    "verify_chain",
+    "tail",
+]
+
+GENESIS = "0" * 64
+_VERIFY_PAGE = 5000
+
+
+def canonical_json(obj: Any) -> str:
+    """Sorted keys, no spaces, UTF-8 kept: the bytes the hash covers."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def chain_hash(prev_hash: str, record_json: str) -> str:
+    """The hash of a record given the previous record's hash."""
+    return hashlib.sha256(f"{prev_hash}\n{record_json}".encode()).hexdigest()
+
+
+@dataclass
+class AuditEntry:
+    """One request's decision, plus what it adds to usage and the bodies it may keep."""
+
+    request_id: str
+    record: dict[str, Any]  # tenant, country, model, upstream, jurisdiction, status, ...
+    tenant: str | None = None
+    country: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    rejected: bool = False
+    body_request: str | None = None  # redacted; kept only if retention allows
+    body_response: str | None = None
+    retention_s: float = 0.0
+    ts: float = field(default_factory=time.time)
+
+
+def _write_batch(engine: Engine, entries: list[AuditEntry]) -> None:
+    usage_rows: dict[tuple[str, str, str], dict[str, Any]] = {}
+    body_rows: list[dict[str, Any]] = []
+    with engine.begin() as conn:
+        q = select(m.audit_head.c.seq, m.audit_head.c.hash).where(m.audit_head.c.id == 1)
+        if conn.dialect.name == "postgresql":
+            q = q.with_for_update()
+        head = conn.execute(q).one()
+        seq, prev = int(head.seq), str(head.hash)
+        audit_rows = []
+        for e in entries:
+            seq += 1
+            rec = {**e.record, "seq": seq, "ts": round(e.ts, 6), "request_id": e.request_id}
+            text = canonical_json(rec)
+            digest = chain_hash(prev, text)
+            audit_rows.append({"seq": seq, "ts": e.ts, "request_id": e.request_id,
+                               "record": text, "prev_hash": prev, "hash": digest})
+            prev = digest
+            if e.tenant and e.country:
+                key = (e.tenant, e.country, utc_day(e.ts))
+                row = usage_rows.setdefault(key, {
+                    "tenant": key[0], "country": key[1], "day": key[2], "requests": 0,
+                    "prompt_tokens": 0, "completion_tokens": 0, "rejected": 0})
+                if e.rejected:
+                    row["rejected"] += 1
+                else:
+                    row["requests"] += 1
+                    row["prompt_tokens"] += e.prompt_tokens
+                    row["completion_tokens"] += e.completion_tokens
+            if e.retention_s > 0 and e.tenant and e.country and (e.body_request or e.body_response):
+                body_rows.append({"request_id": e.request_id, "tenant": e.tenant,
+                                  "country": e.country, "ts": e.ts,
+                                  "expires_at": e.ts + e.retention_s,
+                                  "request": e.body_request, "response": e.body_response,
+                                  "kept": True})
+        conn.execute(insert(m.audit_log), audit_rows)
+        upsert_usage(conn, list(usage_rows.values()))
+        if body_rows:
+            conn.execute(insert(m.bodies), body_rows)
+        conn.execute(update(m.audit_head).where(m.audit_head.c.id == 1)
+                     .values(seq=seq, hash=prev))
+
+
+class Recorder:
+    """Group-commit writer of audit entries (a daemon thread per process).
+
+    ``await recorder.record(entry)`` returns once the entry is committed.
+    """
+
+    def __init__(self, engine: Engine, batch: int = 256) -> None:
+        self.engine = engine
+        self.batch = batch
+        self._q: queue.Queue[tuple[AuditEntry, asyncio.Future[None] | None,
+                                   asyncio.AbstractEventLoop | None] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="daulat-audit", daemon=True)
+        self._thread.start()
+        self.written = 0
+        self.failed = 0
+
+    async def record(self, entry: AuditEntry) -> None:
+        """Queue ``entry`` and wait until it is durable (raises if the write failed)."""
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[None] = loop.create_future()
+        self._q.put((entry, fut, loop))
+        await fut
+
+    def record_sync(self, entry: AuditEntry) -> None:
+        """Write ``entry`` now from a non-async caller (CLI, tests)."""
+        _write_batch(self.engine, [entry])
+
+    def _run(self) -> None:
+        while True:
+            item = self._q.get()
+            if item is None:
+                return
+            items = [item]
+            while len(items) < self.batch:
+                try:
+                    nxt = self._q.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    self._q.put(None)
+                    break
+                items.append(nxt)
+            error: BaseException | None = None
+            try:
+                _write_batch(self.engine, [e for e, _, _ in items])
+                self.written += len(items)
+            except Exception as exc:  # reported to every waiting request
+                error = exc
+                self.failed += len(items)
+            for _, fut, loop in items:
+                if fut is not None and loop is not None:
+                    loop.call_soon_threadsafe(_resolve, fut, error)
+
+    def close(self) -> None:
+        """Finish queued writes and stop the thread."""
+        self._q.put(None)
+        self._thread.join(timeout=30)
+
+
+def _resolve(fut: asyncio.Future[None], error: BaseException | None) -> None:
+    if fut.done():
+        return
+    if error is None:
+        fut.set_result(None)
+    else:
+        fut.set_exception(error)
+
+
+@dataclass
+class VerifyReport:
+    """What :func:`verify_chain` found."""
+
+    ok: bool
+    records: int
+    head_seq: int
+    problems: list[dict[str, Any]]  # {seq, kind: edited|deleted|reordered|truncated, detail}
+
+
+def _rows(engine: Engine) -> Iterator[Any]:
+    last = -1
+    while True:
+        with engine.begin() as conn:
+            page = conn.execute(select(m.audit_log).where(m.audit_log.c.seq > last)
+                                .order_by(m.audit_log.c.seq).limit(_VERIFY_PAGE)).all()
+        if not page:
+            return
+        yield from page
+        last = int(page[-1].seq)
+
+
+def verify_chain(engine: Engine, max_problems: int = 20) -> VerifyReport:
+    """Walk the whole chain; report every broken link (up to ``max_problems``)."""
+    problems: list[dict[str, Any]] = []
+    prev, expected_seq, count = GENESIS, 1, 0
+
+    def problem(seq: int, kind: str, detail: str) -> None:
+        if len(problems) < max_problems:
+            problems.append({"seq": seq, "kind": kind, "detail": detail})
+
+    for row in _rows(engine):
+        count += 1
+        seq = int(row.seq)
+        try:
+            rec = json.loads(row.record)
+        except ValueError:
+            rec = {}
+        if chain_hash(row.prev_hash, row.record) != row.hash:
+            problem(seq, "edited", "record content does not match its hash")
+        elif rec.get("seq") != seq:
+            problem(seq, "reordered",
+                    f"record {rec.get('seq')} is stored at position {seq}")
+        elif seq != expected_seq:
+            problem(seq, "deleted", f"records {expected_seq}..{seq - 1} are missing")
+        elif row.prev_hash != prev:
+            problem(seq, "reordered", "link to the previous record is broken")
+        prev, expected_seq = row.hash, seq + 1
+    with engine.begin() as conn:
+        head = conn.execute(select(m.audit_head).where(m.audit_head.c.id == 1)).one()
+    if int(head.seq) != expected_seq - 1 or (count and head.hash != prev):
+        problem(int(head.seq), "deleted",
+                f"chain head says {head.seq} records but the log ends at {expected_seq - 1}")
+    return VerifyReport(ok=not problems, records=count, head_seq=int(head.seq), problems=problems)
+
+
+def tail(engine: Engine, n: int = 20) -> list[dict[str, Any]]:
+    """The last ``n`` audit records (decoded), oldest first."""
+    with engine.begin() as conn:
+        rows = conn.execute(select(m.audit_log).order_by(m.audit_log.c.seq.desc()).limit(n)).all()
+    return [{**json.loads(r.record), "hash": r.hash} for r in reversed(rows)]

@@ -1,0 +1,246 @@
+"""Applying a country's policy pack to a conversation: prompt, language, PII, content, retention.
+
+Everything here is compiled once per country (:func:`country_policy` caches it) and reused
+by every request: the pack, its PII engine and its content rules. The pack itself comes
+from :mod:`daulat.policy` (``load_pack``, ``PiiEngine``, ``detect_language``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from daulat.errors import UserError
+from daulat.gateway.config import PolicyConfig
+
+__all__ = [
+    "CountryPolicy",
+    "ContentDecision",
+    "Classifier",
+    "PolicyRegistry",
+    "load_classifier",
+    "SECONDS_PER_DAY",
+]
+
+SECONDS_PER_DAY = 86_400
+
+# A classifier hook: (text, country iso3) -> decisions; plugged in with policy.classifier.
+Classifier = Callable[[str, str], "list[ContentDecision]"]
+
+
+@dataclass(frozen=True)
+class ContentDecision:
+    """A content rule that matched: ``action`` 'block' refuses the request, 'flag' records it."""
+
+    rule: str
+    action: Literal["block", "flag"]
+    message: str
+    law: str | None = None
+
+
+@dataclass
+class _Rule:
+    id: str
+    action: Literal["block", "flag"]
+    regex: re.Pattern[str]
+    message: str
+    law: str | None
+
+
+def _compile_rule(rule: Any) -> _Rule | None:
+    pats: list[str] = [str(p) for p in (getattr(rule, "patterns", None) or [])]
+    words = [str(k) for k in (getattr(rule, "keywords", None) or [])]
+    if words:
+        pats.append(r"\b(?:" + "|".join(re.escape(w) for w in words) + r")\b")
+    if not pats:
+        return None
+    law = getattr(rule, "law", None)
+    action = str(getattr(rule, "action", "flag"))
+    return _Rule(
+        id=str(getattr(rule, "id", "rule")),
+        action="block" if action == "block" else "flag",
+        regex=re.compile("|".join(f"(?:{p})" for p in pats), re.IGNORECASE),
+        message=str(getattr(rule, "message", "") or "blocked by policy"),
+        law=None if law is None else str(law),
+    )
+
+
+def load_classifier(spec: str) -> Classifier:
+    """Import ``module:function`` as a content classifier; UserError if it is not there."""
+    mod_name, _, attr = spec.partition(":")
+    if not mod_name or not attr:
+        raise UserError(f"policy.classifier = {spec!r}: use 'package.module:function'")
+    try:
+        fn = getattr(importlib.import_module(mod_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise UserError(f"policy.classifier = {spec!r}: cannot import it ({exc})") from exc
+    if not callable(fn):
+        raise UserError(f"policy.classifier = {spec!r} is not callable")
+    return fn  # type: ignore[no-any-return]
+
+
+def _language_name(code: str) -> str:
+    try:
+        from babel import Locale
+
+        return str(Locale.parse(code).get_display_name("en"))
+    except Exception:
+        return code
+
+
+def _text_of(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(str(p.get("text", "")) for p in content
+                        if isinstance(p, dict) and p.get("type") == "text")
+    return ""
+
+
+@dataclass
+class CountryPolicy:
+    """One country's compiled policy."""
+
+    iso3: str
+    pack: Any
+    pii: Any | None  # daulat.policy.pii.PiiEngine
+    rules: list[_Rule]
+    system_prompt: str | None
+    retention_s: float
+    match_language: bool
+    detect: Callable[[str], str | None] | None
+    classifier: Classifier | None = None
+    _lang_cache: dict[str, str] = field(default_factory=dict)
+
+    def allows(self, jurisdiction: str) -> bool:
+        """Whether this country's residency rule permits an upstream in ``jurisdiction``."""
+        return bool(self.pack.residency.allows(jurisdiction))
+
+    # --- requests --------------------------------------------------------------------------
+    def redact(self, text: str) -> tuple[str, list[str]]:
+        """``text`` with PII replaced, and the entity types found."""
+        if self.pii is None or not text:
+            return text, []
+        red = self.pii.redact(text)
+        return red.text, [str(e.type) for e in red.entities]
+
+    def check_content(self, text: str) -> list[ContentDecision]:
+        """Content rules (and the classifier hook) that match ``text``."""
+        found = [ContentDecision(r.id, r.action, r.message, r.law)
+                 for r in self.rules if r.regex.search(text)]
+        if self.classifier is not None:
+            found.extend(self.classifier(text, self.iso3) or [])
+        return found
+
+    def prepare(self, messages: list[dict[str, Any]]
+                ) -> tuple[list[dict[str, Any]], dict[str, Any], list[ContentDecision]]:
+        """Redact, check and prefix the conversation.
+
+        Returns (messages to send upstream, policy actions for the audit, content decisions).
+        """
+        out: list[dict[str, Any]] = []
+        pii_types: list[str] = []
+        last_user = ""
+        user_text: list[str] = []
+        for msg in messages:
+            content = msg.get("content")
+            if isinstance(content, str):
+                text, types = self.redact(content)
+                pii_types += types
+                new = {**msg, "content": text} if types else msg
+            elif isinstance(content, list):
+                parts = []
+                for part in content:
+                    if isinstance(part, dict) and part.get("type") == "text":
+                        text, types = self.redact(str(part.get("text", "")))
+                        pii_types += types
+                        parts.append({**part, "text": text})
+                    else:
+                        parts.append(part)
+                new = {**msg, "content": parts}
+            else:
+                new = msg
+            if msg.get("role") == "user":
+                last_user = _text_of(content)
+                user_text.append(last_user)
+            out.append(new)
+        decisions = (self.check_content("\n".join(user_text))
+                     if self.rules or self.classifier else [])
+        prefix: list[str] = []
+        if self.system_prompt:
+            prefix.append(self.system_prompt)
+        language = None
+        if self.match_language and self.detect is not None and last_user:
+            language = self.detect(last_user)
+            if language:
+                name = self._lang_cache.get(language)
+                if name is None:
+                    name = self._lang_cache[language] = _language_name(language)
+                prefix.append(f"Answer in {name} ({language}), the language of the user's "
+                              "last message.")
+        if prefix:
+            out = [{"role": "system", "content": "\n\n".join(prefix)}, *out]
+        actions: dict[str, Any] = {
+            "system_prompt": bool(self.system_prompt),
+            "language": language,
+            "pii_in": sorted(set(pii_types)),
+            "pii_in_count": len(pii_types),
+            "content": [d.rule for d in decisions],
+        }
+        return out, actions, decisions
+
+    def stream_redactor(self) -> Any | None:
+        """A fresh streaming redactor (``feed``/``flush``), or None when PII is off."""
+        return None if self.pii is None else self.pii.stream()
+
+
+class PolicyRegistry:
+    """Builds and caches :class:`CountryPolicy` per country (compiled engines reused)."""
+
+    def __init__(self, cfg: PolicyConfig) -> None:
+        self.cfg = cfg
+        self._cache: dict[str, CountryPolicy] = {}
+        self._classifier = load_classifier(cfg.classifier) if cfg.classifier else None
+
+    def get(self, iso3: str) -> CountryPolicy:
+        """The compiled policy of ``iso3`` (UserError if there is no pack for it)."""
+        found = self._cache.get(iso3)
+        if found is None:
+            found = self._cache[iso3] = self._build(iso3)
+        return found
+
+    def _build(self, iso3: str) -> CountryPolicy:
+        try:
+            from daulat.policy import load_pack  # type: ignore[attr-defined]
+        except ImportError as exc:  # pragma: no cover - the policy stage is part of daulat
+            raise UserError(f"policy packs are not available ({exc}); cannot serve {iso3}") from exc
+        pack = load_pack(iso3)
+        pii = None
+        if self.cfg.pii:
+            import os
+
+            from daulat.policy.pii import PiiEngine
+
+            key = os.environ.get(self.cfg.pii_key_env) if self.cfg.pii_key_env else None
+            pii = PiiEngine(countries=[iso3], style=self.cfg.pii_style, key=key)
+        detect = None
+        if self.cfg.match_language:
+            from daulat.policy.language import detect_language
+
+            detect = detect_language
+        rules = []
+        if self.cfg.content_rules:
+            rules = [r for r in (_compile_rule(x) for x in (pack.content_rules or [])) if r]
+        prompt = pack.system_prompt if self.cfg.system_prompt else None
+        guidance = getattr(pack, "cultural_guidance", None)
+        if prompt and guidance:
+            prompt = f"{prompt}\n\n{guidance}"
+        retention_days = float(getattr(pack, "retention_days", 0) or 0)
+        return CountryPolicy(
+            iso3=iso3, pack=pack, pii=pii, rules=rules, system_prompt=prompt or None,
+            retention_s=retention_days * SECONDS_PER_DAY if self.cfg.store_bodies else 0.0,
+            match_language=self.cfg.match_language, detect=detect, classifier=self._classifier,
+        )

@@ -1,0 +1,1 @@
+"""Alembic migrations of the daulat store (shipped inside the package)."""
