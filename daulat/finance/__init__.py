@@ -1,1 +1,85 @@
-"""daulat.finance."""
+"""daulat.finance: who pays, who owns, what it returns and what could go wrong.
+
+``write_finance(plan_dir)`` reads a plan result directory and writes ``cashflows.csv``,
+``returns.csv``, ``ramp.csv`` (each with a Parquet twin) and ``finance.json`` beside the
+plan's tables; ``daulat risk DIR`` adds the Monte Carlo risk tables (:mod:`daulat.finance.risk`).
+See ``docs/finance.md`` and ``docs/risk.md``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from daulat.console import to_jsonable
+from daulat.finance.cashflow import CashFlowBasis, cash_flows
+from daulat.finance.ownership import ownership, ownership_by_year
+from daulat.finance.returns import funder_returns, ramp
+from daulat.finance.tables import PlanTables, load_plan
+
+__all__ = [
+    "CashFlowBasis",
+    "PlanTables",
+    "cash_flows",
+    "compute_finance",
+    "funder_returns",
+    "load_plan",
+    "ownership",
+    "ownership_by_year",
+    "ramp",
+    "write_finance",
+    "write_table",
+]
+
+
+def write_table(df: pd.DataFrame, plan_dir: Path, name: str) -> None:
+    """Write ``name``.csv and ``name``.parquet into ``plan_dir``."""
+    df.to_csv(plan_dir / f"{name}.csv", index=False)
+    df.to_parquet(plan_dir / f"{name}.parquet", index=False)
+
+
+def compute_finance(tables: PlanTables, life_years: int | None = None
+                    ) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+    """Cash flows, returns and ramp of a read plan, and the summary dict (nothing written)."""
+    flows, basis = cash_flows(tables, life_years=life_years)
+    years = sorted(set(tables.years) | set(flows["year"].tolist()))
+    returns = funder_returns(flows, tables.finance.discount_rate, years)
+    ramp_df = ramp(tables.budgets)
+    own = ownership(tables.funding)
+    programme = ramp_df[ramp_df["scope"] == "programme"]
+    summary: dict[str, Any] = {
+        "currency": tables.currency,
+        "price_year": tables.price_year,
+        "discount_rate": tables.finance.discount_rate,
+        "discounted_to_year": years[0] if years else None,
+        "years": [years[0], years[-1]] if years else [],
+        "basis": to_jsonable(basis),
+        "capital_usd": float(flows["capex_usd"].sum()),
+        "revenue_usd": float(flows["revenue_usd"].sum()),
+        "funders": to_jsonable(returns.to_dict(orient="records")),
+        "ownership": to_jsonable(own.to_dict(orient="records")),
+        "ramp": to_jsonable(programme[["year", "budget_usd", "committed_usd",
+                                       "cumulative_budget_usd", "cumulative_committed_usd",
+                                       "utilisation"]].to_dict(orient="records")),
+    }
+    return {"cashflows": flows, "returns": returns, "ramp": ramp_df}, summary
+
+
+def write_finance(plan_dir: str | Path, life_years: int | None = None) -> dict[str, Any]:
+    """Compute finance for the plan in ``plan_dir`` and write it there.
+
+    Writes ``cashflows``, ``returns``, ``ramp`` (.csv and .parquet) and ``finance.json``;
+    returns the summary dict (also the content of ``finance.json``).
+    """
+    import json
+
+    tables = load_plan(plan_dir)
+    frames, summary = compute_finance(tables, life_years=life_years)
+    for name, df in frames.items():
+        write_table(df, tables.path, name)
+    summary["files"] = [f"{n}.csv" for n in frames] + ["finance.json"]
+    (tables.path / "finance.json").write_text(
+        json.dumps(to_jsonable(summary), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return summary

@@ -1,9 +1,94 @@
-"""Placeholder: this stage registers no command yet."""
+"""``daulat finance DIR`` and ``daulat risk DIR``: money and risk of a plan result."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import typer
+from rich.table import Table
+
+from daulat.console import console, emit
+
+__all__ = ["register"]
+
+
+def _money(x: float | None) -> str:
+    return "—" if x is None else f"{x / 1e6:,.1f}M"
+
+
+def finance(
+    plan_dir: Path = typer.Argument(..., help="Plan result directory (daulat plan --out DIR)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Write cash flows, returns (NPV, IRR, payback) and the funding ramp into PLAN_DIR."""
+    from daulat.finance import write_finance
+
+    summary = write_finance(plan_dir)
+
+    def render(s: dict[str, Any]) -> None:
+        table = Table(title=f"Returns per funder ({s['currency']} {s['price_year']}, "
+                            f"discount rate {s['discount_rate']:.1%})")
+        for col in ("funder", "capital", "revenue", "NPV", "IRR", "payback"):
+            table.add_column(col, justify="left" if col == "funder" else "right")
+        for f in s["funders"]:
+            irr = "—" if f["irr"] is None else f"{f['irr']:.1%}"
+            pay = "—" if f["payback_year"] is None else str(f["payback_year"])
+            table.add_row(f["funder"], _money(f["capital_usd"]), _money(f["revenue_usd"]),
+                          _money(f["npv_usd"]), irr, pay)
+        console.print(table)
+        console.print(f"wrote {', '.join(s['files'])} in {plan_dir}")
+
+    emit(summary, as_json, render)
+
+
+def risk(
+    plan_dir: Path = typer.Argument(..., help="Plan result directory (daulat plan --out DIR)."),
+    samples: int = typer.Option(10_000, "--samples", help="Monte Carlo samples."),
+    engine: str = typer.Option(
+        "local", "--engine",
+        help="Where the work runs: local (this machine, a process pool with --workers > 1)"
+             " or ray (a Ray cluster; needs the daulat[ray] extra)."),
+    workers: int = typer.Option(1, "--workers", help="Parallel workers (processes or Ray CPUs)."),
+    seed: int | None = typer.Option(None, "--seed", help="Random seed; the same seed gives the"
+                                                         " same answer on any engine."),
+    resolve: int = typer.Option(
+        0, "--resolve",
+        help="Also re-solve the plan K times with the scenario's sensitivity knobs drawn from"
+             " its uncertainty ranges (slower: one solve each)."),
+    ray_address: str | None = typer.Option(
+        None, "--ray-address",
+        help="Ray cluster to join with --engine ray (default: $RAY_ADDRESS, else a local Ray"
+             " instance)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Monte Carlo risk of a plan: P10/P50/P90 of cost, people served and each funder's NPV,
+    and a tornado table; written into PLAN_DIR (risk.csv, risk_fan.csv, tornado.csv,
+    risk.json)."""
+    from daulat.finance.risk import run_risk
+
+    result = run_risk(plan_dir, samples, seed=seed, engine=engine, workers=workers,
+                      resolve=resolve, ray_address=ray_address)
+
+    def render(r: dict[str, Any]) -> None:
+        table = Table(title=f"Risk: {r['samples']:,} samples in {r['seconds']:.2f} s "
+                            f"({r['engine']}, {r['workers']} worker(s))")
+        for col in ("metric", "P10", "P50", "P90", "plan"):
+            table.add_column(col, justify="left" if col == "metric" else "right")
+        for q in r["quantiles"]:
+            name = q["metric"] + (f" ({q['funder']})" if q["funder"] else "")
+            fmt = (lambda v: f"{v:,.0f}") if q["metric"] == "people_served" else _money
+            table.add_row(name, fmt(q["p10"]), fmt(q["p50"]), fmt(q["p90"]), fmt(q["base"]))
+        console.print(table)
+        if "resolve" in r:
+            rs = r["resolve"]
+            console.print(f"re-solved {rs['solved']}/{rs['plans']} plans in {rs['seconds']:.1f} s")
+        console.print(f"wrote {', '.join(r['files'])} in {plan_dir}")
+
+    emit(result, as_json, render)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this stage's commands to ``app``."""
+    """Add ``finance`` and ``risk`` to ``app``."""
+    app.command("finance")(finance)
+    app.command("risk")(risk)

@@ -1,0 +1,531 @@
+"""Risk: Monte Carlo over a plan's uncertain inputs, a tornado table, re-solved sweeps.
+
+**Fast path** (:func:`monte_carlo`): the plan stays as it is (what is built where and
+when, who pays) and the world around it varies. Each sample draws four inputs from the
+scenario's ``uncertainty`` block (triangular distributions):
+
+* ``accelerator_price`` — multiplies the accelerator part of each build's capex
+  (accelerator count × catalog system price per accelerator, capped at the build's capex);
+* ``adoption`` — multiplies demand; served tokens are ``min(adoption × demand, capacity)``
+  where capacity is what the plan serves (a min-cost plan builds what it serves);
+* ``power_price`` — multiplies the power part of opex (site energy × its country's power
+  price, capped at the site's opex);
+* ``delay_years`` — construction delay: capacity, opex and revenue arrive ``delay`` years
+  later (fractional delays interpolate between years); capital is spent as planned.
+
+All samples are evaluated at once on numpy arrays (samples × funders × countries ×
+years), in chunks that bound memory; 10 000 samples of a national plan take well under a
+second. Outputs: P10/P50/P90 of total cost (capex + opex over the plan's years, USD),
+people served (in the plan's last year) and each funder's NPV (as in ``returns.csv``);
+per-year fans of cost and people served; a tornado table (each input at its low and high,
+the others at their mode).
+
+**Re-solved sweeps** (:func:`resolve_sweep`): K scenarios, each with the ``sensitivity``
+knobs set from one draw, re-solved through :func:`daulat.plan.solve` in a local process
+pool or on Ray (:mod:`daulat.finance.engines`).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from daulat.errors import UserError
+from daulat.finance.cashflow import alive_share, cash_flows, peak_factors, site_opex
+from daulat.finance.engines import parallel_map
+from daulat.finance.tables import PlanTables, load_plan
+
+__all__ = [
+    "INPUTS",
+    "RiskModel",
+    "RiskResult",
+    "build_risk_model",
+    "draw_inputs",
+    "evaluate",
+    "monte_carlo",
+    "resolve_sweep",
+    "run_risk",
+    "tornado",
+]
+
+#: The uncertain inputs, in the order they are drawn (fixed: a seed means one answer).
+INPUTS: tuple[str, ...] = ("accelerator_price", "adoption", "power_price", "delay_years")
+#: Largest array (elements) one evaluation chunk may build; bounds memory, not results.
+_CHUNK_ELEMENTS = 4_000_000
+#: Quantiles reported (P10, P50, P90).
+QUANTILES: tuple[int, ...] = (10, 50, 90)
+
+
+@dataclass
+class RiskModel:
+    """A plan reduced to the arrays the Monte Carlo needs (all USD of the plan's price year).
+
+    Axes: f = funder, c = country, t = year (plan years, then operating tail years).
+    """
+
+    years: np.ndarray  # (t,)
+    plan_mask: np.ndarray  # (t,) bool: year within the plan
+    funders: list[str]
+    countries: list[str]
+    discount: np.ndarray  # (t,) discount factor to the first year
+    capex_acc_f: np.ndarray  # (f, t) accelerator part of each funder's capex
+    capex_other_f: np.ndarray  # (f, t)
+    opex_power_f: np.ndarray  # (f, t) power part of each funder's opex share
+    opex_other_f: np.ndarray  # (f, t)
+    revenue_fc: np.ndarray  # (f, c, t) revenue from serving each country
+    demand_c: np.ndarray  # (c, t) demand tokens/s (tail: last plan year's)
+    served_c: np.ndarray  # (c, t) served tokens/s (tail: scaled by capital still alive)
+    users_per_tps_c: np.ndarray  # (c, t) users per demanded token/s
+    basis: dict[str, str] = field(default_factory=dict)
+
+
+def _accelerator_price_usd(accelerator: str) -> float | None:
+    """Price per accelerator incl. its system share, from sizing or the catalog."""
+    try:
+        from daulat.catalog.accelerators import get_accelerator
+
+        acc = get_accelerator(accelerator)
+    except Exception:  # unknown id or no catalog: that build counts as all-other capex
+        return None
+    try:
+        from daulat.sizing import accelerator_capex_usd  # type: ignore[attr-defined]
+
+        return float(accelerator_capex_usd(acc))
+    except Exception:  # sizing not available: the catalog's system price per accelerator
+        return float(acc.price_usd)
+
+
+def _power_price_usd_per_mwh(tables: PlanTables, iso3: str) -> tuple[float, str]:
+    for c in tables.scenario.get("countries", []) or []:
+        if isinstance(c, dict) and str(c.get("iso3", "")).upper() == iso3:
+            value = c.get("power_price_usd_per_mwh")
+            if isinstance(value, int | float):
+                return float(value), "scenario"
+    try:
+        from daulat.catalog.countries import get_country  # type: ignore[import-not-found]
+
+        return float(get_country(iso3).power_price_usd_per_mwh), "catalog country"
+    except Exception:  # no country catalog yet: the catalog's default price
+        from daulat.catalog.constants import constant
+
+        return float(constant("power_price_usd_per_mwh_default")), "catalog default"
+
+
+def build_risk_model(tables: PlanTables, life_years: int | None = None) -> RiskModel:
+    """Reduce a read plan to a :class:`RiskModel`."""
+    flows, basis = cash_flows(tables, life_years=life_years)
+    plan_years = tables.years
+    years = sorted(set(plan_years) | set(flows["year"].tolist()))
+    t_index = {y: i for i, y in enumerate(years)}
+    funders = sorted(flows["funder"].unique().tolist()) or sorted(
+        tables.funding["funder"].unique().tolist())
+    f_index = {f: i for i, f in enumerate(funders)}
+    countries = sorted(set(tables.demand["country"]) | set(tables.routing["country"]))
+    c_index = {c: i for i, c in enumerate(countries)}
+    n_f, n_c, n_t = len(funders), len(countries), len(years)
+
+    # Capex: the accelerator share of each site-year build.
+    b = tables.builds.copy()
+    prices = {a: _accelerator_price_usd(a) for a in b["accelerator"].unique()}
+    b["acc_usd"] = b["accelerator"].map(prices).fillna(0.0) * b["count"]
+    site_year = b.groupby(["site", "year"])[["acc_usd", "capex_usd"]].sum()
+    acc_share = (site_year["acc_usd"] / site_year["capex_usd"].where(site_year["capex_usd"] > 0)
+                 ).clip(upper=1.0).fillna(0.0)
+    site_total = b.groupby("site")[["acc_usd", "capex_usd"]].sum()
+    site_share = (site_total["acc_usd"] / site_total["capex_usd"].where(
+        site_total["capex_usd"] > 0)).clip(upper=1.0).fillna(0.0)
+    capex_acc_f = np.zeros((n_f, n_t))
+    capex_other_f = np.zeros((n_f, n_t))
+    fund = tables.funding
+    for funder, site, year, usd in zip(fund["funder"].tolist(), fund["site"].tolist(),
+                                       fund["year"].tolist(), fund["usd"].tolist(), strict=True):
+        share = float(acc_share.get((site, year), site_share.get(site, 0.0)) or 0.0)
+        if funder in f_index and year in t_index:
+            capex_acc_f[f_index[funder], t_index[year]] += usd * share
+            capex_other_f[f_index[funder], t_index[year]] += usd * (1 - share)
+
+    # Opex: the power part of each site-year's opex (energy × price), then to funders.
+    opex, _ = site_opex(tables)
+    e = tables.energy
+    price_source = ""
+    if not e.empty:
+        price_map = {}
+        for c in e["country"].unique():
+            price_map[c], price_source = _power_price_usd_per_mwh(tables, str(c))
+        power = e.assign(power_usd=e["energy_mwh"] * e["country"].map(price_map))
+        power = power.groupby(["site", "year"])["power_usd"].sum().reset_index()
+        opex = opex.merge(power, on=["site", "year"], how="left").fillna({"power_usd": 0.0})
+        opex["power_share"] = (opex["power_usd"] / opex["opex_usd"].where(opex["opex_usd"] > 0)
+                               ).clip(upper=1.0).fillna(0.0)
+    else:
+        opex["power_share"] = 0.0
+    power_share = opex.set_index(["site", "year"])["power_share"]
+    last_power = opex[opex["year"] == plan_years[-1]].set_index("site")["power_share"]
+    opex_power_f = np.zeros((n_f, n_t))
+    opex_other_f = np.zeros((n_f, n_t))
+    for row in flows.itertuples(index=False):
+        ps = power_share.get((row.site, row.year), last_power.get(row.site, 0.0))
+        fi, ti = f_index[row.funder], t_index[row.year]
+        opex_power_f[fi, ti] += row.opex_usd * ps
+        opex_other_f[fi, ti] += row.opex_usd * (1 - ps)
+
+    # Revenue per funder and country: each site-year's revenue by the countries it serves.
+    factors, _ = peak_factors(tables)
+    r = tables.routing.copy()
+    r["tokens"] = r["tokens_per_s"] / (r["country"].astype(str) + "|" + r["workload"].astype(
+        str)).map(factors).fillna(1.0)
+    r = r.groupby(["country", "site", "year"])["tokens"].sum().reset_index()
+    r["country_share"] = r["tokens"] / r.groupby(["site", "year"])["tokens"].transform("sum")
+    last = r[r["year"] == plan_years[-1]][["country", "site", "country_share"]]
+    rev = flows[["funder", "site", "year", "revenue_usd"]]
+    by_plan = rev[rev["year"].isin(plan_years)].merge(
+        r[["country", "site", "year", "country_share"]], on=["site", "year"], how="inner")
+    by_tail = rev[~rev["year"].isin(plan_years)].merge(last, on="site", how="inner")
+    revenue_fc = np.zeros((n_f, n_c, n_t))
+    both = pd.concat([by_plan, by_tail])
+    for funder, country, year, usd, share in zip(
+            both["funder"].tolist(), both["country"].tolist(), both["year"].tolist(),
+            both["revenue_usd"].tolist(), both["country_share"].tolist(), strict=True):
+        revenue_fc[f_index[funder], c_index[country], t_index[year]] += usd * share
+
+    # Demand, served and users per country-year; the tail holds the last plan year's
+    # demand and the served capacity still alive.
+    demand_c = np.zeros((n_c, n_t))
+    served_c = np.zeros((n_c, n_t))
+    users_c = np.zeros((n_c, n_t))
+    d = tables.demand.groupby(["country", "year"], as_index=False)[["tokens_per_s",
+                                                                      "users"]].sum()
+    for c, y, tps, users in zip(d["country"].tolist(), d["year"].tolist(),
+                                d["tokens_per_s"].tolist(), d["users"].tolist(), strict=True):
+        if y in t_index:
+            demand_c[c_index[c], t_index[y]] = tps
+            users_c[c_index[c], t_index[y]] = users
+    s = tables.routing.groupby(["country", "year"], as_index=False)[["tokens_per_s"]].sum()
+    for c, y, tps in zip(s["country"].tolist(), s["year"].tolist(), s["tokens_per_s"].tolist(),
+                         strict=True):
+        if y in t_index and c in c_index:
+            served_c[c_index[c], t_index[y]] = tps
+    last_t = t_index[plan_years[-1]]
+    tail_t = [t_index[y] for y in years if y > plan_years[-1]]
+    if tail_t:
+        life = basis.asset_life_years
+        alive = alive_share(tables.builds, life, years)
+        total_alive = alive.groupby("year")["share"].mean()
+        end = float(total_alive.get(plan_years[-1], 0.0))
+        for ti in tail_t:
+            ratio = float(total_alive.get(years[ti], 0.0)) / end if end > 0 else 0.0
+            demand_c[:, ti] = demand_c[:, last_t]
+            served_c[:, ti] = served_c[:, last_t] * ratio
+            users_c[:, ti] = users_c[:, last_t]
+    users_per_tps = np.divide(users_c, demand_c, out=np.zeros_like(users_c),
+                              where=demand_c > 0)
+
+    t = np.arange(n_t)
+    return RiskModel(
+        years=np.asarray(years),
+        plan_mask=np.isin(np.asarray(years), plan_years),
+        funders=funders,
+        countries=countries,
+        discount=(1.0 + tables.finance.discount_rate) ** -t,
+        capex_acc_f=capex_acc_f,
+        capex_other_f=capex_other_f,
+        opex_power_f=opex_power_f,
+        opex_other_f=opex_other_f,
+        revenue_fc=revenue_fc,
+        demand_c=demand_c,
+        served_c=served_c,
+        users_per_tps_c=users_per_tps,
+        basis={
+            "accelerator_price": "accelerator count x catalog system price per accelerator",
+            "power_price": f"site energy x power price ({price_source or 'no energy table'})",
+            "asset_life": basis.asset_life_source,
+        },
+    )
+
+
+def _shift(x: np.ndarray, delay: np.ndarray) -> np.ndarray:
+    """``x[..., t - delay_i]`` for each sample i, linear between whole years, 0 before the
+    start. ``x`` has the year as its last axis; returns (samples, *x.shape)."""
+    n_t = x.shape[-1]
+    k = np.floor(delay).astype(int)
+    frac = (delay - k).reshape((-1,) + (1,) * x.ndim)
+    pad = int(k.max()) + 2 if k.size else 2
+    padded = np.concatenate([np.zeros(x.shape[:-1] + (pad,)), x], axis=-1)
+    idx = pad + np.arange(n_t)[None, :] - k[:, None]  # (n, t)
+    now = np.take(padded, idx, axis=-1)  # (*lead, n, t)
+    before = np.take(padded, idx - 1, axis=-1)
+    now = np.moveaxis(now, -2, 0)
+    before = np.moveaxis(before, -2, 0)
+    return (1.0 - frac) * now + frac * before
+
+
+def evaluate(model: RiskModel, draws: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Evaluate samples (``draws``: one array per name in :data:`INPUTS`) on ``model``.
+
+    Returns arrays over samples: ``cost_usd`` (n,), ``people_served`` (n,), ``npv_usd``
+    (n, funders), and per-year ``cost_by_year_usd`` / ``people_by_year`` (n, plan years).
+    """
+    p = draws["accelerator_price"][:, None, None]
+    a = draws["adoption"][:, None, None]
+    e = draws["power_price"][:, None, None]
+    delay = np.clip(draws["delay_years"], 0.0, None)
+
+    served = _shift(model.served_c, delay)  # (n, c, t)
+    demand = a * model.demand_c[None]
+    delivered = np.minimum(demand, served)
+    ratio = np.divide(delivered, served, out=np.zeros_like(served), where=served > 0)
+    people = (model.users_per_tps_c[None] * delivered).sum(axis=1)  # (n, t)
+
+    capex_f = p * model.capex_acc_f[None] + model.capex_other_f[None]  # (n, f, t)
+    opex_f = _shift(model.opex_power_f, delay) * e + _shift(model.opex_other_f, delay)
+    revenue_f = (_shift(model.revenue_fc, delay) * ratio[:, None, :, :]).sum(axis=2)
+    net_f = revenue_f - capex_f - opex_f
+    npv = (net_f * model.discount[None, None, :]).sum(axis=2)
+
+    plan = model.plan_mask
+    cost_by_year = (capex_f + opex_f)[:, :, plan].sum(axis=1)  # (n, plan years)
+    return {
+        "cost_usd": cost_by_year.sum(axis=1),
+        "people_served": people[:, plan][:, -1],
+        "npv_usd": npv,
+        "cost_by_year_usd": cost_by_year,
+        "people_by_year": people[:, plan],
+    }
+
+
+def _tri(rng: np.random.Generator, low: float, mode: float, high: float, n: int) -> np.ndarray:
+    if high <= low:
+        return np.full(n, float(mode))
+    return rng.triangular(low, mode, high, n)
+
+
+def draw_inputs(tables: PlanTables, samples: int, seed: int | None) -> dict[str, np.ndarray]:
+    """Draw ``samples`` values of each input from the scenario's triangular ranges."""
+    if samples < 1:
+        raise UserError(f"--samples: {samples} should be 1 or more")
+    rng = np.random.default_rng(seed)
+    out = {}
+    for name in INPUTS:
+        spec = getattr(tables.uncertainty, name)
+        if name == "delay_years" and spec.low < 0:
+            raise UserError(
+                f"{tables.path / 'scenario.yaml'}: uncertainty.delay_years.low = {spec.low};"
+                " a construction delay should be >= 0 years")
+        out[name] = _tri(rng, spec.low, spec.mode, spec.high, samples)
+    return out
+
+
+def _chunks(draws: dict[str, np.ndarray], size: int) -> list[dict[str, np.ndarray]]:
+    n = len(draws[INPUTS[0]])
+    return [{k: v[i:i + size] for k, v in draws.items()} for i in range(0, n, size)]
+
+
+def _merge(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+@dataclass
+class RiskResult:
+    """What :func:`monte_carlo` found: quantiles, fans, tornado, and the samples."""
+
+    quantiles: pd.DataFrame  # metric, funder, p10, p50, p90, mean, base
+    fan: pd.DataFrame  # metric, year, p10, p50, p90, base
+    tornado: pd.DataFrame  # metric, funder, input, low, high, value_low, value_high, base, swing
+    samples: pd.DataFrame  # one row per sample: inputs and metrics
+    info: dict[str, Any]
+
+
+def _metrics(model: RiskModel, out: dict[str, np.ndarray]) -> list[tuple[str, str, np.ndarray]]:
+    rows = [("cost_usd", "", out["cost_usd"]), ("people_served", "", out["people_served"])]
+    rows += [("npv_usd", f, out["npv_usd"][:, i]) for i, f in enumerate(model.funders)]
+    return rows
+
+
+def _mode_draws(tables: PlanTables) -> dict[str, np.ndarray]:
+    return {n: np.array([float(getattr(tables.uncertainty, n).mode)]) for n in INPUTS}
+
+
+def tornado(tables: PlanTables, model: RiskModel) -> pd.DataFrame:
+    """Each input at its low and at its high with the others at their mode, per metric.
+
+    Columns: metric, funder ('' for programme metrics), input, low, high, value_low,
+    value_high, base (all at mode), swing (|value_high - value_low|); sorted by metric and
+    swing, largest first.
+    """
+    base_draws = _mode_draws(tables)
+    runs = []
+    for name in INPUTS:
+        spec = getattr(tables.uncertainty, name)
+        for level in (spec.low, spec.high):
+            runs.append({n: (np.array([float(level)]) if n == name else base_draws[n])
+                         for n in INPUTS})
+    batch = _merge([base_draws, *runs])
+    res = evaluate(model, batch)
+    rows = []
+    for metric, funder, values in _metrics(model, res):
+        for i, name in enumerate(INPUTS):
+            spec = getattr(tables.uncertainty, name)
+            lo, hi = float(values[1 + 2 * i]), float(values[2 + 2 * i])
+            rows.append({"metric": metric, "funder": funder, "input": name,
+                         "low": spec.low, "high": spec.high, "value_low": lo,
+                         "value_high": hi, "base": float(values[0]), "swing": abs(hi - lo)})
+    df = pd.DataFrame(rows)
+    return df.sort_values(["metric", "funder", "swing"], ascending=[True, True, False]
+                          ).reset_index(drop=True)
+
+
+def monte_carlo(tables: PlanTables, samples: int, *, seed: int | None = None,
+                engine: str = "local", workers: int = 1, ray_address: str | None = None,
+                model: RiskModel | None = None) -> RiskResult:
+    """Monte Carlo of a read plan (see the module docstring): quantiles, fans, tornado.
+
+    The draws are made here from ``seed``, then evaluated in chunks by ``engine`` with
+    ``workers`` workers; the answer depends on ``seed`` only, not on engine or workers.
+    """
+    started = time.perf_counter()
+    model = model or build_risk_model(tables)
+    draws = draw_inputs(tables, samples, seed)
+    per_sample = max(1, len(model.funders) * max(len(model.countries), 1) * len(model.years))
+    size = max(1, _CHUNK_ELEMENTS // per_sample)
+    if workers > 1 or engine == "ray":
+        size = min(size, -(-samples // workers))
+    parts = parallel_map(evaluate, [(model, c) for c in _chunks(draws, size)],
+                         engine=engine, workers=workers, ray_address=ray_address)
+    out = _merge(parts)
+    base = evaluate(model, _mode_draws(tables))
+
+    q_rows = []
+    for (metric, funder, values), (_, _, base_v) in zip(_metrics(model, out),
+                                                        _metrics(model, base), strict=True):
+        pct = np.percentile(values, QUANTILES)
+        q_rows.append({"metric": metric, "funder": funder,
+                       **{f"p{q}": float(v) for q, v in zip(QUANTILES, pct, strict=True)},
+                       "mean": float(values.mean()), "base": float(base_v[0])})
+    plan_years = model.years[model.plan_mask]
+    fan_rows = []
+    for metric, key, cumulative in (("cost_usd", "cost_by_year_usd", True),
+                                    ("people_served", "people_by_year", False)):
+        values = np.cumsum(out[key], axis=1) if cumulative else out[key]
+        base_v = np.cumsum(base[key], axis=1) if cumulative else base[key]
+        pct = np.percentile(values, QUANTILES, axis=0)
+        for j, year in enumerate(plan_years):
+            fan_rows.append({"metric": metric, "year": int(year),
+                             **{f"p{q}": float(pct[i, j]) for i, q in enumerate(QUANTILES)},
+                             "base": float(base_v[0, j])})
+    sample_df = pd.DataFrame({**{k: v for k, v in draws.items()},
+                              "cost_usd": out["cost_usd"],
+                              "people_served": out["people_served"],
+                              **{f"npv_usd:{f}": out["npv_usd"][:, i]
+                                 for i, f in enumerate(model.funders)}})
+    seconds = time.perf_counter() - started
+    info = {
+        "samples": samples, "seed": seed, "engine": engine, "workers": workers,
+        "seconds": seconds,
+        "inputs": {n: getattr(tables.uncertainty, n).model_dump() for n in INPUTS},
+        "basis": model.basis,
+        "cost": "capex + opex over the plan's years, USD",
+        "people_served": f"people served in {int(plan_years[-1])}",
+        "npv": f"per funder at {tables.finance.discount_rate:.1%}, to {int(model.years[0])}",
+    }
+    return RiskResult(pd.DataFrame(q_rows), pd.DataFrame(fan_rows), tornado(tables, model),
+                      sample_df, info)
+
+
+def _resolve_one(scenario_path: str, knobs: dict[str, float | int],
+                 time_limit: float | None) -> dict[str, Any]:
+    """Re-solve the scenario at ``scenario_path`` with ``sensitivity`` set to ``knobs``."""
+    from daulat.plan import solve  # type: ignore[attr-defined]
+    from daulat.scenario import load_scenario
+
+    scenario = load_scenario(scenario_path)
+    scenario = scenario.model_copy(
+        update={"sensitivity": scenario.sensitivity.model_copy(update=knobs)})
+    result = solve(scenario, time_limit=time_limit)
+    summary = result.summary
+    totals = summary.get("totals", {})
+    return {
+        **knobs,
+        "status": summary.get("status"),
+        "capex_usd": totals.get("capex_usd"),
+        "opex_usd": totals.get("opex_usd"),
+        "cost_usd": (totals.get("capex_usd") or 0.0) + (totals.get("opex_usd") or 0.0),
+        "people_served": summary.get("people_served"),
+        "facility_mw": totals.get("facility_mw"),
+        "solve_seconds": summary.get("solve_seconds"),
+    }
+
+
+def resolve_sweep(tables: PlanTables, k: int, *, seed: int | None = None,
+                  engine: str = "local", workers: int = 1, ray_address: str | None = None,
+                  time_limit: float | None = None) -> pd.DataFrame:
+    """Re-solve the plan's scenario ``k`` times with its ``sensitivity`` knobs drawn from the
+    ``uncertainty`` ranges (delay rounded to whole years); one row per solve."""
+    scenario_path = tables.path / "scenario.yaml"
+    if not scenario_path.exists():
+        raise UserError(f"{scenario_path}: missing; --resolve needs the scenario the plan solved")
+    draws = draw_inputs(tables, k, seed)
+    tasks = []
+    for i in range(k):
+        knobs: dict[str, float | int] = {
+            "accelerator_price_factor": float(draws["accelerator_price"][i]),
+            "adoption_factor": float(draws["adoption"][i]),
+            "power_price_factor": float(draws["power_price"][i]),
+            "delay_years": int(round(float(draws["delay_years"][i]))),
+        }
+        tasks.append((str(scenario_path), knobs, time_limit))
+    rows = parallel_map(_resolve_one, tasks, engine=engine, workers=workers,
+                        ray_address=ray_address)
+    return pd.DataFrame(rows)
+
+
+def run_risk(plan_dir: str | Path, samples: int, *, seed: int | None = None,
+             engine: str = "local", workers: int = 1, resolve: int = 0,
+             ray_address: str | None = None) -> dict[str, Any]:
+    """Run the Monte Carlo (and a re-solved sweep when ``resolve`` > 0) on a plan directory
+    and write ``risk.csv``, ``risk_fan.csv``, ``tornado.csv``, ``risk_samples.parquet``
+    (and ``risk_resolve.csv``) and ``risk.json`` there. Returns the ``risk.json`` dict."""
+    import json
+
+    from daulat.console import to_jsonable
+
+    tables = load_plan(plan_dir)
+    result = monte_carlo(tables, samples, seed=seed, engine=engine, workers=workers,
+                         ray_address=ray_address)
+    path = tables.path
+    result.quantiles.to_csv(path / "risk.csv", index=False)
+    result.fan.to_csv(path / "risk_fan.csv", index=False)
+    result.tornado.to_csv(path / "tornado.csv", index=False)
+    result.samples.to_parquet(path / "risk_samples.parquet", index=False)
+    summary: dict[str, Any] = {
+        **result.info,
+        "quantiles": result.quantiles.to_dict(orient="records"),
+        "files": ["risk.csv", "risk_fan.csv", "tornado.csv", "risk_samples.parquet",
+                  "risk.json"],
+    }
+    if resolve > 0:
+        started = time.perf_counter()
+        sweep = resolve_sweep(tables, resolve, seed=seed, engine=engine, workers=workers,
+                              ray_address=ray_address)
+        sweep.to_csv(path / "risk_resolve.csv", index=False)
+        ok = sweep[sweep["status"].astype(str).str.startswith("optimal")] if not sweep.empty \
+            else sweep
+        summary["resolve"] = {
+            "plans": resolve,
+            "seconds": time.perf_counter() - started,
+            "solved": int(len(ok)),
+            "quantiles": {
+                m: {f"p{q}": float(v) for q, v in zip(
+                    QUANTILES, np.percentile(ok[m].astype(float), QUANTILES), strict=True)}
+                for m in ("cost_usd", "people_served") if len(ok)
+            },
+        }
+        summary["files"].append("risk_resolve.csv")
+    (path / "risk.json").write_text(json.dumps(to_jsonable(summary), indent=2,
+                                               ensure_ascii=False) + "\n", encoding="utf-8")
+    return to_jsonable(summary)
+
