@@ -1,0 +1,344 @@
+"""The PII engine: find and redact personal identifiers in one pass over the text.
+
+All candidate patterns of the enabled recognizers (see
+:mod:`daulat.policy.recognizers`) are compiled into a single alternation; one ``re``
+scan finds candidates left to right and validators (python-stdnum, phonenumbers,
+ipaddress, hand-written checks) run only on those. When the first alternative that
+matched at a position is rejected, the others are tried at that same position before the
+scan moves on.
+
+:class:`StreamRedactor` applies the same scan to text arriving in chunks (e.g. SSE deltas
+from an upstream model). It holds back only the tail that could still be the start of an
+identifier, so its concatenated output equals :meth:`PiiEngine.redact` of the whole text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import phonenumbers
+import pycountry
+
+from daulat.errors import UserError
+from daulat.policy.recognizers import (
+    CONSUMABLE,
+    CONTEXT_CHARS,
+    ENTITY_TYPES,
+    MAX_MATCH,
+    Recognizer,
+    compile_one,
+    left_boundary,
+    recognizers_for,
+    right_boundary,
+)
+
+__all__ = [
+    "Entity",
+    "Redaction",
+    "PiiEngine",
+    "StreamRedactor",
+    "Style",
+    "STYLES",
+    "KEY_ENV",
+    "ENTITY_TYPES",
+]
+
+Style = Literal["tag", "mask", "hash"]
+STYLES: tuple[str, ...] = ("tag", "mask", "hash")
+
+#: Environment variable holding the HMAC key for ``style='hash'``.
+KEY_ENV = "DAULAT_PII_KEY"
+
+#: Hex digits of the HMAC-SHA256 kept in a hash tag: 48 bits, enough that two different
+#: identifiers in one deployment collide with negligible probability, short enough to read.
+HASH_HEX_DIGITS = 12
+
+#: The character a masked identifier's letters and digits become.
+MASK_CHAR = "*"
+
+# E.164 allows at most 15 digits; no country's subscriber numbers are shorter than 7
+# digits with their area code (ITU-T E.164 §6, libphonenumber metadata).
+_PHONE_MIN_DIGITS = 7
+_PHONE_MAX_DIGITS = 15
+# North American numbers are written without a trunk prefix: 415-555-2671, 415.555.2671.
+_NANP_SHAPE = re.compile(r"\d{3}[\-. ]\d{3}[\-. ]\d{4}")
+_ALNUM = re.compile(r"[A-Za-z0-9]")
+_NON_ALNUM = re.compile(r"[^0-9A-Za-z]")
+# After a space, only these can continue a candidate (see the recognizers' rules).
+_AFTER_SPACE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789(")
+# Characters past a decided position the scan may inspect: the longest match plus the
+# one-character look-ahead of the right boundary.
+_LOOKAHEAD = MAX_MATCH + 2
+
+
+@dataclass(frozen=True)
+class Entity:
+    """One identifier found: ``text[start:end]`` (offsets in characters)."""
+
+    type: str
+    start: int
+    end: int
+    text: str
+    subtype: str
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON form used by ``daulat pii scan``."""
+        return {
+            "type": self.type,
+            "subtype": self.subtype,
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+        }
+
+
+@dataclass(frozen=True)
+class Redaction:
+    """The redacted text and the entities that were replaced (offsets into the input)."""
+
+    text: str
+    entities: list[Entity]
+
+
+def _regions_for(countries: Iterable[str]) -> tuple[str, ...]:
+    regions: list[str] = []
+    for iso3 in countries:
+        found = pycountry.countries.get(alpha_3=iso3)
+        if found is not None:
+            regions.append(found.alpha_2)
+    return tuple(regions)
+
+
+def _default_countries() -> tuple[str, ...]:
+    from daulat.policy.pack import list_packs
+
+    return tuple(list_packs())
+
+
+class PiiEngine:
+    """Find and redact PII.
+
+    ``countries``: ISO alpha-3 codes whose recognizers run (national IDs, national phone
+    formats); None runs every recognizer and every pack country's phone formats.
+    ``categories``: entity types to report (default all of :data:`ENTITY_TYPES`).
+    ``style``: ``'tag'`` (``<EMAIL>``), ``'mask'`` (letters and digits become ``*``) or
+    ``'hash'`` (``<EMAIL:1f2e3d4c5b6a>``, HMAC-SHA256 of the identifier's letters and digits
+    under ``key``, or the :data:`KEY_ENV` environment variable).
+    """
+
+    def __init__(
+        self,
+        countries: Sequence[str] | None = None,
+        style: str = "tag",
+        key: str | bytes | None = None,
+        categories: Sequence[str] | None = None,
+    ) -> None:
+        if style not in STYLES:
+            raise UserError(f"style: {style!r} is not a redaction style; valid: {', '.join(STYLES)}")
+        if categories is not None:
+            bad = [c for c in categories if c not in ENTITY_TYPES]
+            if bad:
+                raise UserError(
+                    f"categories: {bad!r} are not PII types; valid: {', '.join(ENTITY_TYPES)}"
+                )
+        self.countries = None if countries is None else tuple(c.upper() for c in countries)
+        self.style = style
+        if style == "hash":
+            raw = key if key is not None else os.environ.get(KEY_ENV)
+            if not raw:
+                raise UserError(
+                    f"style 'hash' needs a key: pass key= or set the {KEY_ENV} environment variable"
+                )
+            self._key = raw.encode() if isinstance(raw, str) else raw
+        else:
+            self._key = b""
+        wanted = set(categories) if categories is not None else set(ENTITY_TYPES)
+        self.recognizers: tuple[Recognizer, ...] = tuple(
+            r for r in recognizers_for(self.countries) if r.type in wanted
+        )
+        self._regions = _regions_for(
+            self.countries if self.countries is not None else _default_countries()
+        )
+        alternatives = "|".join(
+            f"(?P<r{i}>{r.pattern})" for i, r in enumerate(self.recognizers)
+        )
+        self._combined = re.compile(
+            left_boundary() + "(?:" + (alternatives or "(?!)") + ")" + right_boundary()
+        )
+        self._single = tuple(compile_one(r) for r in self.recognizers)
+
+    # -- validation ---------------------------------------------------------------------
+
+    def _phone_valid(self, candidate: str) -> bool:
+        count = sum(ch.isdigit() for ch in candidate)
+        if not _PHONE_MIN_DIGITS <= count <= _PHONE_MAX_DIGITS:
+            return False
+        try:
+            if candidate.startswith("+"):
+                number = phonenumbers.parse(candidate, None)
+                return bool(phonenumbers.is_valid_number(number))
+            # National formats: a trunk prefix, an area code in brackets, or NANP grouping;
+            # a bare digit run is an order number as often as a phone number.
+            if not (
+                candidate.startswith(("0", "("))
+                or _NANP_SHAPE.fullmatch(candidate) is not None
+            ):
+                return False
+            for region in self._regions:
+                number = phonenumbers.parse(candidate, region)
+                if phonenumbers.is_valid_number_for_region(number, region):
+                    return True
+        except phonenumbers.NumberParseException:
+            return False
+        return False
+
+    def _accepts(self, rec: Recognizer, text: str, start: int, candidate: str) -> bool:
+        if rec.context:
+            window = text[max(0, start - CONTEXT_CHARS) : start].lower()
+            if not any(k in window for k in rec.context):
+                return False
+        if rec.type == "PHONE":
+            return self._phone_valid(candidate)
+        return rec.validator(candidate)
+
+    def _decide_at(self, text: str, match: re.Match[str]) -> Entity | None:
+        start = match.start()
+        first = int((match.lastgroup or "r0")[1:])
+        for i in range(first, len(self.recognizers)):
+            if i == first:
+                found: re.Match[str] | None = match
+            else:
+                found = self._single[i].match(text, start)
+            if found is None:
+                continue
+            rec = self.recognizers[i]
+            candidate = found.group()
+            if self._accepts(rec, text, start, candidate):
+                return Entity(rec.type, start, found.end(), candidate, rec.subtype)
+        return None
+
+    def _decide(self, text: str, pos: int, limit: int) -> tuple[list[Entity], int]:
+        """Entities starting in ``[pos, limit)``; returns them and where scanning resumes."""
+        entities: list[Entity] = []
+        search = self._combined.search
+        while pos < limit:
+            match = search(text, pos)
+            if match is None or match.start() >= limit:
+                return entities, limit
+            entity = self._decide_at(text, match)
+            if entity is None:
+                pos = match.start() + 1
+            else:
+                entities.append(entity)
+                pos = entity.end
+        return entities, max(pos, limit)
+
+    # -- public API ---------------------------------------------------------------------
+
+    def scan(self, text: str) -> list[Entity]:
+        """Every identifier in ``text``, left to right, non-overlapping."""
+        return self._decide(text, 0, len(text))[0]
+
+    def replacement(self, entity: Entity) -> str:
+        """What ``entity`` becomes in redacted text under this engine's style."""
+        if self.style == "mask":
+            return _ALNUM.sub(MASK_CHAR, entity.text)
+        if self.style == "hash":
+            normal = _NON_ALNUM.sub("", entity.text).lower().encode()
+            digest = hmac.new(self._key, normal, hashlib.sha256).hexdigest()
+            return f"<{entity.type}:{digest[:HASH_HEX_DIGITS]}>"
+        return f"<{entity.type}>"
+
+    def _render(self, text: str, start: int, end: int, entities: list[Entity]) -> str:
+        parts: list[str] = []
+        pos = start
+        for e in entities:
+            parts.append(text[pos : e.start])
+            parts.append(self.replacement(e))
+            pos = e.end
+        parts.append(text[pos:end])
+        return "".join(parts)
+
+    def redact(self, text: str) -> Redaction:
+        """``text`` with every identifier replaced; entities carry offsets into ``text``."""
+        entities = self.scan(text)
+        return Redaction(self._render(text, 0, len(text), entities), entities)
+
+    def stream(self) -> StreamRedactor:
+        """A redactor for text that arrives in chunks."""
+        return StreamRedactor(self)
+
+
+class StreamRedactor:
+    """Redact a text stream chunk by chunk with bounded look-ahead.
+
+    ``feed(chunk)`` returns the text that is now safe to release; ``flush()`` returns the
+    rest at the end of the stream. Text is held back only from the earliest position where
+    an identifier could still begin and continue into text not yet received: at most
+    ``MAX_MATCH + 2`` characters, usually just the last word or number. The concatenation
+    of all outputs equals ``engine.redact(whole_text).text``. ``entities`` lists what was
+    redacted, with offsets into the whole stream.
+    """
+
+    def __init__(self, engine: PiiEngine) -> None:
+        self._engine = engine
+        self._buf = ""
+        self._pos = 0  # index into _buf: everything before it is decided and released
+        self._base = 0  # offset of _buf[0] in the whole stream
+        self.entities: list[Entity] = []
+
+    @property
+    def pending(self) -> int:
+        """Characters received but not yet released."""
+        return len(self._buf) - self._pos
+
+    def _horizon(self) -> int:
+        """Every position before this index of the buffer is decidable now."""
+        buf = self._buf
+        n = len(buf)
+        horizon = max(self._pos, n - _LOOKAHEAD)
+        # A barrier is a character no candidate can span; candidates starting at or before
+        # the last barrier are already fully visible.
+        for i in range(n - 1, horizon - 1, -1):
+            ch = buf[i]
+            if ch not in CONSUMABLE or (ch == " " and i + 1 < n and buf[i + 1] not in _AFTER_SPACE):
+                return i + 1
+        return horizon
+
+    def _advance(self, limit: int) -> str:
+        buf = self._buf
+        found, resume = self._engine._decide(buf, self._pos, limit)
+        out = self._engine._render(buf, self._pos, resume, found)
+        base = self._base
+        self.entities.extend(
+            Entity(e.type, e.start + base, e.end + base, e.text, e.subtype) for e in found
+        )
+        self._pos = resume
+        # Keep the context the scan may look back at (look-behind, context keywords).
+        drop = max(0, resume - CONTEXT_CHARS)
+        if drop:
+            self._buf = buf[drop:]
+            self._pos -= drop
+            self._base += drop
+        return out
+
+    def feed(self, chunk: str) -> str:
+        """Add ``chunk``; return the text that can be released (possibly empty)."""
+        if not chunk:
+            return ""
+        self._buf += chunk
+        return self._advance(self._horizon())
+
+    def flush(self) -> str:
+        """End of stream: return everything still held back, redacted."""
+        out = self._advance(len(self._buf))
+        self._buf = ""
+        self._base += self._pos
+        self._pos = 0
+        return out
