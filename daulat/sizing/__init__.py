@@ -1,1 +1,49 @@
-"""daulat.sizing."""
+"""Sizing: demand → tokens/s → accelerators → MW → USD (DESIGN.md §3)."""
+
+from __future__ import annotations
+
+from daulat.sizing.cost import accelerator_capex_usd, annual_opex_usd, capex_usd
+from daulat.sizing.demand import (
+    CountrySizing,
+    Demand,
+    DemandAssumptions,
+    adoption,
+    country_assistant,
+    demand,
+    demand_for,
+    size_demand,
+)
+from daulat.sizing.facility import FacilitySizing, default_pue, facility, it_kw_per_accelerator
+from daulat.sizing.inference import (
+    SCENARIOS,
+    Efficiency,
+    InferenceSizing,
+    inference_throughput,
+    replicas_needed,
+)
+from daulat.sizing.training import TrainingSizing, training
+
+__all__ = [
+    "SCENARIOS",
+    "CountrySizing",
+    "Demand",
+    "DemandAssumptions",
+    "Efficiency",
+    "FacilitySizing",
+    "InferenceSizing",
+    "TrainingSizing",
+    "accelerator_capex_usd",
+    "adoption",
+    "annual_opex_usd",
+    "capex_usd",
+    "country_assistant",
+    "default_pue",
+    "demand",
+    "demand_for",
+    "facility",
+    "inference_throughput",
+    "it_kw_per_accelerator",
+    "replicas_needed",
+    "size_demand",
+    "training",
+]

@@ -1,0 +1,77 @@
+"""Model classes: parameters, active parameters (MoE), layers and KV-cache size.
+
+Data: ``data/models.csv`` with a source on every row. ``kv_bytes_per_token`` is the KV
+cache of one token across all layers at 16-bit (GQA/MLA as published); serving at fp8
+halves it (see :mod:`daulat.sizing.inference`).
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+
+from daulat.errors import UserError
+
+__all__ = ["ModelClass", "load_models", "get_model"]
+
+
+@dataclass(frozen=True)
+class ModelClass:
+    """A model class. Units: parameters in billions; ``kv_bytes_per_token`` bytes at bf16;
+    ``default_context`` tokens; ``attn_dim`` query heads × head dim (attention FLOPs
+    per token per context position per layer = 4 × attn_dim)."""
+
+    id: str
+    params_b: float
+    active_params_b: float
+    layers: int
+    kv_bytes_per_token: float
+    default_context: int
+    source: str
+    attn_dim: int = 0
+    kind: str = "dense"
+    kv_heads: int = 0
+    head_dim: int = 0
+    aliases: tuple[str, ...] = field(default=())
+
+    @property
+    def is_moe(self) -> bool:
+        """True for mixture-of-experts models (active < total parameters)."""
+        return self.active_params_b < self.params_b
+
+
+@lru_cache(maxsize=1)
+def load_models() -> dict[str, ModelClass]:
+    """All model classes keyed by id (e.g. ``llama-3.1-70b``)."""
+    text = resources.files("daulat.catalog").joinpath("data", "models.csv").read_text("utf-8")
+    out: dict[str, ModelClass] = {}
+    for row in csv.DictReader(text.splitlines()):
+        out[row["id"]] = ModelClass(
+            id=row["id"],
+            params_b=float(row["params_b"]),
+            active_params_b=float(row["active_params_b"]),
+            layers=int(row["layers"]),
+            kv_bytes_per_token=float(row["kv_bytes_per_token"]),
+            attn_dim=int(row["attn_dim"]),
+            default_context=int(row["default_context"]),
+            source=row["source"],
+            kind=row["kind"],
+            kv_heads=int(row["kv_heads"]),
+            head_dim=int(row["head_dim"]),
+            aliases=tuple(a for a in row["aliases"].split(";") if a),
+        )
+    return out
+
+
+def get_model(name: str | ModelClass) -> ModelClass:
+    """Look a model class up by id or alias (case-insensitive); UserError lists valid ids."""
+    if isinstance(name, ModelClass):
+        return name
+    table = load_models()
+    key = name.strip().lower()
+    for model in table.values():
+        if key == model.id.lower() or key in model.aliases:
+            return model
+    raise UserError(f"model: unknown value {name!r}; valid ids: {', '.join(table)}")

@@ -1,0 +1,350 @@
+"""Per-accelerator serving throughput: a batch-aware roofline (DESIGN.md §3).
+
+A decode step for a batch of ``B`` sequences on a replica of ``n`` accelerators takes::
+
+    t(B) = max((W_read(B) + B·KV(ctx)) / (n·BW·η_mem),
+               2·N_active·B·(1 + I/O) / (n·F_prec·η_flop[prec])) + t_fixed
+
+* ``W_read`` is the bytes of weights read per step: all of them for a dense model; for a
+  mixture-of-experts model the active share plus the expected share of the other experts
+  touched by ``B`` tokens (``1 - (1 - N_active/N)^B``).
+* ``KV(ctx)`` is one sequence's KV cache at the mean decode context ``I + O/2`` (fp8 KV
+  when serving at fp8 or fp4).
+* The compute term carries the prefill of new requests interleaved with decode (chunked
+  prefill): per generated token, ``I/O`` tokens of prompt are processed, ``2·N_active``
+  FLOPs each.
+
+The batch is the largest that fits in HBM (``hbm_usable_fraction``) and meets the
+scenario's TPOT and TTFT targets; the replica size is chosen among powers of two up to the
+scale-up domain (multi-node only when the model does not fit one domain) to maximise
+tokens/s per accelerator. η and ``t_fixed`` are fitted by :mod:`daulat.sizing.calibrate`
+on ``calibration.csv`` only.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from daulat.catalog.accelerators import PRECISIONS, Accelerator, get_accelerator
+from daulat.catalog.constants import constant
+from daulat.catalog.models import ModelClass, get_model
+from daulat.errors import UserError
+
+__all__ = [
+    "SCENARIOS",
+    "Efficiency",
+    "InferenceSizing",
+    "default_efficiency",
+    "inference_throughput",
+    "scenario_targets",
+]
+
+SCENARIOS: tuple[str, ...] = ("offline", "server", "interactive")
+
+#: Default request shape when none is given: tokens in the prompt and the answer.
+DEFAULT_INPUT_TOKENS = 1000
+DEFAULT_OUTPUT_TOKENS = 400
+
+_MAX_MULTI_NODE_FACTOR = 8
+
+
+@dataclass(frozen=True)
+class Efficiency:
+    """Achieved shares of peak: ``mem`` of HBM bandwidth, ``flop`` of dense FLOPS per
+    precision, and a fixed per-step overhead ``t_fixed_s`` (seconds)."""
+
+    mem: float
+    flop: dict[str, float]
+    t_fixed_s: float
+
+
+def default_efficiency() -> Efficiency:
+    """The fitted efficiencies from the constants catalog."""
+    flop = {p: constant(f"eta_flop_{p}") for p in PRECISIONS}
+    return Efficiency(mem=constant("eta_mem"), flop=flop, t_fixed_s=constant("t_fixed_s"))
+
+
+def scenario_targets(scenario: str) -> tuple[float | None, float | None]:
+    """(TTFT, TPOT) targets in seconds for ``scenario``; ``None`` when unconstrained."""
+    if scenario not in SCENARIOS:
+        raise UserError(
+            f"scenario: unknown value {scenario!r}; valid values: {', '.join(SCENARIOS)}"
+        )
+    if scenario == "offline":
+        return None, None
+    return constant(f"{scenario}_ttft_s"), constant(f"{scenario}_tpot_s")
+
+
+@dataclass(frozen=True)
+class InferenceSizing:
+    """Serving throughput of one model class on one accelerator.
+
+    ``tokens_per_s_per_accelerator`` counts generated (output) tokens per second per
+    accelerator, after the scenario ``efficiency``. ``batch`` is concurrent sequences per
+    replica of ``replica_size`` accelerators; ``binding`` is what stops a larger batch or
+    a faster step: ``memory capacity``, ``bandwidth``, ``compute``, or ``latency target
+    (TPOT)`` / ``latency target (TTFT)``.
+    """
+
+    model: str
+    accelerator: str
+    precision: str
+    scenario: str
+    tokens_per_s_per_accelerator: float
+    tokens_per_s_per_replica: float
+    batch: int
+    replica_size: int
+    binding: str
+    step_bound: str
+    tpot_s: float
+    ttft_s: float
+    input_tokens: int
+    output_tokens: int
+    weights_gb: float
+    kv_gb_per_sequence: float
+    efficiency: float
+    multi_node: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def _replica_candidates(domain: int) -> list[int]:
+    sizes = [2**k for k in range(0, 16) if 2**k <= domain]
+    if domain not in sizes:
+        sizes.append(domain)
+    return sizes
+
+
+@dataclass(frozen=True)
+class _Case:
+    n: int
+    batch: int
+    step_s: float
+    mem_s: float
+    comp_s: float
+    ttft_s: float
+    binding: str
+    per_acc: float
+
+
+def _evaluate(
+    model: ModelClass,
+    acc: Accelerator,
+    precision: str,
+    n: int,
+    input_tokens: int,
+    output_tokens: int,
+    ttft_target: float | None,
+    tpot_target: float | None,
+    eff: Efficiency,
+) -> _Case | None:
+    """Best batch on a replica of ``n`` accelerators, or None when nothing fits."""
+    bytes_w = constant(f"bytes_per_param_{precision}")
+    kv_value = constant(
+        "kv_bytes_per_value_fp8" if precision in ("fp8", "fp4") else "kv_bytes_per_value_bf16"
+    )
+    kv_token = model.kv_bytes_per_token * kv_value / constant("kv_bytes_per_value_bf16")
+    ctx = input_tokens + output_tokens / 2
+    kv_seq = kv_token * ctx
+    w_total = model.params_b * 1e9 * bytes_w
+    w_active = model.active_params_b * 1e9 * bytes_w
+    n_active = model.active_params_b * 1e9
+    hbm = n * acc.hbm_gb * 1e9 * constant("hbm_usable_fraction")
+    bw = n * acc.hbm_tbps * 1e12 * eff.mem
+    flops = n * acc.tflops[precision] * 1e12 * eff.flop[precision]
+    if w_total >= hbm:
+        return None
+    b_mem = min(int((hbm - w_total) // kv_seq), int(constant("max_batch_per_replica")))
+    if b_mem < 1:
+        return None
+    share_active = model.active_params_b / model.params_b
+    prefill_per_token = input_tokens / output_tokens
+
+    def mem_s(b: int) -> float:
+        touched = 1.0 - (1.0 - share_active) ** b if model.is_moe else 1.0
+        w_read = w_active + (w_total - w_active) * touched
+        return (w_read + b * kv_seq) / bw
+
+    # Attention runs at fp8 (or bf16) even when the weights are fp4: 4·attn_dim FLOPs per
+    # context position per layer, for the decode token and for the prompt (mean I/2).
+    attn_prec = "fp8" if "fp8" in acc.tflops else "bf16"
+    attn_flops_rate = n * acc.tflops[attn_prec] * 1e12 * eff.flop[attn_prec]
+    attn_per_token = (
+        4.0 * model.layers * model.attn_dim * (ctx + prefill_per_token * input_tokens / 2)
+    )
+
+    def comp_s(b: int) -> float:
+        gemm = 2.0 * n_active * b * (1.0 + prefill_per_token) / flops
+        return gemm + b * attn_per_token / attn_flops_rate
+
+    def step(b: int) -> float:
+        return max(mem_s(b), comp_s(b)) + eff.t_fixed_s
+
+    def ttft(b: int) -> float:
+        # a new request waits for the running step, then its prompt is processed at the
+        # replica's full compute rate.
+        return step(b) + 2.0 * n_active * input_tokens / flops
+
+    def ok(b: int) -> bool:
+        if tpot_target is not None and step(b) > tpot_target:
+            return False
+        return ttft_target is None or ttft(b) <= ttft_target
+
+    if not ok(1):
+        return _Case(
+            n,
+            0,
+            step(1),
+            mem_s(1),
+            comp_s(1),
+            ttft(1),
+            "latency target (TPOT)"
+            if tpot_target is not None and step(1) > tpot_target
+            else "latency target (TTFT)",
+            0.0,
+        )
+    lo, hi = 1, b_mem
+    while lo < hi:  # largest b in [1, b_mem] meeting the latency targets (step is monotone)
+        mid = (lo + hi + 1) // 2
+        if ok(mid):
+            lo = mid
+        else:
+            hi = mid - 1
+    b = lo
+    m, c = mem_s(b), comp_s(b)
+    if c >= m:
+        binding = "compute"
+    elif b < b_mem:
+        binding = (
+            "latency target (TPOT)"
+            if tpot_target is not None and step(b + 1) > tpot_target
+            else "latency target (TTFT)"
+        )
+    elif b == int(constant("max_batch_per_replica")):
+        binding = "engine batch cap"
+    else:
+        binding = "memory capacity"
+    per_acc = b / step(b) / n
+    return _Case(n, b, step(b), m, c, ttft(b), binding, per_acc)
+
+
+def inference_throughput(
+    model: str | ModelClass,
+    accelerator: str | Accelerator,
+    precision: str | None = None,
+    scenario: str = "server",
+    efficiency: float = 1.0,
+    *,
+    input_tokens: int | None = None,
+    output_tokens: int | None = None,
+    eta: Efficiency | None = None,
+) -> InferenceSizing:
+    """Output tokens/s per accelerator for ``model`` on ``accelerator``.
+
+    ``precision`` defaults to the narrowest the accelerator computes natively (fp4 on
+    Blackwell and MI355X, fp8 on Hopper/MI300, bf16 on A100 and Ascend). ``efficiency``
+    (0–1] scales vendor-tuned (MLPerf closed) results to a stock serving stack.
+    """
+    mc = get_model(model)
+    acc = get_accelerator(accelerator)
+    if scenario not in SCENARIOS:
+        raise UserError(
+            f"scenario: unknown value {scenario!r}; valid values: {', '.join(SCENARIOS)}"
+        )
+    if precision is None:
+        precision = acc.precisions[-1]
+    precision = precision.lower()
+    if precision not in acc.precisions:
+        raise UserError(
+            f"precision: {precision!r} is not supported by {acc.id}; valid values: "
+            f"{', '.join(acc.precisions)}"
+        )
+    if not 0 < efficiency <= 1:
+        raise UserError(
+            f"efficiency: {efficiency!r} out of range; valid values: 0 < efficiency <= 1"
+        )
+    i_tok = DEFAULT_INPUT_TOKENS if input_tokens is None else int(input_tokens)
+    o_tok = DEFAULT_OUTPUT_TOKENS if output_tokens is None else int(output_tokens)
+    if i_tok < 0 or o_tok < 1:
+        raise UserError(
+            f"input_tokens/output_tokens: {i_tok}/{o_tok} invalid; valid: input >= 0, output >= 1"
+        )
+    eff = eta or default_efficiency()
+    ttft_t, tpot_t = scenario_targets(scenario)
+
+    cases: list[_Case] = []
+    sizes = _replica_candidates(acc.scaleup_domain)
+    multi_node = False
+    for n in sizes:
+        case = _evaluate(mc, acc, precision, n, i_tok, o_tok, ttft_t, tpot_t, eff)
+        if case is not None:
+            cases.append(case)
+    if not cases:
+        # The model does not fit one scale-up domain: pipeline across nodes.
+        multi_node = True
+        k = 2
+        while not cases and k <= _MAX_MULTI_NODE_FACTOR:
+            case = _evaluate(
+                mc, acc, precision, acc.scaleup_domain * k, i_tok, o_tok, ttft_t, tpot_t, eff
+            )
+            if case is not None:
+                cases.append(case)
+            k *= 2
+    if not cases:
+        raise UserError(
+            f"model: {mc.id} at {precision} does not fit {_MAX_MULTI_NODE_FACTOR} scale-up "
+            f"domains of {acc.id}; valid: a smaller model or a narrower precision "
+            f"({', '.join(acc.precisions)})"
+        )
+    best = max(cases, key=lambda c: (c.per_acc, -c.n))
+    w_gb = mc.params_b * constant(f"bytes_per_param_{precision}")
+    kv_value = constant(
+        "kv_bytes_per_value_fp8" if precision in ("fp8", "fp4") else "kv_bytes_per_value_bf16"
+    )
+    kv_gb = (
+        mc.kv_bytes_per_token
+        * kv_value
+        / constant("kv_bytes_per_value_bf16")
+        * (i_tok + o_tok / 2)
+        / 1e9
+    )
+    notes: list[str] = []
+    if multi_node:
+        notes.append(
+            f"replica spans {best.n // acc.scaleup_domain} scale-up domains (pipeline across nodes)"
+        )
+    if best.batch == 0:
+        notes.append("no batch meets the latency targets on any replica size")
+    return InferenceSizing(
+        model=mc.id,
+        accelerator=acc.id,
+        precision=precision,
+        scenario=scenario,
+        tokens_per_s_per_accelerator=best.per_acc * efficiency,
+        tokens_per_s_per_replica=best.per_acc * best.n * efficiency,
+        batch=best.batch,
+        replica_size=best.n,
+        binding=best.binding,
+        step_bound="compute" if best.comp_s >= best.mem_s else "bandwidth",
+        tpot_s=best.step_s,
+        ttft_s=best.ttft_s,
+        input_tokens=i_tok,
+        output_tokens=o_tok,
+        weights_gb=w_gb,
+        kv_gb_per_sequence=kv_gb,
+        efficiency=efficiency,
+        multi_node=multi_node,
+        notes=notes,
+    )
+
+
+def replicas_needed(tokens_per_s: float, sizing: InferenceSizing) -> int:
+    """Whole replicas needed to serve ``tokens_per_s`` output tokens/s (0 for no demand)."""
+    if tokens_per_s <= 0:
+        return 0
+    if sizing.tokens_per_s_per_replica <= 0:
+        raise UserError(
+            f"latency targets: no batch of {sizing.model} on {sizing.accelerator} meets the "
+            f"{sizing.scenario} targets; valid: another scenario, accelerator or model"
+        )
+    return math.ceil(tokens_per_s / sizing.tokens_per_s_per_replica)
