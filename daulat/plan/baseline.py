@@ -1,0 +1,143 @@
+"""The greedy baseline every plan is compared with.
+
+The rule of thumb a programme office would apply without an optimiser: serve each
+country **at home**, at its cheapest site first (lowest power price, then largest
+ceiling), on the accelerator with the lowest life-cycle cost per token/s that the
+country's origin rules allow; a training run is built at home too, in the first year a
+site is ready. Budgets are ignored (the baseline shows what the demand costs); demand
+that finds no room at home is left unmet and priced as in the plan. Accelerators stay in
+service for the horizon (horizons are at most a few years longer than their life).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from daulat.plan.build import opex_usd_per_accelerator_year
+from daulat.plan.data import PlanData
+
+__all__ = ["BaselineResult", "greedy"]
+
+
+@dataclass
+class BaselineResult:
+    """Cost of the greedy plan. ``cost_usd`` = NPV of capex and opex + unmet penalty."""
+
+    cost_usd: float
+    npv_usd: float
+    unmet_penalty_usd: float
+    served_share: float
+    builds: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The summary.json ``baseline`` block (without the saving)."""
+        return {"method": "greedy", "cost_usd": self.cost_usd, "npv_usd": self.npv_usd,
+                "unmet_penalty_usd": self.unmet_penalty_usd, "served_share": self.served_share}
+
+
+def greedy(data: PlanData) -> BaselineResult:
+    """Run the greedy baseline on ``data``."""
+    sites = data.sites
+    acc = data.accelerators
+    years = data.years
+    discount = data.discount().to_series()
+    opex_rate = opex_usd_per_accelerator_year(data).transpose("site", "accelerator").to_pandas()
+    life = data.accelerator_life_years
+    headroom = (sites["power_limit_mw"] - sites["existing_mw"]).clip(lower=0).to_dict()
+    existing_free = sites["existing_mw"].to_dict()
+    rows: list[dict[str, Any]] = []
+    capacity: dict[tuple[str, str], float] = {}  # (country, workload) -> tokens/s installed
+    installed: list[tuple[str, str, int, float]] = []  # (site, accelerator, year, count)
+    excluded = {(r.country, r.origin) for r in data.origin_caps if r.max_share == 0}
+    unmet_usd = 0.0
+    served_total = demand_total = 0.0
+
+    def options(country: str, year: int, workload: str) -> list[tuple[str, str, float, float]]:
+        """(site, accelerator, kW per accelerator at the meter, rate), best first."""
+        home = sites[(sites["country"] == country) & (sites["earliest_year"] <= year)]
+        home = home.sort_values(["power_price_usd_per_mwh", "power_limit_mw"],
+                                ascending=[True, False])
+        out = []
+        for sid, s in home.iterrows():
+            best: tuple[float, str] | None = None
+            for aid, a in acc.iterrows():
+                r = float(data.rate.sel(accelerator=aid, workload=workload))
+                if r <= 0 or a["first_year"] > year or (country, a["origin"]) in excluded or (
+                        "*", a["origin"]) in excluded:
+                    continue
+                per = (a["capex_usd"] + life * opex_rate.loc[sid, aid]) / r
+                if best is None or per < best[0]:
+                    best = (per, str(aid))
+            if best is not None:
+                aid = best[1]
+                out.append((str(sid), aid, acc.loc[aid, "it_kw"] * s["pue"],
+                            float(data.rate.sel(accelerator=aid, workload=workload))))
+        return out
+
+    def place(country: str, year: int, workload: str, amount: float, per_year: float) -> float:
+        """Install accelerators for ``amount`` units of rate; return the amount left over."""
+        for sid, aid, kw, r in options(country, year, workload):
+            if amount <= 1e-9:
+                break
+            room_mw = existing_free[sid] + headroom[sid]
+            n = min(amount / r, room_mw * 1000 / kw)
+            if n <= 0:
+                continue
+            mw = n * kw / 1000
+            from_existing = min(mw, existing_free[sid])
+            existing_free[sid] -= from_existing
+            new_mw = mw - from_existing
+            headroom[sid] -= new_mw
+            rows.append({"site": sid, "accelerator": aid, "year": year, "count": n,
+                         "shell_mw": new_mw,
+                         "capex_usd": n * acc.loc[aid, "capex_usd"]
+                         + new_mw * data.facility_usd_per_mw})
+            installed.append((sid, aid, year, n))
+            amount -= n * r
+        return max(amount, 0.0)
+
+    for year in years:
+        for country in data.countries.index:
+            for w in data.inference:
+                need = float(data.demand_tps.sel(country=country, workload=w, year=year))
+                demand_total += need
+                have = capacity.get((country, w), 0.0)
+                if need > have:
+                    left = place(country, year, w, need - have, 1.0)
+                    capacity[(country, w)] = need - left
+                    have = need - left
+                served_total += min(have, need)
+                short = max(need - have, 0.0)
+                unmet_usd += short * data.unmet_usd_per_tps_year * float(discount[year])
+        for w in data.training if year == years[0] else []:
+            wl = data.workloads.loc[w]
+            ready = [y for y in years if y <= wl["deadline_year"]]
+            remaining = float(wl["required_eflop"])
+            for i, y in enumerate(ready):
+                run_years = len(ready) - i  # accelerators placed in y run to the deadline
+                per_year = remaining / run_years
+                left = place(str(wl["country"]), y, w, per_year, 1.0)
+                remaining -= (per_year - left) * run_years
+                if remaining <= 1e-9:
+                    break
+            unmet_usd += max(remaining, 0.0) * data.unmet_training_usd_per_eflop
+
+    builds = pd.DataFrame(rows, columns=["site", "accelerator", "year", "count", "shell_mw",
+                                         "capex_usd"])
+    npv = 0.0
+    for year in years:
+        capex = float(builds.loc[builds["year"] == year, "capex_usd"].sum())
+        opex = sum(n * opex_rate.loc[s, a] for s, a, y0, n in installed if y0 <= year)
+        built_mw = float(builds.loc[builds["year"] <= year, "shell_mw"].sum()) + float(
+            (sites["existing_mw"] * (sites["earliest_year"] <= year)).sum())
+        opex += built_mw * data.facility_opex_usd_per_mw_year
+        npv += (capex + opex) * float(discount[year])
+    if data.objective != "min_cost":
+        unmet_usd = 0.0
+    served = served_total / demand_total if demand_total > 0 else 1.0
+    return BaselineResult(cost_usd=npv + unmet_usd, npv_usd=npv, unmet_penalty_usd=unmet_usd,
+                          served_share=float(np.clip(served, 0.0, 1.0)), builds=builds)

@@ -1,0 +1,199 @@
+"""The plan explains itself: binding constraints, shadow prices and infeasibility, in words.
+
+Shadow prices come from the duals of the LP (a MILP is re-solved as an LP with its
+binaries fixed). The model's money unit is a million USD, so a dual of the
+``site-power_limit`` constraint is MUSD of objective per MW; the texts convert back to
+dollars. An infeasible scenario is re-solved *elastically*: each hard rule gets a
+non-negative slack and the model minimises the slacks; the slacks left positive are the
+rules that conflict, and each becomes a sentence naming the country, site or funder.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from daulat.plan.build import MUSD, BuiltModel
+from daulat.plan.data import PlanData
+
+__all__ = ["binding_constraints", "explain_infeasible", "precheck"]
+
+_TOL = 1e-7
+
+
+def _money(usd: float) -> str:
+    a = abs(usd)
+    if a >= 1e9:
+        return f"${usd / 1e9:,.2f}B"
+    if a >= 1e6:
+        return f"${usd / 1e6:,.2f}M"
+    if a >= 1e3:
+        return f"${usd / 1e3:,.1f}k"
+    return f"${usd:,.2f}"
+
+
+def _gain_word(data: PlanData) -> str:
+    return "lower the plan's cost (NPV)" if data.objective == "min_cost" else (
+        "improve the objective (cost saved plus access valued at "
+        f"${data.value_of_access_usd_per_person_year:,.0f} per weighted person-year)")
+
+
+def _duals(built: BuiltModel, name: str) -> pd.Series:
+    con = built.model.constraints
+    if name not in con:
+        return pd.Series(dtype=float)
+    dual = con[name].dual
+    if dual is None:
+        return pd.Series(dtype=float)
+    s = dual.to_series().dropna()
+    return s[s.abs() > _TOL]
+
+
+def binding_constraints(built: BuiltModel, limit: int = 12) -> list[dict[str, Any]]:
+    """The binding constraints with the largest shadow prices, each with a sentence.
+
+    ``shadow_price`` is in USD of objective per unit of the constraint's right-hand side
+    (per MW for site limits, per USD for budgets and shares).
+    """
+    data = built.data
+    names = data.sites["name"]
+    gain = _gain_word(data)
+    out: list[dict[str, Any]] = []
+    for site, dual in _duals(built, "site-power_limit").items():
+        usd = -float(dual) * MUSD
+        out.append({
+            "constraint": "site-power_limit", "site": site, "shadow_price": usd,
+            "text": f"One more MW of facility power at {names.get(site, site)} "
+                    f"({data.sites.loc[site, 'country']}) would {gain} by {_money(usd)}.",
+        })
+    for (funder, year), dual in _duals(built, "funder-budget").items():
+        per_usd = -float(dual)
+        basis = data.funders.loc[funder, "basis"]
+        when = f"up to {year}" if basis == "cumulative" else f"in {year}"
+        out.append({
+            "constraint": "funder-budget", "funder": funder, "year": int(year),
+            "shadow_price": per_usd,
+            "text": f"{data.funders.loc[funder, 'name']}'s budget {when} binds: each extra "
+                    f"$1M would {gain} by {_money(per_usd * 1e6)}.",
+        })
+    for site, dual in _duals(built, "site-government_share").items():
+        per_usd = float(dual)
+        out.append({
+            "constraint": "site-government_share", "site": site, "shadow_price": per_usd,
+            "text": f"The minimum government share ({data.min_government_share:.0%}) binds at "
+                    f"{names.get(site, site)}: each extra $1M the government must put in "
+                    f"costs the plan {_money(abs(per_usd) * 1e6)}.",
+        })
+    for site, dual in _duals(built, "site-provider_share").items():
+        per_usd = -float(dual)
+        out.append({
+            "constraint": "site-provider_share", "site": site, "shadow_price": per_usd,
+            "text": f"The provider share cap ({data.max_provider_share:.0%}) binds at "
+                    f"{names.get(site, site)}.",
+        })
+    for (country, origin, year), dual in _duals(built, "country-origin_cap").items():
+        per_acc = -float(dual) * MUSD
+        out.append({
+            "constraint": "country-origin_cap", "country": country, "origin": origin,
+            "year": int(year), "shadow_price": per_acc,
+            "text": f"The cap on {origin}-origin accelerators in {country} binds in {year}: "
+                    f"one more allowed would {gain} by {_money(per_acc)}.",
+        })
+    for workload, dual in _duals(built, "training-compute").items():
+        per_eflop = float(dual) * MUSD
+        out.append({
+            "constraint": "training-compute", "workload": workload, "shadow_price": per_eflop,
+            "text": f"Training run {workload} costs {_money(per_eflop)} per extra EFLOP "
+                    "at the margin.",
+        })
+    if data.portfolio_max_countries is not None and built.select is not None:
+        sel = built.select.solution if hasattr(built.select, "solution") else built.select
+        chosen = int(round(float(np.asarray(sel).sum())))
+        if chosen >= data.portfolio_max_countries:
+            out.append({
+                "constraint": "programme-portfolio", "shadow_price": None,
+                "text": f"The portfolio limit binds: all {data.portfolio_max_countries} country "
+                        "slots are used.",
+            })
+    out.sort(key=lambda r: -abs(r["shadow_price"] or 0.0) if r["constraint"] != (
+        "programme-portfolio") else -np.inf)
+    # one family must not crowd out the others: keep the strongest of each first
+    firsts, rest, seen = [], [], set()
+    for r in out:
+        (rest if r["constraint"] in seen else firsts).append(r)
+        seen.add(r["constraint"])
+    return (firsts + rest)[:limit]
+
+
+def precheck(data: PlanData) -> list[str]:
+    """Problems visible without solving (a country with demand and nowhere to serve it)."""
+    problems: list[str] = []
+    if data.min_served_share <= 0:
+        return problems
+    demand = data.demand_tps.sum("year")
+    reachable = data.allowed.any("site")
+    for c in data.countries.index:
+        for w in data.inference:
+            if float(demand.sel(country=c, workload=w)) > 0 and not bool(
+                    reachable.sel(country=c, workload=w)):
+                rule = data.residency.get(c, "?")
+                problems.append(
+                    f"{data.countries.loc[c, 'name']} ({c}) must have "
+                    f"{data.min_served_share:.0%} of its {w} demand served (rules.min_served_"
+                    f"share) but no site is allowed: residency '{rule}' and the "
+                    f"{data.latency_target_ms.get(w, 0):.0f} ms latency target leave no site "
+                    "— add a site in an allowed jurisdiction (sites.inline or "
+                    "sites.candidates_per_country) or relax the rule.")
+    return problems
+
+
+def explain_infeasible(built: BuiltModel) -> list[str]:
+    """Sentences naming the rules that conflict, from a solved *elastic* model."""
+    m, data = built.model, built.data
+    names = data.sites["name"]
+    out: list[str] = []
+
+    def positive(name: str) -> pd.Series:
+        key = f"slack-{name}"
+        if key not in m.variables:
+            return pd.Series(dtype=float)
+        s = m.variables[key].solution.to_series().dropna()
+        return s[s > 1e-6]
+
+    short = positive("country-min_served")
+    for (c, w, y), tps in short.items():
+        need = float(data.demand_tps.sel(country=c, workload=w, year=y)) * data.min_served_share
+        reach = [s for s in data.sites.index if bool(data.allowed.sel(country=c, site=s,
+                                                                      workload=w))]
+        where = ", ".join(str(names[s]) for s in reach[:5]) or "no site"
+        out.append(
+            f"{data.countries.loc[c, 'name']} ({c}), {w}, {y}: the rules ask for "
+            f"{need:,.0f} tokens/s ({data.min_served_share:.0%} of demand, rules.min_served_share)"
+            f" but only {need - tps:,.0f} can be served from the sites it may use ({where}; "
+            f"residency '{data.residency.get(c, '?')}', latency ≤ "
+            f"{data.latency_target_ms.get(w, 0):.0f} ms).")
+    for site, mw in positive("site-power_limit").items():
+        out.append(
+            f"{names[site]} ({data.sites.loc[site, 'country']}): would need {mw:,.1f} MW beyond "
+            f"its ceiling of {data.sites.loc[site, 'power_limit_mw']:,.0f} MW "
+            "(site-power_limit; sites.power_mw overrides it).")
+    for (f, y), musd in positive("funder-budget").items():
+        basis = data.funders.loc[f, "basis"]
+        out.append(
+            f"{data.funders.loc[f, 'name']} would need {_money(musd * MUSD)} more than its "
+            f"{'cumulative ' if basis == 'cumulative' else ''}budget "
+            f"{'up to' if basis == 'cumulative' else 'in'} {y} (funder-budget).")
+    for site, musd in positive("site-government_share").items():
+        out.append(
+            f"{names[site]}: the government of {data.sites.loc[site, 'country']} cannot pay its "
+            f"minimum share ({data.min_government_share:.0%}, rules.min_government_share): "
+            f"{_money(musd * MUSD)} short — its budget or its allowed sites are too small.")
+    for (c, o, y), n in positive("country-origin_cap").items():
+        out.append(f"{c}, {y}: {n:,.0f} more {o}-origin accelerators than the origin rule "
+                   "allows would be needed (rules.origin).")
+    if not out:
+        out.append("the solver reports the rules as infeasible but no single rule could be "
+                   "named; check budgets (funders[].budget_usd) against rules.min_served_share.")
+    return out

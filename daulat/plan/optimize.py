@@ -1,0 +1,264 @@
+"""Solve a scenario: build the model, run HiGHS, explain the result.
+
+``solve(scenario)`` is the library call behind ``daulat plan``. It
+
+1. gathers the inputs (``inputs.prepare``) and builds the linopy model (``build.py``);
+2. solves it with HiGHS (time limit and MIP gap as given);
+3. for a MILP (portfolio or site-opening binaries), re-solves the LP with the binaries
+   fixed to read shadow prices;
+4. re-solves with residency relaxed to price sovereignty (``cost_of_sovereignty_usd``);
+5. runs the greedy baseline and reports the saving;
+6. answers an infeasible scenario with the rules that conflict (elastic re-solve).
+
+Progress (building, solving, elapsed, gap) goes to stderr so ``--json`` stdout stays clean.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import xarray as xr
+
+from daulat.console import err_console
+from daulat.plan.baseline import greedy
+from daulat.plan.build import MUSD, BuiltModel, build_model
+from daulat.plan.data import PlanData
+from daulat.plan.diagnose import binding_constraints, explain_infeasible, precheck
+from daulat.plan.result import PlanResult, extract_tables, people_served
+from daulat.scenario.schema import Scenario
+
+__all__ = ["solve", "solve_data", "plan_cost_usd"]
+
+_OK = {"optimal"}
+
+
+@contextlib.contextmanager
+def _stage(label: str, quiet: bool) -> Iterator[None]:
+    started = time.perf_counter()
+    if quiet:
+        yield
+        return
+    with err_console.status(f"{label}…", spinner="dots"):
+        yield
+    err_console.print(f"[dim]{label}: {time.perf_counter() - started:.1f} s[/]",
+                      highlight=False)
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    """Send file-descriptor 1 to stderr (HiGHS prints its banner from C, not via Python)."""
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:
+        yield
+        return
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def _run_highs(built: BuiltModel, time_limit: float | None, mip_gap: float | None
+               ) -> tuple[str, str, float | None, float]:
+    """Solve; return (status, termination condition, relative MIP gap, seconds)."""
+    options: dict[str, Any] = {"output_flag": False, "threads": 1}
+    if time_limit is not None:
+        options["time_limit"] = float(time_limit)
+    if mip_gap is not None:
+        options["mip_rel_gap"] = float(mip_gap)
+    started = time.perf_counter()
+    with _stdout_to_stderr():
+        status, condition = built.model.solve(solver_name="highs", progress=False, **options)
+    seconds = time.perf_counter() - started
+    gap: float | None = None
+    solver = getattr(built.model, "solver_model", None)
+    if built.model.type.startswith("MI") and solver is not None:
+        with contextlib.suppress(Exception):
+            gap = float(solver.getInfo().mip_gap)
+    elif status == "ok":
+        gap = 0.0
+    return status, condition, gap, seconds
+
+
+def plan_cost_usd(data: PlanData, tables: dict[str, Any]) -> float:
+    """NPV of capex and opex + priced unmet demand, computed from the written tables."""
+    disc = data.discount().to_series()
+    costs = tables["costs"]
+    npv = float(((costs["capex_usd"] + costs["opex_usd"]) * costs["year"].map(disc)).sum())
+    if data.objective != "min_cost":
+        return npv
+    unmet = tables["unmet"]
+    pen = float((unmet["tokens_per_s"] * unmet["year"].map(disc)).sum()
+                * data.unmet_usd_per_tps_year)
+    tr = tables["training"]
+    for w in data.training:
+        need = float(data.workloads.loc[w, "required_eflop"])
+        got = float(tr.loc[tr["workload"] == w, "eflop"].sum()) if len(tr) else 0.0
+        pen += max(need - got, 0.0) * data.unmet_training_usd_per_eflop
+    return npv + pen
+
+
+def _fixed(built: BuiltModel) -> tuple[xr.DataArray | None, xr.DataArray | None]:
+    m = built.model
+    sel = m.variables["select"].solution.round() if "select" in m.variables else None
+    opn = m.variables["site_open"].solution.fillna(0).round() if "site_open" in m.variables \
+        else None
+    return sel, opn
+
+
+def solve_data(
+    data: PlanData,
+    *,
+    time_limit: float | None = None,
+    mip_gap: float | None = None,
+    sovereignty: bool = True,
+    baseline: bool = True,
+    quiet: bool = False,
+    scenario_yaml: str = "",
+) -> PlanResult:
+    """Solve prepared inputs (the hand-built instances of the tests come in here)."""
+    summary: dict[str, Any] = {
+        "objective": data.objective, "horizon": [data.years[0], data.years[-1]],
+        "currency": data.currency, "price_year": data.price_year,
+    }
+    problems = precheck(data)
+    if problems:
+        summary.update(status="infeasible", infeasibility=problems, objective_value=None,
+                       mip_gap=None, solve_seconds=0.0)
+        return PlanResult(summary=summary, scenario_yaml=scenario_yaml)
+
+    with _stage("building the model", quiet):
+        t0 = time.perf_counter()
+        built = build_model(data)
+        build_s = time.perf_counter() - t0
+    kind = "MILP" if built.model.type.startswith("MI") else "LP"
+    size = f"{built.model.nvars:,} variables, {built.model.ncons:,} constraints ({kind})"
+    with _stage(f"solving {size}", quiet):
+        status, condition, gap, seconds = _run_highs(built, time_limit, mip_gap)
+    if not quiet:
+        err_console.print(f"[dim]status {condition}, gap {gap if gap is not None else '–'}[/]",
+                          highlight=False)
+    summary.update(build_seconds=build_s, solve_seconds=seconds, model_size=size,
+                   mip_gap=gap, termination=condition)
+
+    if condition in ("infeasible", "infeasible_or_unbounded") or (
+            status != "ok" and built.model.objective.value is None):
+        with _stage("explaining the infeasibility", quiet):
+            elastic = build_model(data, elastic=True)
+            _run_highs(elastic, time_limit, None)
+            reasons = explain_infeasible(elastic)
+        summary.update(status="infeasible", infeasibility=reasons, objective_value=None)
+        return PlanResult(summary=summary, scenario_yaml=scenario_yaml)
+
+    summary["status"] = "optimal" if condition == "optimal" else "feasible"
+    tables = extract_tables(built)
+    summary["objective_value"] = float(built.model.objective.value) * MUSD
+    cost = plan_cost_usd(data, tables)
+
+    # shadow prices: from the LP, or the LP with the binaries fixed
+    with _stage("reading shadow prices", quiet):
+        if kind == "MILP":
+            sel, opn = _fixed(built)
+            lp = build_model(data, fixed_select=sel, fixed_open=opn)
+            lp_status, _, _, _ = _run_highs(lp, time_limit, None)
+            summary["binding"] = binding_constraints(lp) if lp_status == "ok" else []
+        else:
+            summary["binding"] = binding_constraints(built)
+
+    last = data.years[-1]
+    costs = tables["costs"]
+    energy = tables["energy"]
+    builds = tables["builds"]
+    summary["totals"] = {
+        "capex_usd": float(costs["capex_usd"].sum()),
+        "opex_usd": float(costs["opex_usd"].sum()),
+        "npv_cost_usd": float(((costs["capex_usd"] + costs["opex_usd"])
+                               * costs["year"].map(data.discount().to_series())).sum()),
+        "plan_cost_usd": cost,
+        "facility_mw": float(tables["sites"]["built_mw"].sum()),
+        "it_mw": float(tables["sites"]["it_mw"].sum()),
+        "accelerators": float(builds.loc[builds["accelerator"] != "facility", "count"].sum()),
+        "energy_mwh": float(energy["energy_mwh"].sum()),
+        "emissions_tco2": float(energy["emissions_tco2"].sum()),
+    }
+    demand = tables["demand"]
+    unmet = tables["unmet"]
+    total_demand = float(demand["tokens_per_s"].sum())
+    summary["served_share"] = (1 - float(unmet["tokens_per_s"].sum()) / total_demand
+                               if total_demand > 0 else 1.0)
+    summary["people_served"] = people_served(tables, last)
+    summary["people_served_by_year"] = {str(y): people_served(tables, y) for y in data.years}
+    if "select" in built.model.variables:
+        sel = built.model.variables["select"].solution.to_series()
+        summary["selected_countries"] = [str(c) for c, v in sel.items() if v > 0.5]
+
+    summary["cost_of_sovereignty_usd"] = None
+    if sovereignty:
+        with _stage("pricing sovereignty (residency relaxed)", quiet):
+            relaxed = data.with_residency_relaxed()
+            if bool((relaxed.allowed != data.allowed).any()):
+                rb = build_model(relaxed)
+                r_status, r_cond, _, _ = _run_highs(rb, time_limit, mip_gap)
+                if r_status == "ok" or rb.model.objective.value is not None:
+                    r_tables = extract_tables(rb)
+                    r_cost = plan_cost_usd(relaxed, r_tables)
+                    summary["cost_of_sovereignty_usd"] = cost - r_cost
+                    summary["sovereignty"] = {
+                        "relaxed_cost_usd": r_cost,
+                        "relaxed_people_served": people_served(r_tables, last),
+                        "text": _sovereignty_text(data, cost - r_cost,
+                                                  summary["people_served"]
+                                                  - people_served(r_tables, last)),
+                    }
+            else:
+                summary["cost_of_sovereignty_usd"] = 0.0
+                summary["sovereignty"] = {"text": "Residency changes nothing here: every "
+                                          "allowed pair is already within the rules."}
+    if baseline:
+        with _stage("greedy baseline", quiet):
+            base = greedy(data)
+        saving = base.cost_usd - cost
+        summary["baseline"] = {**base.as_dict(), "saving_usd": saving,
+                               "saving_share": saving / base.cost_usd if base.cost_usd else 0.0}
+    summary["notes"] = list(data.notes)
+    return PlanResult(summary=summary, tables=tables, scenario_yaml=scenario_yaml)
+
+
+def _sovereignty_text(data: PlanData, extra_usd: float, people_delta: float) -> str:
+    if data.objective == "min_cost":
+        return (f"Keeping every country's traffic where its law allows costs "
+                f"${extra_usd / 1e9:,.2f}B (NPV) more than a plan free to serve anywhere "
+                "within latency targets.")
+    return (f"Keeping every country's traffic where its law allows changes the people served "
+            f"by {people_delta:+,.0f} and the cost by ${extra_usd / 1e9:+,.2f}B (NPV) against "
+            "a plan free to serve anywhere within latency targets.")
+
+
+def solve(
+    scenario: Scenario,
+    *,
+    time_limit: float | None = None,
+    mip_gap: float | None = None,
+    sovereignty: bool = True,
+    baseline: bool = True,
+    quiet: bool = True,
+) -> PlanResult:
+    """Plan ``scenario``; the result's ``.write(dir)`` writes the tables and summary.json."""
+    from daulat.plan.inputs import prepare
+    from daulat.scenario.load import dump_scenario
+
+    with _stage("gathering inputs (catalog, sizing, policy)", quiet):
+        data = prepare(scenario)
+    result = solve_data(data, time_limit=time_limit, mip_gap=mip_gap, sovereignty=sovereignty,
+                        baseline=baseline, quiet=quiet, scenario_yaml=dump_scenario(scenario))
+    result.summary["scenario"] = scenario.name
+    return result
