@@ -140,7 +140,9 @@ class PiiEngine:
         categories: Sequence[str] | None = None,
     ) -> None:
         if style not in STYLES:
-            raise UserError(f"style: {style!r} is not a redaction style; valid: {', '.join(STYLES)}")
+            raise UserError(
+                f"style: {style!r} is not a redaction style; valid: {', '.join(STYLES)}"
+            )
         if categories is not None:
             bad = [c for c in categories if c not in ENTITY_TYPES]
             if bad:

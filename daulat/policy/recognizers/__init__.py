@@ -206,6 +206,15 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
         source="python-stdnum stdnum.id.npwp (15 and 16 digits)",
     ),
     Recognizer(
+        "CREDIT_CARD", "CREDIT_CARD", r"\d{4}(?:[ \-]?\d{4}){2}[ \-]?\d{1,4}(?:[ \-]?\d{3})?",
+        v.payment_card,
+        source="ISO/IEC 7812 issuer prefixes and lengths, Luhn",
+    ),
+    Recognizer(
+        "CREDIT_CARD", "CREDIT_CARD", r"3[47]\d{2}[ \-]?\d{6}[ \-]?\d{5}", v.payment_card,
+        source="American Express 4-6-5 grouping, Luhn",
+    ),
+    Recognizer(
         "NOR_FODSELSNUMMER", "NATIONAL_ID", r"\d{6} ?\d{5}", _stdnum(no_fnr), ("NOR",),
         source="python-stdnum stdnum.no.fodselsnummer (two mod-11 check digits)",
     ),
@@ -233,7 +242,8 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
         source="python-stdnum stdnum.de.idnr (ISO 7064 mod 11,10)",
     ),
     Recognizer(
-        "GBR_NHS", "NATIONAL_ID", r"\d{3}[ \-]\d{3}[ \-]\d{4}", _stdnum(gb_nhs), ("GBR",),
+        "GBR_NHS", "NATIONAL_ID", r"\d{3}[ \-]?\d{3}[ \-]?\d{4}", _stdnum(gb_nhs), ("GBR",),
+        context=("nhs",),
         source="python-stdnum stdnum.gb.nhs (mod 11)",
     ),
     Recognizer(
@@ -265,15 +275,6 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
         source="python-stdnum stdnum.fr.nir (mod-97 key)",
     ),
     Recognizer(
-        "CREDIT_CARD", "CREDIT_CARD", r"\d{4}(?:[ \-]?\d{4}){2}[ \-]?\d{1,4}(?:[ \-]?\d{3})?",
-        v.payment_card,
-        source="ISO/IEC 7812 issuer prefixes and lengths, Luhn",
-    ),
-    Recognizer(
-        "CREDIT_CARD", "CREDIT_CARD", r"3[47]\d{2}[ \-]?\d{6}[ \-]?\d{5}", v.payment_card,
-        source="American Express 4-6-5 grouping, Luhn",
-    ),
-    Recognizer(
         "IPV4", "IP_ADDRESS", r"(?:\d{1,3}\.){3}\d{1,3}", v.ip_address,
         source="Python ipaddress",
     ),
@@ -287,7 +288,8 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
     # engine's phone validator (phonenumbers, per country) decides.
     Recognizer(
         "PHONE", "PHONE",
-        r"(?=[+(]?\d(?:[\d\-.()]| (?=[\d(])){6})\+?\d{0,4}[ \-.]?(?:\(\d{1,5}\)[ \-.]?)?\d{1,14}(?:[ \-.]\d{1,14}){0,6}",
+        r"(?=[+(]?\d(?:[\d\-.()]| (?=[\d(])){6})"  # 7+ phone characters ahead
+        r"\+?\d{0,4}[ \-.]?(?:\(\d{1,5}\)[ \-.]?)?\d{1,14}(?:[ \-.]\d{1,14}){0,6}",
         lambda s: True,
         source="libphonenumber metadata via phonenumbers",
     ),
