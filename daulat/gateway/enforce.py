@@ -227,8 +227,8 @@ class PolicyRegistry:
     def _build(self, iso3: str) -> CountryPolicy:
         try:
             from daulat.policy import load_pack  # type: ignore[attr-defined]
-        except ImportError as exc:  # pragma: no cover - the policy stage is part of daulat
-            raise UserError(f"policy packs are not available ({exc}); cannot serve {iso3}") from exc
+        except ImportError:  # older layout: the loader only in daulat.policy.pack
+            from daulat.policy.pack import load_pack
         pack = load_pack(iso3)
         pii = None
         if self.cfg.pii:
@@ -240,8 +240,10 @@ class PolicyRegistry:
             pii = PiiEngine(countries=[iso3], style=self.cfg.pii_style, key=key)
         detect = None
         if self.cfg.match_language:
-            from daulat.policy.language import detect_language
-
+            try:
+                from daulat.policy.language import detect_language
+            except ImportError:  # pragma: no cover - language detection not shipped
+                detect_language = None  # type: ignore[assignment]
             detect = detect_language
         rules = []
         if self.cfg.content_rules:
