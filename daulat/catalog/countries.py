@@ -2,8 +2,8 @@
 
 Data: ``data/countries.csv`` (built by ``scripts/build_catalog.py``; sources per column
 in ``data/SOURCE.md`` and per row in the ``*_source`` columns). Missing values are
-explicit: ``None`` for optional indicators, ``math.nan`` coordinates for the six
-territories without any GeoNames city, ``''`` for an unclassified income group.
+explicit: ``None`` for optional indicators, ``math.nan`` coordinates for the four
+uninhabited territories (ATA, BVT, HMD, UMI), ``''`` for an unclassified income group.
 """
 
 from __future__ import annotations

@@ -108,3 +108,12 @@ def test_loading_is_fast_and_cached() -> None:
     warm = (time.perf_counter() - start) / 100
     assert cold < 0.05, f"cold load {cold * 1000:.1f} ms"
     assert warm < 0.001
+
+
+def test_every_inhabited_country_has_coordinates() -> None:
+    # The planner computes latency from country coordinates: none may be missing there.
+    for c in load_countries().values():
+        if c.population > 0:
+            assert math.isfinite(c.lat) and math.isfinite(c.lon), c.iso3
+        else:
+            assert c.sources["population"].startswith("none"), c.iso3
