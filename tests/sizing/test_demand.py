@@ -1,0 +1,45 @@
+"""Demand and the country sizing: formula, defaults, monotone in users."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from daulat.sizing import DemandAssumptions, adoption, country_assistant, demand, demand_for
+from daulat.sizing.demand import size_demand
+
+
+def test_demand_formula_hand_checked() -> None:
+    a = DemandAssumptions(queries_per_user_day=4, output_tokens_per_query=500, peak_factor=2.0)
+    d = demand_for("XXX", 10_000_000, 0.5, 2030, a)
+    users = 10_000_000 * 0.5 * adoption(2030, a)
+    assert d.users == pytest.approx(users)
+    assert d.peak_output_tokens_per_s == pytest.approx(users * 4 * 500 / 86400 * 2.0)
+
+
+def test_adoption_rises_and_is_bounded() -> None:
+    a = DemandAssumptions()
+    assert 0 < adoption(2024, a) < adoption(2028, a) < adoption(2035, a) <= a.adoption_cap
+
+
+def test_country_from_catalog() -> None:
+    d = demand("IDN", 2027)
+    assert d.population > 200_000_000 and 0 < d.internet_share <= 1
+    r = country_assistant("IDN", 2027)
+    assert r.accelerators > 0 and r.facility_mw > 0 and r.capex_usd > 0
+    assert r.assumptions.model == "assistant-medium"
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    u1=st.integers(min_value=0, max_value=500_000_000),
+    u2=st.integers(min_value=0, max_value=500_000_000),
+)
+def test_more_users_never_fewer_accelerators(u1: int, u2: int) -> None:
+    a = DemandAssumptions()
+    lo, hi = sorted((u1, u2))
+    small = size_demand(demand_for("XXX", lo, 1.0, 2030, a), a)
+    big = size_demand(demand_for("XXX", hi, 1.0, 2030, a), a)
+    assert big.accelerators >= small.accelerators
+    assert big.facility_mw >= small.facility_mw

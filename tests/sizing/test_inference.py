@@ -1,0 +1,110 @@
+"""The batch-aware roofline: hand-checked values, calibration points, monotonicity."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from daulat.catalog.accelerators import get_accelerator
+from daulat.catalog.constants import constant
+from daulat.errors import UserError
+from daulat.sizing.calibrate import fit, load_calibration
+from daulat.sizing.inference import Efficiency, default_efficiency, inference_throughput
+
+
+def test_default_precision_is_narrowest_native() -> None:
+    assert inference_throughput("llama-3.1-70b", "B200").precision == "fp4"
+    assert inference_throughput("llama-3.1-70b", "H100-SXM").precision == "fp8"
+    assert inference_throughput("llama-3.1-8b", "A100-SXM").precision == "bf16"
+
+
+def test_unsupported_precision_names_valid_values() -> None:
+    with pytest.raises(UserError) as exc:
+        inference_throughput("llama-3.1-70b", "H100-SXM", precision="fp4")
+    assert "precision" in str(exc.value) and "bf16, fp8" in str(exc.value)
+
+
+def test_bad_scenario_names_valid_values() -> None:
+    with pytest.raises(UserError, match="offline, server, interactive"):
+        inference_throughput("llama-3.1-70b", "H100-SXM", scenario="batch")
+
+
+def test_memory_bound_decode_hand_checked() -> None:
+    """With compute made free and no overhead, a dense model at batch B on a replica of n
+    H100s moves weights + B·KV per step: tokens/s/acc = B / ((W + B·KV) / (n·BW)) / n."""
+    eff = Efficiency(mem=1.0, flop={"bf16": 1e9, "fp8": 1e9, "fp4": 1e9}, t_fixed_s=0.0)
+    r = inference_throughput(
+        "llama-3.1-8b", "H100-SXM", "fp8", "offline", input_tokens=1000, output_tokens=400, eta=eff
+    )
+    w = 8.03e9 * 1.0  # fp8 weights, bytes
+    kv = 131072 / 2 * (1000 + 400 / 2)  # fp8 KV at the mean decode context, bytes
+    n = r.replica_size
+    hbm = n * 80e9 * constant("hbm_usable_fraction")
+    b = min(int((hbm - w) // kv), int(constant("max_batch_per_replica")))
+    expected = b / ((w + b * kv) / (n * 3.35e12)) / n
+    assert r.batch == b
+    assert r.tokens_per_s_per_accelerator == pytest.approx(expected, rel=1e-9)
+    assert r.binding in ("memory capacity", "engine batch cap")
+
+
+def test_compute_bound_hand_checked() -> None:
+    """With memory free, throughput per accelerator = F·η / (2·N·(1 + I/O) + attention)."""
+    eff = Efficiency(mem=1e9, flop={"bf16": 1.0, "fp8": 1.0, "fp4": 1.0}, t_fixed_s=0.0)
+    r = inference_throughput(
+        "llama-2-70b", "H200-SXM", "fp8", "offline", input_tokens=500, output_tokens=250, eta=eff
+    )
+    attn = 4 * 80 * 8192 * ((500 + 125) + 2 * 500 / 2)
+    expected = 1978.9e12 / (2 * 68.98e9 * (1 + 2) + attn)
+    assert r.tokens_per_s_per_accelerator == pytest.approx(expected, rel=1e-9)
+    assert r.binding == "compute"
+
+
+def test_interactive_is_latency_bound_and_slower() -> None:
+    server = inference_throughput("llama-3.1-405b", "B200", scenario="server")
+    inter = inference_throughput("llama-3.1-405b", "B200", scenario="interactive")
+    assert inter.tokens_per_s_per_accelerator < server.tokens_per_s_per_accelerator
+    assert inter.tpot_s <= constant("interactive_tpot_s") + 1e-12
+
+
+def test_moe_counts_active_parameters() -> None:
+    moe = inference_throughput("mixtral-8x7b", "H100-SXM", "fp8", "offline")
+    dense = inference_throughput("llama-2-70b", "H100-SXM", "fp8", "offline")
+    assert moe.tokens_per_s_per_accelerator > dense.tokens_per_s_per_accelerator
+
+
+def test_calibration_points_reproduced_within_5_percent() -> None:
+    eff = default_efficiency()
+    for pt in load_calibration():
+        if pt.kind != "inference" or pt.figure != "tokens_per_s_per_accelerator":
+            continue
+        r = inference_throughput(
+            pt.subject,
+            pt.accelerator,
+            pt.precision,
+            pt.scenario,
+            input_tokens=int(constant("mlperf_llama2_70b_input_tokens")),
+            output_tokens=int(constant("mlperf_llama2_70b_output_tokens")),
+            eta=eff,
+        )
+        assert r.tokens_per_s_per_accelerator == pytest.approx(pt.value, rel=0.05), pt
+
+
+def test_committed_constants_are_the_fit() -> None:
+    """Re-running the calibration reproduces the fitted constants in constants.csv."""
+    values = fit()
+    for name, value in values.items():
+        assert constant(name) == pytest.approx(value, abs=1e-4), name
+
+
+@settings(max_examples=25, deadline=None)
+@given(bw=st.floats(min_value=0.5, max_value=20.0), factor=st.floats(min_value=1.0, max_value=3.0))
+def test_more_bandwidth_never_fewer_tokens(bw: float, factor: float) -> None:
+    base = dataclasses.replace(get_accelerator("H200-SXM"), hbm_tbps=bw)
+    more = dataclasses.replace(base, hbm_tbps=bw * factor)
+    for scenario in ("offline", "server", "interactive"):
+        a = inference_throughput("llama-3.1-70b", base, scenario=scenario)
+        b = inference_throughput("llama-3.1-70b", more, scenario=scenario)
+        assert b.tokens_per_s_per_accelerator >= a.tokens_per_s_per_accelerator * (1 - 1e-9)
