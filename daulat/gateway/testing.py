@@ -44,7 +44,8 @@ class FakeUpstream:
     """An OpenAI-compatible chat server whose behaviour tests set."""
 
     def __init__(self, name: str = "fake", *, mode: Mode = "ok", reply: str | None = None,
-                 delay_s: float = 0.05, hang_s: float = 30.0, chunk_words: int = 1) -> None:
+                 delay_s: float = 0.05, hang_s: float = 30.0, chunk_words: int = 1,
+                 chunk_chars: int | None = None) -> None:
         self.name = name
         self.mode: Mode = mode
         self.script: list[Mode] = []
@@ -52,6 +53,7 @@ class FakeUpstream:
         self.delay_s = delay_s
         self.hang_s = hang_s
         self.chunk_words = chunk_words
+        self.chunk_chars = chunk_chars  # split the streamed text every N characters instead
         self.received = 0
         self.bodies: deque[dict[str, Any]] = deque(maxlen=_KEEP_BODIES)
         self._lock = threading.Lock()
@@ -99,6 +101,9 @@ class FakeUpstream:
         step = self.chunk_words
         pieces = [" ".join(words[i:i + step]) + (" " if i + step < len(words) else "")
                   for i in range(0, len(words), step)]
+        if self.chunk_chars:
+            n = self.chunk_chars
+            pieces = [text[i:i + n] for i in range(0, len(text), n)]
         prompt_tokens = sum(len(str(m.get("content", "")).split())
                             for m in body.get("messages", []))
         usage = {"prompt_tokens": prompt_tokens, "completion_tokens": len(pieces),

@@ -51,9 +51,11 @@ def _reset_fakes(request: pytest.FixtureRequest) -> None:
         for u in f.upstreams.values():
             u.reset()
             u.reply = None
+            u.chunk_chars = None
 
 
-def upstream_cfg(fakes: Fakes, names: list[str] | None = None, **extra: Any) -> list[dict[str, Any]]:
+def upstream_cfg(fakes: Fakes, names: list[str] | None = None,
+                 **extra: Any) -> list[dict[str, Any]]:
     return [{"name": n, "url": fakes.url(n), "jurisdiction": FAKES[n], "timeout_s": 1.0,
              "models": ["assistant"], **extra} for n in (names or list(FAKES))]
 

@@ -149,14 +149,15 @@ def property_gateway(fakes: Fakes, tmp_path_factory: pytest.TempPathFactory):  #
     gw = start_gateway(
         store, {"upstreams": upstream_cfg(fakes),
                 "routing": {"breaker_failures": 2, "breaker_cooldown_s": 0.02}},
-        tenants={"kominfo": {"country": "IDN"}, "bundestag": {"country": "DEU"}})
+        tenants={"kominfo": {"country": "IDN"}, "bundestag": {"country": "DEU"},
+                 "ustr": {"country": "USA"}})
     yield gw
     gw.server.stop()
 
 
 @settings(max_examples=30, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.tuples(st.sampled_from(["kominfo", "bundestag"]),
+@given(st.lists(st.tuples(st.sampled_from(["kominfo", "bundestag", "ustr"]),
                           st.fixed_dictionaries({n: st.sampled_from(["ok", "error", "truncated"])
                                                  for n in FAKES}),
                           st.booleans()),
@@ -166,7 +167,9 @@ def test_property_no_request_ever_reaches_a_forbidden_jurisdiction(
         steps: list[tuple[str, dict[str, str], bool]]) -> None:
     """Random failure sequences: every upstream request lands in a permitted country."""
     for tenant, modes, stream in steps:
-        country = {"kominfo": "IDN", "bundestag": "DEU"}[tenant]
+        # IDN: in country only; DEU: EU/EEA only (no fake is there: always fail closed);
+        # USA: any jurisdiction (failover may go anywhere).
+        country = {"kominfo": "IDN", "bundestag": "DEU", "ustr": "USA"}[tenant]
         allows = load_pack(country).residency.allows
         before = fakes.received()
         for name, mode in modes.items():
