@@ -1,9 +1,37 @@
-"""Placeholder: this stage registers no command yet."""
+"""``daulat report DIR [--lang id|en]``: the plan as a self-contained HTML report."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import typer
+
+from daulat.console import console, emit
+
+__all__ = ["register"]
+
+
+def report(
+    plan_dir: Path = typer.Argument(..., help="Plan result directory (daulat plan --out DIR)."),
+    lang: str = typer.Option("en", "--lang", help="Report language: en (English) or id"
+                                                  " (Bahasa Indonesia)."),
+    as_json: bool = typer.Option(False, "--json", help="Print what was written as JSON."),
+) -> None:
+    """Write PLAN_DIR/report.html (one offline file with charts and map) and report.md."""
+    from daulat.report import write_report
+
+    files = write_report(plan_dir, lang)
+    result: dict[str, Any] = {"html": str(files.html), "markdown": str(files.markdown),
+                              "lang": files.lang, "charts": files.charts}
+
+    def render(r: dict[str, Any]) -> None:
+        console.print(f"wrote {r['html']} ({len(r['charts'])} charts, {r['lang']}) and"
+                      f" {r['markdown']}")
+
+    emit(result, as_json, render)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this stage's commands to ``app``."""
+    """Add ``report`` to ``app``."""
+    app.command("report")(report)

@@ -1,0 +1,35 @@
+"""``report.md``: the report's words and tables as plain Markdown (no charts)."""
+
+from __future__ import annotations
+
+from daulat.report.content import Content, Table
+
+__all__ = ["render_markdown"]
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _table(t: Table) -> list[str]:
+    lines = ["| " + " | ".join(_cell(h) for h in t.header) + " |",
+             "|" + "---|" * len(t.header)]
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in t.rows]
+    return lines + [""]
+
+
+def render_markdown(c: Content) -> str:
+    """The report as Markdown."""
+    out = [f"# {c.title}", "", f"*{c.subtitle}*", "", f"## {c.sections['summary']}", ""]
+    out += [f"- {line}" for line in c.headline] + [""]
+    out += [f"### {c.where_heading}", ""] + [f"- {line}" for line in c.where] + [""]
+    out += [f"### {c.pays_heading}", ""] + _table(c.funders) + _table(c.ownership)
+    out += [c.returns_note, "", f"## {c.sections['risk']}", "", c.risk_text, ""]
+    if c.risk_table:
+        out += _table(c.risk_table)
+    if c.binding:
+        out += [f"## {c.sections['binding']}", ""] + _table(c.binding)
+    out += [f"## {c.sections['assumptions']}", "", c.assumptions_intro, ""]
+    out += _table(c.assumptions)
+    out += ["---", "", c.footer, ""]
+    return "\n".join(out)

@@ -1,0 +1,141 @@
+"""The report's words and numbers in the reader's language.
+
+Strings live in ``locales/<lang>.yaml`` (one file per language, the same keys in each);
+numbers, money, percentages and dates are formatted by babel for the language's locale
+(``1.234.567`` and ``US$1,2 M`` in Indonesian, ``1,234,567`` and ``$1.2B`` in English).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import yaml
+from babel.dates import format_date
+from babel.numbers import (
+    format_compact_currency,
+    format_compact_decimal,
+    format_currency,
+    format_decimal,
+    format_percent,
+    get_decimal_symbol,
+    get_group_symbol,
+)
+
+from daulat.errors import UserError
+
+__all__ = ["LANGUAGES", "Formatter", "Strings", "languages", "load_strings"]
+
+
+def languages() -> list[str]:
+    """Languages with a locale file, e.g. ``['en', 'id']``."""
+    folder = resources.files("daulat.report").joinpath("locales")
+    return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir()
+                  if p.name.endswith(".yaml"))
+
+
+LANGUAGES: tuple[str, ...] = ("en", "id")
+
+
+@dataclass(frozen=True)
+class Strings:
+    """The strings of one language; ``t('summary.build', n=...)`` looks up and fills one."""
+
+    lang: str
+    data: dict[str, Any]
+
+    def t(self, key: str, **values: Any) -> str:
+        """The string at dotted ``key``, with ``{placeholders}`` filled from ``values``."""
+        node: Any = self.data
+        for part in key.split("."):
+            if not isinstance(node, dict) or part not in node:
+                raise KeyError(f"locales/{self.lang}.yaml: no string {key!r}")
+            node = node[part]
+        return str(node).format(**values) if values else str(node)
+
+
+@lru_cache(maxsize=8)
+def load_strings(lang: str) -> Strings:
+    """Load ``locales/<lang>.yaml`` (UserError naming the valid languages if there is none)."""
+    valid = languages()
+    if lang not in valid:
+        raise UserError(f"--lang: {lang!r} is not a report language; use one of"
+                        f" {', '.join(valid)}")
+    text = resources.files("daulat.report").joinpath("locales", f"{lang}.yaml").read_text(
+        encoding="utf-8")
+    return Strings(lang, yaml.safe_load(text))
+
+
+@dataclass(frozen=True)
+class Formatter:
+    """Numbers, money and dates for one babel ``locale`` in one ``currency``."""
+
+    locale: str
+    currency: str = "USD"
+
+    @staticmethod
+    def _num(x: float | None) -> float | None:
+        if x is None or not isinstance(x, int | float) or not math.isfinite(x):
+            return None
+        return float(x)
+
+    def money(self, x: float | None) -> str:
+        """Compact money, e.g. ``$332.6M`` / ``US$332,6 jt``."""
+        v = self._num(x)
+        if v is None:
+            return "—"
+        return format_compact_currency(v, self.currency, locale=self.locale, fraction_digits=1)
+
+    def money_full(self, x: float | None) -> str:
+        """Money to the unit, e.g. ``$1,234,567`` / ``US$1.234.567``."""
+        v = self._num(x)
+        if v is None:
+            return "—"
+        return format_currency(v, self.currency, locale=self.locale, format="¤#,##0",
+                               currency_digits=False)
+
+    def price(self, x: float | None) -> str:
+        """A unit price with cents, e.g. ``$1.00`` / ``US$1,00``."""
+        v = self._num(x)
+        if v is None:
+            return "—"
+        return format_currency(v, self.currency, locale=self.locale)
+
+    def number(self, x: float | None, digits: int = 0) -> str:
+        """A grouped number with ``digits`` decimals."""
+        v = self._num(x)
+        if v is None:
+            return "—"
+        pattern = "#,##0" + ("." + "0" * digits if digits else "")
+        return format_decimal(v, format=pattern, locale=self.locale)
+
+    def compact(self, x: float | None) -> str:
+        """A compact number, e.g. ``51.7M`` / ``51,7 jt``."""
+        v = self._num(x)
+        if v is None:
+            return "—"
+        return format_compact_decimal(v, locale=self.locale, fraction_digits=1)
+
+    def pct(self, x: float | None) -> str:
+        """A percentage with one decimal, from a fraction."""
+        v = self._num(x)
+        if v is None:
+            return "—"
+        return format_percent(v, format="#,##0.0%", locale=self.locale)
+
+    def mw(self, x: float | None) -> str:
+        """Megawatts with one decimal."""
+        return f"{self.number(x, 1)} MW"
+
+    def date(self, d: dt.date) -> str:
+        """A long date, e.g. ``November 27, 2026`` / ``27 November 2026``."""
+        return format_date(d, format="long", locale=self.locale)
+
+    @property
+    def separators(self) -> str:
+        """Plotly's ``layout.separators``: decimal then group symbol of the locale."""
+        return get_decimal_symbol(self.locale) + get_group_symbol(self.locale)
