@@ -138,7 +138,7 @@ def policy_validate(
         emit({"file": str(file), "valid": not errors, "errors": errors}, True)
     elif errors:
         for line in errors:
-            err_console.print(line, highlight=False, markup=False)
+            err_console.print(line, highlight=False, markup=False, soft_wrap=True)
     else:
         console.print(f"{file}: valid", highlight=False)
     if errors:

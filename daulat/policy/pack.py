@@ -281,53 +281,70 @@ def _read_yaml(path: Path) -> CommentedMap:
     return data
 
 
-def _tag_origin(node: Any, path: Path, origin: dict[int, Path]) -> None:
-    if isinstance(node, CommentedMap):
-        origin[id(node)] = path
-        for value in node.values():
-            _tag_origin(value, path, origin)
-    elif isinstance(node, CommentedSeq):
-        origin[id(node)] = path
-        for value in node:
-            _tag_origin(value, path, origin)
+class _Tree:
+    """Where each node of a (possibly merged) YAML tree came from, for error positions."""
 
+    def __init__(self) -> None:
+        self.origin: dict[int, Path] = {}  # id(map or seq) -> file
+        self.key_src: dict[int, dict[str, CommentedMap]] = {}  # merged map -> key -> source
+        self.item_src: dict[int, list[tuple[CommentedSeq, int]]] = {}  # merged seq -> items
 
-def _merge(base: CommentedMap, country: CommentedMap) -> CommentedMap:
-    """Country fields override base fields; content rules and laws merge by ``id``."""
-    merged = CommentedMap()
-    for key, value in base.items():
-        merged[key] = value
-    for key, value in country.items():
-        if key in ("content_rules", "laws") and isinstance(value, list):
-            own = {item.get("id") for item in value if isinstance(item, Mapping)}
-            inherited = [
-                item
-                for item in base.get(key) or []
-                if not (isinstance(item, Mapping) and item.get("id") in own)
-            ]
-            seq = CommentedSeq(inherited + list(value))
-            merged[key] = seq
-        else:
-            merged[key] = value
-    return merged
+    def tag(self, node: Any, path: Path) -> None:
+        if isinstance(node, CommentedMap):
+            self.origin[id(node)] = path
+            for value in node.values():
+                self.tag(value, path)
+        elif isinstance(node, CommentedSeq):
+            self.origin[id(node)] = path
+            for value in node:
+                self.tag(value, path)
 
+    def merge(self, base: CommentedMap, country: CommentedMap) -> dict[str, Any]:
+        """Country fields override base fields; content rules and laws merge by ``id``."""
+        merged: dict[str, Any] = {}
+        sources: dict[str, CommentedMap] = {}
+        for key, value in base.items():
+            merged[key], sources[key] = value, base
+        for key, value in country.items():
+            sources[key] = country
+            old = base.get(key)
+            if key in ("content_rules", "laws") and isinstance(value, CommentedSeq) and isinstance(
+                old, CommentedSeq
+            ):
+                own = {item.get("id") for item in value if isinstance(item, Mapping)}
+                items = [
+                    (old, i)
+                    for i, item in enumerate(old)
+                    if not (isinstance(item, Mapping) and item.get("id") in own)
+                ] + [(value, i) for i in range(len(value))]
+                seq = [src[i] for src, i in items]
+                self.item_src[id(seq)] = items
+                merged[key] = seq
+            else:
+                merged[key] = value
+        self.key_src[id(merged)] = sources
+        return merged
 
-def _position(root: Any, loc: tuple[Any, ...], origin: Mapping[int, Path], fallback: Path) -> str:
-    """``file:line:col`` of the deepest node of ``loc`` that exists in the YAML tree."""
-    node = root
-    best = f"{fallback}:1:1"
-    for key in loc:
-        if isinstance(node, CommentedMap) and key in node:
-            line, col = node.lc.key(key)
-            best = f"{origin.get(id(node), fallback)}:{line + 1}:{col + 1}"
-            node = node[key]
-        elif isinstance(node, CommentedSeq) and isinstance(key, int) and 0 <= key < len(node):
-            line, col = node.lc.item(key)
-            best = f"{origin.get(id(node), fallback)}:{line + 1}:{col + 1}"
-            node = node[key]
-        else:
-            break
-    return best
+    def position(self, root: Any, loc: tuple[Any, ...], fallback: Path) -> str:
+        """``file:line:col`` of the deepest node of ``loc`` that exists in the tree."""
+        node = root
+        best = f"{fallback}:1:1"
+        for key in loc:
+            if isinstance(node, Mapping) and key in node:
+                src = self.key_src.get(id(node), {}).get(key, node)
+                if isinstance(src, CommentedMap):
+                    line, col = src.lc.key(key)
+                    best = f"{self.origin.get(id(src), fallback)}:{line + 1}:{col + 1}"
+                node = node[key]
+            elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
+                seq, index = self.item_src.get(id(node), [(node, i) for i in range(len(node))])[key]
+                if isinstance(seq, CommentedSeq):
+                    line, col = seq.lc.item(index)
+                    best = f"{self.origin.get(id(seq), fallback)}:{line + 1}:{col + 1}"
+                node = node[key]
+            else:
+                break
+        return best
 
 
 def _field_path(loc: tuple[Any, ...]) -> str:
@@ -340,13 +357,11 @@ def _field_path(loc: tuple[Any, ...]) -> str:
     return out or "(pack)"
 
 
-def _errors(
-    exc: ValidationError, root: Any, origin: Mapping[int, Path], fallback: Path
-) -> list[str]:
+def _errors(exc: ValidationError, root: Any, tree: _Tree, fallback: Path) -> list[str]:
     lines = []
     for err in exc.errors():
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
-        where = _position(root, loc, origin, fallback)
+        where = tree.position(root, loc, fallback)
         msg = err["msg"].removeprefix("Value error, ")
         value = err.get("input")
         shown = "" if isinstance(value, dict | list) or value is None else f" (got {value!r})"
@@ -357,22 +372,18 @@ def _errors(
 def _build(path: Path) -> tuple[Pack | None, list[str]]:
     """Validate ``path`` (merged onto the base pack unless it is the base)."""
     data = _read_yaml(path)
-    origin: dict[int, Path] = {}
-    _tag_origin(data, path, origin)
-    root: CommentedMap = data
+    tree = _Tree()
+    tree.tag(data, path)
+    root: Any = data
     base_path = PACKS_DIR / f"{BASE}.yaml"
     if str(data.get("iso3", "")).lower() != BASE and path.resolve() != base_path.resolve():
         base = _read_yaml(base_path)
-        _tag_origin(base, base_path, origin)
-        root = _merge(base, data)
-        origin[id(root)] = path
-        for key in ("content_rules", "laws"):
-            if key in data and isinstance(root.get(key), CommentedSeq):
-                origin[id(root[key])] = path
+        tree.tag(base, base_path)
+        root = tree.merge(base, data)
     try:
         return Pack.model_validate(_plain(root)), []
     except ValidationError as exc:
-        return None, _errors(exc, root, origin, path)
+        return None, _errors(exc, root, tree, path)
 
 
 def _plain(node: Any) -> Any:
