@@ -45,7 +45,8 @@ def greedy(data: PlanData) -> BaselineResult:
     acc = data.accelerators
     years = data.years
     discount = data.discount().to_series()
-    opex_rate = opex_usd_per_accelerator_year(data).transpose("site", "accelerator").to_pandas()
+    rate_da = opex_usd_per_accelerator_year(data).transpose("site", "accelerator")
+    opex_rate: dict[Any, float] = dict(rate_da.to_series().to_dict())
     life = data.accelerator_life_years
     headroom = (sites["power_limit_mw"] - sites["existing_mw"]).clip(lower=0).to_dict()
     existing_free = sites["existing_mw"].to_dict()
@@ -69,7 +70,7 @@ def greedy(data: PlanData) -> BaselineResult:
                 if r <= 0 or a["first_year"] > year or (country, a["origin"]) in excluded or (
                         "*", a["origin"]) in excluded:
                     continue
-                per = (a["capex_usd"] + life * opex_rate.loc[sid, aid]) / r
+                per = (a["capex_usd"] + life * opex_rate[(sid, aid)]) / r
                 if best is None or per < best[0]:
                     best = (per, str(aid))
             if best is not None:
@@ -93,7 +94,7 @@ def greedy(data: PlanData) -> BaselineResult:
             new_mw = mw - from_existing
             headroom[sid] -= new_mw
             rows.append({"site": sid, "accelerator": aid, "year": year, "count": n,
-                         "shell_mw": new_mw,
+                         "shell_mw": new_mw, "existing_mw_used": from_existing,
                          "capex_usd": n * acc.loc[aid, "capex_usd"]
                          + new_mw * data.facility_usd_per_mw})
             installed.append((sid, aid, year, n))
@@ -114,7 +115,7 @@ def greedy(data: PlanData) -> BaselineResult:
                 short = max(need - have, 0.0)
                 unmet_usd += short * data.unmet_usd_per_tps_year * float(discount[year])
         for w in data.training if year == years[0] else []:
-            wl = data.workloads.loc[w]
+            wl: Any = data.workloads.loc[w]
             ready = [y for y in years if y <= wl["deadline_year"]]
             remaining = float(wl["required_eflop"])
             for i, y in enumerate(ready):
@@ -127,13 +128,14 @@ def greedy(data: PlanData) -> BaselineResult:
             unmet_usd += max(remaining, 0.0) * data.unmet_training_usd_per_eflop
 
     builds = pd.DataFrame(rows, columns=["site", "accelerator", "year", "count", "shell_mw",
-                                         "capex_usd"])
+                                         "existing_mw_used", "capex_usd"])
     npv = 0.0
     for year in years:
         capex = float(builds.loc[builds["year"] == year, "capex_usd"].sum())
-        opex = sum(n * opex_rate.loc[s, a] for s, a, y0, n in installed if y0 <= year)
-        built_mw = float(builds.loc[builds["year"] <= year, "shell_mw"].sum()) + float(
-            (sites["existing_mw"] * (sites["earliest_year"] <= year)).sum())
+        opex = float(sum(n * opex_rate[(s, a)] for s, a, y0, n in installed if y0 <= year))
+        upto = builds["year"] <= year
+        built_mw = float(builds.loc[upto, "shell_mw"].sum() + builds.loc[upto,
+                                                                          "existing_mw_used"].sum())
         opex += built_mw * data.facility_opex_usd_per_mw_year
         npv += (capex + opex) * float(discount[year])
     if data.objective != "min_cost":

@@ -168,17 +168,19 @@ def build_model(
     fund_mask = _full((~is_gov | funder_home) & site_ready, [funder, site, years])
 
     # ---------------------------------------------------------------- variables
+    # masked slots contribute nothing to the sums below (fillna(0): explicit, as linopy asks)
     buy = m.add_variables(lower=0, coords=[site, acc, years], name="accelerators_added",
-                          mask=buy_mask)
-    mw = m.add_variables(lower=0, coords=[site, years], name="mw_added", mask=mw_mask)
+                          mask=buy_mask).fillna(0)
+    mw = m.add_variables(lower=0, coords=[site, years], name="mw_added",
+                         mask=mw_mask).fillna(0)
     use = m.add_variables(lower=0, coords=[site, acc, work, years], name="accelerators_used",
-                          mask=use_mask)
+                          mask=use_mask).fillna(0)
     serve = m.add_variables(lower=0, coords=[country, site, inf, years], name="served_tps",
-                            mask=serve_mask)
+                            mask=serve_mask).fillna(0)
     unmet = m.add_variables(lower=0, coords=[country, inf, years], name="unmet_tps",
-                            mask=_full(demand > 0, [country, inf, years]))
+                            mask=_full(demand > 0, [country, inf, years])).fillna(0)
     fund = m.add_variables(lower=0, coords=[funder, site, years], name="funding_musd",
-                           mask=fund_mask)
+                           mask=fund_mask).fillna(0)
 
     select: linopy.Variable | xr.DataArray | None = None
     if data.portfolio_max_countries is not None:
@@ -186,24 +188,24 @@ def build_model(
             select = fixed_select.reindex(country=country).fillna(0.0)
         else:
             select = m.add_variables(coords=[country], name="select", binary=True)
-    site_open: linopy.Variable | xr.DataArray | None = None
+    site_open: Any = None
     new_sites = data.site_col("new").astype(bool)
     if data.site_fixed_cost_usd > 0 or data.site_min_mw > 0:
         if fixed_open is not None:
             site_open = fixed_open.reindex(site=site).fillna(0.0)
         else:
             site_open = m.add_variables(coords=[site], name="site_open", binary=True,
-                                        mask=new_sites)
+                                        mask=new_sites).fillna(0)
 
     slack: dict[str, linopy.Variable] = {}
 
     def elastic_var(name: str, coords: list[pd.Index], mask: xr.DataArray | None = None
-                    ) -> linopy.Variable | None:
+                    ) -> Any:
         if not elastic:
             return None
         var = m.add_variables(lower=0, coords=coords, name=f"slack-{name}", mask=mask)
         slack[name] = var
-        return var
+        return var.fillna(0)
 
     # ---------------------------------------------------------------- expressions
     installed = (buy.rename(year="vintage") * data.installed_matrix()).sum("vintage")
@@ -233,7 +235,7 @@ def build_model(
         m.add_constraints(served - demand * select <= 0, name="country-portfolio",
                           mask=_full(demand > 0, [country, inf, years]))
         if isinstance(select, linopy.Variable):
-            m.add_constraints(select.sum() <= data.portfolio_max_countries,
+            m.add_constraints(select.sum() <= int(data.portfolio_max_countries or 0),
                               name="programme-portfolio")
 
     # compute capacity at each site for each inference workload
@@ -252,7 +254,7 @@ def build_model(
 
     m.add_constraints(use.sum("workload") - installed <= 0, name="site-accelerators")
     it_mw = (installed * (data.acc_col("it_kw") / 1000)).sum("accelerator")
-    existing_avail = existing
+    existing_avail: Any = existing
     if select is not None:
         existing_avail = existing * (select * in_country).sum("country")
     m.add_constraints(it_mw * data.site_col("pue") - built_new - existing_avail <= 0,
@@ -260,7 +262,10 @@ def build_model(
 
     built_total = built_new + existing_avail
     if data.facility_opex_usd_per_mw_year > 0:
-        opex = opex + built_total * (data.facility_opex_usd_per_mw_year / MUSD)
+        # O&M of the shells the programme builds, and of the MW it uses at existing sites
+        at_existing = (data.site_col("existing_mw") > 0).astype(float)
+        opex = opex + (built_new + it_mw * data.site_col("pue") * at_existing) * (
+            data.facility_opex_usd_per_mw_year / MUSD)
 
     headroom = (data.site_col("power_limit_mw") - data.site_col("existing_mw")).clip(min=0)
     total_new = mw.sum("year")
@@ -311,12 +316,12 @@ def build_model(
     # ---------------------------------------------------------------- objective
     discount = data.discount()
     cost = ((capex + opex) * discount).sum()
-    if site_open is not None and isinstance(site_open, linopy.Variable):
+    if site_open is not None and not isinstance(site_open, xr.DataArray):
         cost = cost + (site_open * (data.site_fixed_cost_usd / MUSD)).sum()
     if elastic:
         terms = []
         for name, var in slack.items():
-            scale = {"country-min_served": 1.0 / demand.where(demand > 0, 1.0),
+            scale: Any = {"country-min_served": 1.0 / demand.where(demand > 0, 1.0),
                      "site-power_limit": 1e-3, "funder-budget": 1e-3,
                      "site-government_share": 1e-3, "country-origin_cap": 1e-3}[name]
             terms.append((var * scale).sum())
@@ -324,13 +329,13 @@ def build_model(
         for t in terms[1:]:
             objective = objective + t
         # a whisper of cost so the relaxed plan is a sensible one
-        m.add_objective(objective + cost * 1e-9)
+        m.add_objective(_no_const(objective + cost * 1e-9))
     elif data.objective == "min_cost":
         penalty = unmet * (discount * data.unmet_usd_per_tps_year / MUSD)
         objective = cost + penalty.sum()
         if unmet_train is not None:
             objective = objective + (unmet_train * (data.unmet_training_usd_per_eflop / MUSD)).sum()
-        m.add_objective(objective)
+        m.add_objective(_no_const(objective))
     else:
         n_inf = max(len(inf), 1)
         users = data.users.reindex(country=country, year=years).fillna(0.0)
@@ -342,10 +347,15 @@ def build_model(
         objective = cost - access
         if unmet_train is not None:
             objective = objective + (unmet_train * (data.unmet_training_usd_per_eflop / MUSD)).sum()
-        m.add_objective(objective)
+        m.add_objective(_no_const(objective))
 
     return BuiltModel(model=m, data=data, capex_musd=capex, opex_musd=opex, installed=installed,
                       built_mw=built_total, select=select, elastic=elastic)
+
+
+def _no_const(expr: Any) -> Any:
+    """linopy objectives take no constant (fixed facility opex of existing sites)."""
+    return expr - expr.const
 
 
 def _origin_caps(m: linopy.Model, data: PlanData, caps: list[Any], installed: Any,

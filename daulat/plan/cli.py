@@ -1,9 +1,103 @@
-"""Placeholder: this stage registers no command yet."""
+"""``daulat plan SCENARIO --out DIR``: solve a scenario and write the plan tables."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import typer
+from rich.table import Table
+
+from daulat.console import console, emit
+from daulat.errors import UserError
+
+__all__ = ["register", "render_summary"]
+
+
+def _usd(value: float | None) -> str:
+    if value is None:
+        return "–"
+    a = abs(value)
+    if a >= 1e9:
+        return f"${value / 1e9:,.2f}B"
+    if a >= 1e6:
+        return f"${value / 1e6:,.1f}M"
+    return f"${value:,.0f}"
+
+
+def render_summary(summary: dict[str, Any], out: Path | None = None) -> None:
+    """Print a plan summary (summary.json) for people."""
+    if summary.get("status") == "infeasible":
+        console.print("[bold red]The scenario is infeasible[/]: its rules cannot all hold.")
+        for line in summary.get("infeasibility", []):
+            console.print(f" • {line}", highlight=False)
+        return
+    t = summary.get("totals", {})
+    table = Table(title=f"Plan: {summary.get('scenario', '')} "
+                        f"({summary['horizon'][0]}–{summary['horizon'][1]}, "
+                        f"{summary['objective']}, {summary['status']})")
+    table.add_column("quantity")
+    table.add_column("value", justify="right")
+    table.add_row("plan cost (NPV, incl. unmet penalty)", _usd(t.get("plan_cost_usd")))
+    table.add_row("capex (undiscounted)", _usd(t.get("capex_usd")))
+    table.add_row("opex (undiscounted)", _usd(t.get("opex_usd")))
+    table.add_row("facility MW built / available", f"{t.get('facility_mw', 0):,.1f}")
+    table.add_row("IT MW in use (last year)", f"{t.get('it_mw', 0):,.1f}")
+    table.add_row("accelerators bought", f"{t.get('accelerators', 0):,.0f}")
+    table.add_row("share of demand served", f"{summary.get('served_share', 0):.1%}")
+    table.add_row("people served (last year)", f"{summary.get('people_served', 0):,.0f}")
+    table.add_row("emissions (tCO2, horizon)", f"{t.get('emissions_tco2', 0):,.0f}")
+    table.add_row("cost of sovereignty", _usd(summary.get("cost_of_sovereignty_usd")))
+    base = summary.get("baseline")
+    if base:
+        table.add_row("greedy baseline cost", _usd(base["cost_usd"]))
+        table.add_row("saving vs greedy", f"{_usd(base['saving_usd'])} "
+                                          f"({base['saving_share']:.1%})")
+    if summary.get("selected_countries"):
+        table.add_row("countries selected", ", ".join(summary["selected_countries"]))
+    gap = summary.get("mip_gap")
+    table.add_row("solve time", f"{summary.get('solve_seconds', 0):.1f} s, gap "
+                                f"{'–' if gap is None else f'{gap:.2%}'}")
+    console.print(table)
+    sov = summary.get("sovereignty", {}).get("text")
+    if sov:
+        console.print(sov, highlight=False)
+    for b in summary.get("binding", [])[:8]:
+        console.print(f" • {b['text']}", highlight=False)
+    if out is not None:
+        console.print(f"Tables (CSV and Parquet), summary.json and scenario.yaml in [bold]{out}[/]")
+
+
+def plan(
+    scenario: Path = typer.Argument(..., help="Scenario YAML (see docs/scenario.md)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Directory for the plan tables."),
+    as_json: bool = typer.Option(False, "--json", help="Print summary.json on stdout."),
+    time_limit: float | None = typer.Option(
+        None, "--time-limit", min=0.1, help="Solver time limit per solve, seconds."),
+    mip_gap: float | None = typer.Option(
+        None, "--mip-gap", min=0.0, max=1.0, help="Relative MIP gap to stop at (e.g. 0.01)."),
+    baseline: str = typer.Option(
+        "greedy", "--baseline", help="Baseline to compare with: greedy or none."),
+    sovereignty: bool = typer.Option(
+        True, "--sovereignty/--no-sovereignty",
+        help="Re-solve with residency relaxed to price sovereignty."),
+) -> None:
+    """Plan where, when and on what to build; write tables and summary.json to --out."""
+    from daulat.plan.optimize import solve
+    from daulat.scenario.load import load_scenario
+
+    if baseline not in ("greedy", "none"):
+        raise UserError(f"--baseline: {baseline!r} — valid: greedy, none")
+    sc = load_scenario(scenario)
+    result = solve(sc, time_limit=time_limit, mip_gap=mip_gap, sovereignty=sovereignty,
+                   baseline=baseline == "greedy", quiet=False)
+    result.write(out)
+    emit(result.summary, as_json, lambda s: render_summary(s, out))
+    if result.status == "infeasible":
+        raise UserError(f"{scenario}: infeasible — " + " ".join(
+            result.summary.get("infeasibility", [])))
 
 
 def register(app: typer.Typer) -> None:
-    """Add this stage's commands to ``app``."""
+    """Add ``daulat plan`` to ``app``."""
+    app.command("plan")(plan)

@@ -103,12 +103,12 @@ class PlanData:
     @property
     def inference(self) -> list[str]:
         """Ids of the inference workloads."""
-        return [w for w, k in self.workloads["kind"].items() if k == "inference"]
+        return [str(w) for w, k in self.workloads["kind"].items() if k == "inference"]
 
     @property
     def training(self) -> list[str]:
         """Ids of the training workloads."""
-        return [w for w, k in self.workloads["kind"].items() if k == "training"]
+        return [str(w) for w, k in self.workloads["kind"].items() if k == "training"]
 
     def year_index(self) -> pd.Index:
         """The ``year`` coordinate."""

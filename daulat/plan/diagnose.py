@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from daulat.plan.build import MUSD, BuiltModel
 from daulat.plan.data import PlanData
@@ -40,15 +39,17 @@ def _gain_word(data: PlanData) -> str:
         f"${data.value_of_access_usd_per_person_year:,.0f} per weighted person-year)")
 
 
-def _duals(built: BuiltModel, name: str) -> pd.Series:
+def _duals(built: BuiltModel, name: str) -> list[tuple[Any, float]]:
+    """(index, dual) of the binding rows of constraint ``name``."""
     con = built.model.constraints
     if name not in con:
-        return pd.Series(dtype=float)
+        return []
     dual = con[name].dual
     if dual is None:
-        return pd.Series(dtype=float)
+        return []
     s = dual.to_series().dropna()
-    return s[s.abs() > _TOL]
+    found: dict[Any, float] = s[s.abs() > _TOL].to_dict()
+    return list(found.items())
 
 
 def binding_constraints(built: BuiltModel, limit: int = 12) -> list[dict[str, Any]]:
@@ -58,27 +59,30 @@ def binding_constraints(built: BuiltModel, limit: int = 12) -> list[dict[str, An
     (per MW for site limits, per USD for budgets and shares).
     """
     data = built.data
-    names = data.sites["name"]
+    names: dict[Any, str] = data.sites["name"].to_dict()
+    site_country: dict[Any, str] = data.sites["country"].to_dict()
+    funder_name: dict[Any, str] = data.funders["name"].to_dict()
+    funder_basis: dict[Any, str] = data.funders["basis"].to_dict()
     gain = _gain_word(data)
     out: list[dict[str, Any]] = []
-    for site, dual in _duals(built, "site-power_limit").items():
+    for site, dual in _duals(built, "site-power_limit"):
         usd = -float(dual) * MUSD
         out.append({
             "constraint": "site-power_limit", "site": site, "shadow_price": usd,
             "text": f"One more MW of facility power at {names.get(site, site)} "
-                    f"({data.sites.loc[site, 'country']}) would {gain} by {_money(usd)}.",
+                    f"({site_country[site]}) would {gain} by {_money(usd)}.",
         })
-    for (funder, year), dual in _duals(built, "funder-budget").items():
+    for (funder, year), dual in _duals(built, "funder-budget"):
         per_usd = -float(dual)
-        basis = data.funders.loc[funder, "basis"]
+        basis = funder_basis[funder]
         when = f"up to {year}" if basis == "cumulative" else f"in {year}"
         out.append({
             "constraint": "funder-budget", "funder": funder, "year": int(year),
             "shadow_price": per_usd,
-            "text": f"{data.funders.loc[funder, 'name']}'s budget {when} binds: each extra "
+            "text": f"{funder_name[funder]}'s budget {when} binds: each extra "
                     f"$1M would {gain} by {_money(per_usd * 1e6)}.",
         })
-    for site, dual in _duals(built, "site-government_share").items():
+    for site, dual in _duals(built, "site-government_share"):
         per_usd = float(dual)
         out.append({
             "constraint": "site-government_share", "site": site, "shadow_price": per_usd,
@@ -86,14 +90,14 @@ def binding_constraints(built: BuiltModel, limit: int = 12) -> list[dict[str, An
                     f"{names.get(site, site)}: each extra $1M the government must put in "
                     f"costs the plan {_money(abs(per_usd) * 1e6)}.",
         })
-    for site, dual in _duals(built, "site-provider_share").items():
+    for site, dual in _duals(built, "site-provider_share"):
         per_usd = -float(dual)
         out.append({
             "constraint": "site-provider_share", "site": site, "shadow_price": per_usd,
             "text": f"The provider share cap ({data.max_provider_share:.0%}) binds at "
                     f"{names.get(site, site)}.",
         })
-    for (country, origin, year), dual in _duals(built, "country-origin_cap").items():
+    for (country, origin, year), dual in _duals(built, "country-origin_cap"):
         per_acc = -float(dual) * MUSD
         out.append({
             "constraint": "country-origin_cap", "country": country, "origin": origin,
@@ -101,7 +105,7 @@ def binding_constraints(built: BuiltModel, limit: int = 12) -> list[dict[str, An
             "text": f"The cap on {origin}-origin accelerators in {country} binds in {year}: "
                     f"one more allowed would {gain} by {_money(per_acc)}.",
         })
-    for workload, dual in _duals(built, "training-compute").items():
+    for workload, dual in _duals(built, "training-compute"):
         per_eflop = float(dual) * MUSD
         out.append({
             "constraint": "training-compute", "workload": workload, "shadow_price": per_eflop,
@@ -120,7 +124,9 @@ def binding_constraints(built: BuiltModel, limit: int = 12) -> list[dict[str, An
     out.sort(key=lambda r: -abs(r["shadow_price"] or 0.0) if r["constraint"] != (
         "programme-portfolio") else -np.inf)
     # one family must not crowd out the others: keep the strongest of each first
-    firsts, rest, seen = [], [], set()
+    firsts: list[dict[str, Any]] = []
+    rest: list[dict[str, Any]] = []
+    seen: set[str] = set()
     for r in out:
         (rest if r["constraint"] in seen else firsts).append(r)
         seen.add(r["constraint"])
@@ -132,6 +138,7 @@ def precheck(data: PlanData) -> list[str]:
     problems: list[str] = []
     if data.min_served_share <= 0:
         return problems
+    country_name: dict[Any, str] = data.countries["name"].to_dict()
     demand = data.demand_tps.sum("year")
     reachable = data.allowed.any("site")
     for c in data.countries.index:
@@ -140,7 +147,7 @@ def precheck(data: PlanData) -> list[str]:
                     reachable.sel(country=c, workload=w)):
                 rule = data.residency.get(c, "?")
                 problems.append(
-                    f"{data.countries.loc[c, 'name']} ({c}) must have "
+                    f"{country_name[c]} ({c}) must have "
                     f"{data.min_served_share:.0%} of its {w} demand served (rules.min_served_"
                     f"share) but no site is allowed: residency '{rule}' and the "
                     f"{data.latency_target_ms.get(w, 0):.0f} ms latency target leave no site "
@@ -152,45 +159,51 @@ def precheck(data: PlanData) -> list[str]:
 def explain_infeasible(built: BuiltModel) -> list[str]:
     """Sentences naming the rules that conflict, from a solved *elastic* model."""
     m, data = built.model, built.data
-    names = data.sites["name"]
+    names: dict[Any, str] = data.sites["name"].to_dict()
+    site_country: dict[Any, str] = data.sites["country"].to_dict()
+    site_limit: dict[Any, float] = data.sites["power_limit_mw"].to_dict()
+    funder_name: dict[Any, str] = data.funders["name"].to_dict()
+    funder_basis: dict[Any, str] = data.funders["basis"].to_dict()
+    country_name: dict[Any, str] = data.countries["name"].to_dict()
     out: list[str] = []
 
-    def positive(name: str) -> pd.Series:
+    def positive(name: str) -> list[tuple[Any, float]]:
         key = f"slack-{name}"
         if key not in m.variables:
-            return pd.Series(dtype=float)
+            return []
         s = m.variables[key].solution.to_series().dropna()
-        return s[s > 1e-6]
+        found: dict[Any, float] = s[s > 1e-6].to_dict()
+        return list(found.items())
 
     short = positive("country-min_served")
-    for (c, w, y), tps in short.items():
+    for (c, w, y), tps in short:
         need = float(data.demand_tps.sel(country=c, workload=w, year=y)) * data.min_served_share
         reach = [s for s in data.sites.index if bool(data.allowed.sel(country=c, site=s,
                                                                       workload=w))]
         where = ", ".join(str(names[s]) for s in reach[:5]) or "no site"
         out.append(
-            f"{data.countries.loc[c, 'name']} ({c}), {w}, {y}: the rules ask for "
+            f"{country_name[c]} ({c}), {w}, {y}: the rules ask for "
             f"{need:,.0f} tokens/s ({data.min_served_share:.0%} of demand, rules.min_served_share)"
             f" but only {need - tps:,.0f} can be served from the sites it may use ({where}; "
             f"residency '{data.residency.get(c, '?')}', latency ≤ "
             f"{data.latency_target_ms.get(w, 0):.0f} ms).")
-    for site, mw in positive("site-power_limit").items():
+    for site, mw in positive("site-power_limit"):
         out.append(
-            f"{names[site]} ({data.sites.loc[site, 'country']}): would need {mw:,.1f} MW beyond "
-            f"its ceiling of {data.sites.loc[site, 'power_limit_mw']:,.0f} MW "
+            f"{names[site]} ({site_country[site]}): would need {mw:,.1f} MW beyond "
+            f"its ceiling of {site_limit[site]:,.0f} MW "
             "(site-power_limit; sites.power_mw overrides it).")
-    for (f, y), musd in positive("funder-budget").items():
-        basis = data.funders.loc[f, "basis"]
+    for (f, y), musd in positive("funder-budget"):
+        basis = funder_basis[f]
         out.append(
-            f"{data.funders.loc[f, 'name']} would need {_money(musd * MUSD)} more than its "
+            f"{funder_name[f]} would need {_money(musd * MUSD)} more than its "
             f"{'cumulative ' if basis == 'cumulative' else ''}budget "
             f"{'up to' if basis == 'cumulative' else 'in'} {y} (funder-budget).")
-    for site, musd in positive("site-government_share").items():
+    for site, musd in positive("site-government_share"):
         out.append(
-            f"{names[site]}: the government of {data.sites.loc[site, 'country']} cannot pay its "
+            f"{names[site]}: the government of {site_country[site]} cannot pay its "
             f"minimum share ({data.min_government_share:.0%}, rules.min_government_share): "
             f"{_money(musd * MUSD)} short — its budget or its allowed sites are too small.")
-    for (c, o, y), n in positive("country-origin_cap").items():
+    for (c, o, y), n in positive("country-origin_cap"):
         out.append(f"{c}, {y}: {n:,.0f} more {o}-origin accelerators than the origin rule "
                    "allows would be needed (rules.origin).")
     if not out:

@@ -124,8 +124,8 @@ def _scenario_sites(scenario: Scenario, iso3s: list[str]) -> list[_Site]:
             for s in cat_sites.candidate_sites(iso3, n=n):
                 if s.id not in out:
                     add(s)
-    for s in spec.inline:
-        add(s)
+    for inline in spec.inline:
+        add(inline)
     for sid in spec.exclude:
         out.pop(sid, None)
     return list(out.values())
@@ -152,8 +152,7 @@ def prepare(scenario: Scenario) -> PlanData:
     """Gather every input of the model for ``scenario`` (catalog, sizing, policy)."""
     from daulat.catalog.accelerators import get_accelerator, load_accelerators
     from daulat.catalog.countries import load_countries
-    from daulat.sizing import demand as size_demand
-    from daulat.sizing import inference_throughput
+    from daulat.sizing import demand_for, inference_throughput
 
     sens = scenario.sensitivity
     years = scenario.years
@@ -192,6 +191,8 @@ def prepare(scenario: Scenario) -> PlanData:
     else:
         accs = [get_accelerator(a) for a in scenario.accelerators]
     maintenance = _constant("maintenance_share_per_year")
+    efficiency = (scenario.serving_efficiency if scenario.serving_efficiency is not None
+                  else _constant("stock_stack_efficiency"))
     per_acc = [_per_accelerator(a) for a in accs]
     adf = pd.DataFrame(
         {
@@ -215,6 +216,10 @@ def prepare(scenario: Scenario) -> PlanData:
         )
     pue = scenario.pue if scenario.pue is not None else _constant("pue_liquid")
     default_mw = scenario.sites.default_power_mw
+    if default_mw is None:
+        from daulat.catalog.sites import site_defaults
+
+        default_mw = site_defaults()["candidate_power_mw"][0]
     rows = []
     for s in sites:
         limit = scenario.sites.power_mw.get(s.id, s.power_mw if s.power_mw else default_mw)
@@ -261,11 +266,12 @@ def prepare(scenario: Scenario) -> PlanData:
     peak_factor = 1.0
     for j, w in enumerate(scenario.workloads):
         for i, c in enumerate(countries):
-            overrides = {**w.demand, **(specs[c.iso3].demand if c.iso3 in specs else {})}
+            overrides = {"model": w.model, **w.demand,
+                         **(specs[c.iso3].demand if c.iso3 in specs else {})}
             assumptions = _demand_assumptions(overrides)
             peak_factor = float(getattr(assumptions, "peak_factor", 1.0) or 1.0)
             for k, year in enumerate(years):
-                d = size_demand(c, year, assumptions)
+                d = demand_for(c.iso3, c.population, c.internet_share, year, assumptions)
                 dem[i, j, k] = d.peak_output_tokens_per_s * sens.adoption_factor
                 users[i, k] = max(users[i, k], d.users * sens.adoption_factor)
     demand = xr.DataArray(dem, coords={"country": iso3s, "workload": inf_ids, "year": years},
@@ -281,7 +287,7 @@ def prepare(scenario: Scenario) -> PlanData:
         for j, w in enumerate(scenario.workloads):
             try:
                 sz = inference_throughput(w.model, a, precision=w.precision,
-                                          efficiency=scenario.serving_efficiency)
+                                          efficiency=efficiency)
                 rate[i, j] = float(sz.tokens_per_s_per_accelerator)
             except UserError as exc:
                 notes.append(f"{a.id} cannot serve {w.model}: {exc}")

@@ -22,11 +22,12 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import pandas as pd
 import xarray as xr
 
 from daulat.console import err_console
 from daulat.plan.baseline import greedy
-from daulat.plan.build import MUSD, BuiltModel, build_model
+from daulat.plan.build import BuiltModel, build_model
 from daulat.plan.data import PlanData
 from daulat.plan.diagnose import binding_constraints, explain_infeasible, precheck
 from daulat.plan.result import PlanResult, extract_tables, people_served
@@ -101,10 +102,23 @@ def plan_cost_usd(data: PlanData, tables: dict[str, Any]) -> float:
                 * data.unmet_usd_per_tps_year)
     tr = tables["training"]
     for w in data.training:
-        need = float(data.workloads.loc[w, "required_eflop"])
+        need = float(data.workloads["required_eflop"].to_dict()[w])
         got = float(tr.loc[tr["workload"] == w, "eflop"].sum()) if len(tr) else 0.0
         pen += max(need - got, 0.0) * data.unmet_training_usd_per_eflop
     return npv + pen
+
+
+def weighted_access(data: PlanData, tables: dict[str, Any]) -> float:
+    """max_access objective: Σ weight × users × served share, over countries and years."""
+    d = tables["demand"]
+    d = d[d["tokens_per_s"] > 0]
+    if d.empty:
+        return 0.0
+    u = tables["unmet"].set_index(["country", "workload", "year"])["tokens_per_s"]
+    unmet = [u.get(k, 0.0) for k in zip(d["country"], d["workload"], d["year"], strict=True)]
+    share = 1 - pd.Series(unmet, index=d.index) / d["tokens_per_s"]
+    weight = d["country"].map(data.countries["weight"])
+    return float((weight * d["users"] * share).sum() / max(len(data.inference), 1))
 
 
 def _fixed(built: BuiltModel) -> tuple[xr.DataArray | None, xr.DataArray | None]:
@@ -161,8 +175,11 @@ def solve_data(
 
     summary["status"] = "optimal" if condition == "optimal" else "feasible"
     tables = extract_tables(built)
-    summary["objective_value"] = float(built.model.objective.value) * MUSD
     cost = plan_cost_usd(data, tables)
+    summary["objective_value"] = cost if data.objective == "min_cost" else weighted_access(
+        data, tables)
+    summary["objective_unit"] = "USD" if data.objective == "min_cost" else (
+        "weighted person-years")
 
     # shadow prices: from the LP, or the LP with the binaries fixed
     with _stage("reading shadow prices", quiet):

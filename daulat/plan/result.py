@@ -114,13 +114,13 @@ def extract_tables(built: BuiltModel) -> dict[str, pd.DataFrame]:
     builds = pd.concat([b.reindex(columns=cols), f.reindex(columns=cols)], ignore_index=True)
     builds = builds.sort_values(["year", "site", "accelerator"]).reset_index(drop=True)
 
-    inst = built.installed.solution.to_series().fillna(0.0)
-    inst = inst[inst > _EPS].rename("count").reset_index()
+    inst_s = built.installed.solution.to_series().fillna(0.0)
+    inst = inst_s[inst_s > _EPS].rename("count").reset_index()
     inst["country"] = inst["site"].map(site_country)
     installed = inst.reindex(columns=["site", "country", "accelerator", "year", "count"])
 
-    serve = _series(m.variables["served_tps"])
-    serve = serve[serve > _EPS].rename("tokens_per_s").reset_index()
+    serve_s = _series(m.variables["served_tps"])
+    serve = serve_s[serve_s > _EPS].rename("tokens_per_s").reset_index()
     serve["site_country"] = serve["site"].map(site_country)
     routing = serve.reindex(columns=["country", "site", "site_country", "workload", "year",
                                      "tokens_per_s"])
@@ -149,8 +149,8 @@ def extract_tables(built: BuiltModel) -> dict[str, pd.DataFrame]:
         unmet, on=["country", "workload", "year"], how="left").fillna({"tokens_per_s": 0.0})
     # (rows with zero demand have no variable: unmet is 0 there)
 
-    fund = _series(m.variables["funding_musd"]) * MUSD
-    fund = fund[fund > 1.0].rename("usd").reset_index()
+    fund_s = _series(m.variables["funding_musd"]) * MUSD
+    fund = fund_s[fund_s > 1.0].rename("usd").reset_index()
     fund["funder_kind"] = fund["funder"].map(data.funders["kind"])
     fund["funder_country"] = fund["funder"].map(data.funders["country"])
     funding = fund.reindex(columns=["funder", "funder_kind", "funder_country", "site", "year",

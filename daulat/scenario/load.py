@@ -25,6 +25,7 @@ from daulat.scenario.schema import Scenario
 __all__ = ["ScenarioError", "dump_scenario", "load_scenario", "parse_scenario"]
 
 Loc = tuple[int | str, ...]
+_LIST_COUNTRIES = "`daulat catalog list countries`"
 
 
 class ScenarioError(UserError):
@@ -208,10 +209,10 @@ def _reference_problems(scenario: Scenario, tree: Any, name: str) -> list[str]:
         if isinstance(scenario.countries, list):
             for i, c in enumerate(scenario.countries):
                 if c.iso3 not in countries:
-                    add(("countries", i, "iso3"), c.iso3, countries, "`daulat catalog list countries`")
+                    add(("countries", i, "iso3"), c.iso3, countries, _LIST_COUNTRIES)
         for i, f in enumerate(scenario.funders):
             if f.country and f.country not in countries:
-                add(("funders", i, "country"), f.country, countries, "`daulat catalog list countries`")
+                add(("funders", i, "country"), f.country, countries, _LIST_COUNTRIES)
         for i, s in enumerate(scenario.sites.inline):
             if s.country not in countries:
                 add(("sites", "inline", i, "country"), s.country, countries, "catalog countries")
@@ -299,8 +300,9 @@ def load_scenario(path: str | Path) -> Scenario:
     try:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise UserError(f"{file}: scenario file not found — give the path to a scenario "
-                        "YAML (examples/indonesia.yaml is one; format in docs/scenario.md)") from None
+        raise UserError(
+            f"{file}: scenario file not found — give the path to a scenario YAML "
+            "(examples/indonesia.yaml is one; format in docs/scenario.md)") from None
     except OSError as exc:
         raise UserError(f"{file}: cannot read the scenario — {exc.strerror}") from None
     return parse_scenario(text, str(file))
@@ -310,7 +312,7 @@ def dump_scenario(scenario: Scenario) -> str:
     """The scenario as YAML (every field, defaults included), loadable by :func:`load_scenario`."""
     yaml = YAML(typ="safe", pure=True)
     yaml.default_flow_style = False
-    yaml.sort_base_mapping_type_on_output = False  # type: ignore[attr-defined]
+    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment,attr-defined]
     buf = StringIO()
     yaml.dump(scenario.model_dump(mode="json"), buf)
     return buf.getvalue()

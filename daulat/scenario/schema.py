@@ -165,17 +165,19 @@ class SitesSpec(_Strict):
         "of catalog site ids (any country).",
     )
     candidates_per_country: int = Field(
-        default=3, ge=0, le=20, description="Generated candidate sites per country (largest cities)."
+        default=3, ge=0, le=20,
+        description="Generated candidate sites per country (largest cities).",
     )
     inline: list[InlineSite] = Field(default_factory=list, description="Sites defined here.")
     exclude: list[str] = Field(default_factory=list, description="Site ids to leave out.")
     power_mw: dict[str, float] = Field(
         default_factory=dict, description="Facility MW ceiling per site id, overriding the catalog."
     )
-    default_power_mw: float = Field(
-        default=1000.0,
+    default_power_mw: float | None = Field(
+        default=None,
         gt=0,
-        description="Ceiling for a site with no known limit (candidate sites), facility MW.",
+        description="Facility MW ceiling for a site whose catalog entry has none; the "
+        "catalog's candidate_power_mw if unset.",
     )
 
 
@@ -287,7 +289,7 @@ class Rules(_Strict):
 class AccessWeights(_Strict):
     """Default ``max_access`` weights: income-group weight × (1 + connectivity × offline share)."""
 
-    income: dict[Literal["LIC", "LMC", "UMC", "HIC"], float] = Field(
+    income: dict[str, float] = Field(
         default_factory=lambda: {"LIC": 3.0, "LMC": 2.0, "UMC": 1.25, "HIC": 1.0},
         description="Weight per World Bank income group.",
     )
@@ -377,9 +379,10 @@ class Scenario(_Strict):
     funders: list[FunderSpec] = Field(min_length=1)
     rules: Rules = Field(default_factory=Rules)
     objective: Objective = Field(default_factory=Objective)
-    serving_efficiency: float = Field(
-        default=0.75, gt=0, le=1,
-        description="Stock serving stack vs vendor-tuned MLPerf throughput (0.65-0.9).",
+    serving_efficiency: float | None = Field(
+        default=None, gt=0, le=1,
+        description="Stock serving stack vs vendor-tuned MLPerf throughput (0.65-0.9); "
+        "catalog constant stock_stack_efficiency if unset.",
     )
     pue: float | None = Field(
         default=None, ge=1, le=3, description="PUE of new builds; catalog default if unset."
