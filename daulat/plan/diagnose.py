@@ -39,14 +39,17 @@ def _gain_word(data: PlanData) -> str:
         f"${data.value_of_access_usd_per_person_year:,.0f} per weighted person-year)")
 
 
-def _duals(built: BuiltModel, name: str) -> list[tuple[Any, float]]:
-    """(index, dual) of the binding rows of constraint ``name``."""
+def _duals(built: BuiltModel, name: str, dims: tuple[str, ...] | None = None
+           ) -> list[tuple[Any, float]]:
+    """(index, dual) of the binding rows of constraint ``name`` (index in ``dims`` order)."""
     con = built.model.constraints
     if name not in con:
         return []
     dual = con[name].dual
     if dual is None:
         return []
+    if dims is not None:
+        dual = dual.transpose(*dims)
     s = dual.to_series().dropna()
     found: dict[Any, float] = s[s.abs() > _TOL].to_dict()
     return list(found.items())
@@ -72,7 +75,7 @@ def binding_constraints(built: BuiltModel, limit: int = 12) -> list[dict[str, An
             "text": f"One more MW of facility power at {names.get(site, site)} "
                     f"({site_country[site]}) would {gain} by {_money(usd)}.",
         })
-    for (funder, year), dual in _duals(built, "funder-budget"):
+    for (funder, year), dual in _duals(built, "funder-budget", ("funder", "year")):
         per_usd = -float(dual)
         basis = funder_basis[funder]
         when = f"up to {year}" if basis == "cumulative" else f"in {year}"
@@ -97,7 +100,7 @@ def binding_constraints(built: BuiltModel, limit: int = 12) -> list[dict[str, An
             "text": f"The provider share cap ({data.max_provider_share:.0%}) binds at "
                     f"{names.get(site, site)}.",
         })
-    for (country, origin, year), dual in _duals(built, "country-origin_cap"):
+    for (country, origin, year), dual in _duals(built, "country-origin_cap", ("country", "origin", "year")):
         per_acc = -float(dual) * MUSD
         out.append({
             "constraint": "country-origin_cap", "country": country, "origin": origin,
@@ -167,15 +170,16 @@ def explain_infeasible(built: BuiltModel) -> list[str]:
     country_name: dict[Any, str] = data.countries["name"].to_dict()
     out: list[str] = []
 
-    def positive(name: str) -> list[tuple[Any, float]]:
+    def positive(name: str, dims: tuple[str, ...] | None = None) -> list[tuple[Any, float]]:
         key = f"slack-{name}"
         if key not in m.variables:
             return []
-        s = m.variables[key].solution.to_series().dropna()
+        sol = m.variables[key].solution
+        s = (sol.transpose(*dims) if dims else sol).to_series().dropna()
         found: dict[Any, float] = s[s > 1e-6].to_dict()
         return list(found.items())
 
-    short = positive("country-min_served")
+    short = positive("country-min_served", ("country", "workload", "year"))
     for (c, w, y), tps in short:
         need = float(data.demand_tps.sel(country=c, workload=w, year=y)) * data.min_served_share
         reach = [s for s in data.sites.index if bool(data.allowed.sel(country=c, site=s,
@@ -192,7 +196,7 @@ def explain_infeasible(built: BuiltModel) -> list[str]:
             f"{names[site]} ({site_country[site]}): would need {mw:,.1f} MW beyond "
             f"its ceiling of {site_limit[site]:,.0f} MW "
             "(site-power_limit; sites.power_mw overrides it).")
-    for (f, y), musd in positive("funder-budget"):
+    for (f, y), musd in positive("funder-budget", ("funder", "year")):
         basis = funder_basis[f]
         out.append(
             f"{funder_name[f]} would need {_money(musd * MUSD)} more than its "
@@ -203,7 +207,7 @@ def explain_infeasible(built: BuiltModel) -> list[str]:
             f"{names[site]}: the government of {site_country[site]} cannot pay its "
             f"minimum share ({data.min_government_share:.0%}, rules.min_government_share): "
             f"{_money(musd * MUSD)} short — its budget or its allowed sites are too small.")
-    for (c, o, y), n in positive("country-origin_cap"):
+    for (c, o, y), n in positive("country-origin_cap", ("country", "origin", "year")):
         out.append(f"{c}, {y}: {n:,.0f} more {o}-origin accelerators than the origin rule "
                    "allows would be needed (rules.origin).")
     if not out:

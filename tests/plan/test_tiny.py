@@ -1,0 +1,210 @@
+"""Tiny planning instances with optima computed by hand (see tests/plan/tiny.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from daulat.plan import OriginCap, solve_data
+from tests.plan.invariants import check_all
+from tests.plan.tiny import tiny
+
+
+def _home(country: str, site_country: str) -> bool:
+    return country == site_country
+
+
+def _solve(data, tmp_path: Path, **kw):  # type: ignore[no-untyped-def]
+    result = solve_data(data, quiet=True, **kw)
+    result.write(tmp_path)
+    return result
+
+
+def test_two_countries_at_home_cost_exactly_the_hand_computed_optimum(tmp_path: Path) -> None:
+    # 15 accelerators x $1000 + 0.015 MW x $1000/MW
+    result = _solve(tiny(), tmp_path)
+    assert result.status == "optimal"
+    assert result.summary["objective_value"] == pytest.approx(15_015.0)
+    assert result.summary["totals"]["accelerators"] == pytest.approx(15.0)
+    assert result.summary["served_share"] == pytest.approx(1.0)
+    assert result.summary["baseline"]["cost_usd"] == pytest.approx(15_015.0)
+    check_all(tmp_path, allowed=_home)
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["status"] == "optimal"
+    assert (tmp_path / "routing.parquet").exists()
+
+
+def test_a_binding_budget_leaves_demand_unmet_and_is_explained(tmp_path: Path) -> None:
+    data = tiny()
+    data.budget_usd.loc[{"funder": "provider", "year": 2026}] = 10_010.0
+    result = _solve(data, tmp_path)
+    # 2026: $10,010 buys 1000 tokens/s of the 1500 wanted; 500 tokens/s unmet for a year
+    assert result.summary["objective_value"] == pytest.approx(15_015.0 + 500 * 1e6, rel=1e-9)
+    assert result.summary["served_share"] == pytest.approx(1 - 500 / 3000)
+    texts = [b["text"] for b in result.summary["binding"]]
+    assert any("Provider's budget in 2026 binds" in t for t in texts), texts
+    t = check_all(tmp_path, allowed=_home)
+    assert t["budgets"].set_index("year").loc[2026, "committed_usd"] == pytest.approx(10_010.0)
+
+
+def test_residency_costs_what_the_relaxed_plan_saves(tmp_path: Path) -> None:
+    data = tiny()
+    data.sites.loc["site-b", "power_limit_mw"] = 0.001  # room for one accelerator
+    result = _solve(data, tmp_path)
+    # at home: BBB gets 100 of 500 tokens/s; 400 unmet in each of 2 years at $1M/tps-year
+    plan_cost = 11 * 1000 + 0.011 * 1000 + 400 * 2 * 1e6
+    assert result.summary["objective_value"] == pytest.approx(plan_cost)
+    # relaxed: BBB served from site-a (50 ms <= 100 ms): the tiny optimum
+    assert result.summary["cost_of_sovereignty_usd"] == pytest.approx(plan_cost - 15_015.0)
+    check_all(tmp_path, allowed=_home)
+    texts = [b["text"] for b in result.summary["binding"]]
+    assert any("One more MW of facility power at Site B" in t for t in texts), texts
+
+
+def test_latency_target_keeps_the_relaxed_plan_at_home(tmp_path: Path) -> None:
+    data = tiny(latency_target_ms={"assistant": 10.0})
+    data.sites.loc["site-b", "power_limit_mw"] = 0.001
+    result = _solve(data, tmp_path)
+    assert result.summary["cost_of_sovereignty_usd"] == pytest.approx(0.0, abs=1e-3)
+
+
+def test_infeasible_rules_are_named_in_plain_words(tmp_path: Path) -> None:
+    data = tiny(min_served_share=1.0)
+    data.sites.loc["site-b", "power_limit_mw"] = 0.001
+    result = solve_data(data, quiet=True)
+    assert result.status == "infeasible"
+    text = " ".join(result.summary["infeasibility"])
+    assert "Site B" in text and "site-power_limit" in text, text
+    assert "infeasible" not in text.lower() or "Site B" in text
+
+
+def test_no_allowed_site_is_explained_without_solving() -> None:
+    data = tiny(min_served_share=0.5)
+    data.allowed.loc[{"country": "BBB"}] = False
+    data.residency = {"AAA": "in_country", "BBB": "in_country"}
+    result = solve_data(data, quiet=True)
+    assert result.status == "infeasible"
+    (line,) = result.summary["infeasibility"]
+    assert "B (BBB)" in line and "no site is allowed" in line and "in_country" in line
+
+
+def test_a_budget_shortfall_names_the_funder(tmp_path: Path) -> None:
+    data = tiny(min_served_share=1.0)
+    data.budget_usd.loc[{"funder": "provider", "year": 2026}] = 5_000.0
+    result = solve_data(data, quiet=True)
+    assert result.status == "infeasible"
+    text = " ".join(result.summary["infeasibility"])
+    assert "Provider" in text and "2026" in text and "funder-budget" in text, text
+
+
+def test_government_money_stays_at_home(tmp_path: Path) -> None:
+    data = tiny()
+    data.funders = pd.DataFrame(
+        {"kind": ["provider", "government"], "country": [None, "BBB"],
+         "name": ["Provider", "Government of B"], "basis": ["per_year", "per_year"]},
+        index=pd.Index(["provider", "gov-bbb"], name="funder"))
+    data.budget_usd = xr.DataArray(np.array([[0.0, 0.0], [1e6, 1e6]]),
+                                   coords={"funder": ["provider", "gov-bbb"],
+                                           "year": [2026, 2027]}, dims=("funder", "year"))
+    result = _solve(data, tmp_path)
+    t = check_all(tmp_path, allowed=_home)
+    # the provider has no money and B's government may not pay for A's site
+    unmet = t["unmet"].groupby("country")["tokens_per_s"].sum()
+    assert unmet["AAA"] == pytest.approx(2000.0)
+    assert unmet["BBB"] == pytest.approx(0.0)
+    assert set(t["funding"]["site"]) == {"site-b"}
+    assert result.summary["objective_value"] == pytest.approx(5_005.0 + 2000 * 1e6)
+
+
+def test_min_government_share_and_ownership(tmp_path: Path) -> None:
+    data = tiny(min_government_share=0.3)
+    data.funders = pd.DataFrame(
+        {"kind": ["provider", "government"], "country": [None, "AAA"],
+         "name": ["Provider", "Government of A"], "basis": ["per_year", "per_year"]},
+        index=pd.Index(["provider", "gov-aaa"], name="funder"))
+    data.budget_usd = xr.DataArray(np.full((2, 2), np.nan),
+                                   coords={"funder": ["provider", "gov-aaa"],
+                                           "year": [2026, 2027]}, dims=("funder", "year"))
+    _solve(data, tmp_path)
+    t = check_all(tmp_path, allowed=_home)
+    own = t["ownership"].set_index(["funder", "site"])["share"]
+    assert own[("gov-aaa", "site-a")] >= 0.3 - 1e-9
+    assert ("gov-aaa", "site-b") not in own.index
+
+
+def test_portfolio_picks_the_country_with_more_weighted_people(tmp_path: Path) -> None:
+    data = tiny(objective="max_access", portfolio_max_countries=1)
+    result = _solve(data, tmp_path)
+    assert result.summary["selected_countries"] == ["AAA"]
+    assert "MILP" in result.summary["model_size"]
+    t = check_all(tmp_path, allowed=_home)
+    assert set(t["routing"]["country"]) == {"AAA"}
+    assert any(b["constraint"] == "programme-portfolio" for b in result.summary["binding"])
+
+
+def test_excluded_origin_is_never_installed_in_that_country(tmp_path: Path) -> None:
+    data = tiny(origin_caps=[OriginCap("AAA", "CHN", 0.0)])
+    data.accelerators = pd.DataFrame(
+        {"origin": ["USA", "CHN"], "capex_usd": [1000.0, 500.0], "it_kw": [1.0, 1.0],
+         "first_year": [2020, 2020], "opex_usd_per_year": [0.0, 0.0]},
+        index=pd.Index(["X", "Y"], name="accelerator"))
+    data.rate = xr.DataArray([[100.0], [100.0]],
+                             coords={"accelerator": ["X", "Y"], "workload": ["assistant"]},
+                             dims=("accelerator", "workload"))
+    result = _solve(data, tmp_path)
+    t = check_all(tmp_path, allowed=_home)
+    b = t["builds"]
+    assert set(b.loc[b["site"] == "site-a", "accelerator"]) <= {"X", "facility"}
+    assert set(b.loc[b["site"] == "site-b", "accelerator"]) <= {"Y", "facility"}
+    assert result.summary["objective_value"] == pytest.approx(10 * 1000 + 5 * 500 + 15.0)
+
+
+def test_origin_cap_limits_the_share(tmp_path: Path) -> None:
+    data = tiny(origin_caps=[OriginCap("*", "CHN", 0.4)])
+    data.accelerators = pd.DataFrame(
+        {"origin": ["USA", "CHN"], "capex_usd": [1000.0, 500.0], "it_kw": [1.0, 1.0],
+         "first_year": [2020, 2020], "opex_usd_per_year": [0.0, 0.0]},
+        index=pd.Index(["X", "Y"], name="accelerator"))
+    data.rate = xr.DataArray([[100.0], [100.0]],
+                             coords={"accelerator": ["X", "Y"], "workload": ["assistant"]},
+                             dims=("accelerator", "workload"))
+    _solve(data, tmp_path)
+    inst = pd.read_csv(tmp_path / "installed.csv")
+    for (_site, _year), rows in inst.groupby(["site", "year"]):
+        share = rows.loc[rows["accelerator"] == "Y", "count"].sum() / rows["count"].sum()
+        assert share <= 0.4 + 1e-6
+
+
+def test_training_run_is_delivered_by_its_deadline(tmp_path: Path) -> None:
+    data = tiny()
+    data.workloads = pd.DataFrame(
+        {"kind": ["inference", "training"], "country": [None, "AAA"],
+         "required_eflop": [0.0, 10.0], "deadline_year": [0, 2027], "model": ["m", "t"]},
+        index=pd.Index(["assistant", "national-model"], name="workload"))
+    data.rate = xr.DataArray([[100.0, 1.0]], coords={"accelerator": ["X"],
+                                                     "workload": ["assistant", "national-model"]},
+                             dims=("accelerator", "workload"))
+    data.train_allowed = xr.DataArray([[True], [False]],
+                                      coords={"site": ["site-a", "site-b"],
+                                              "workload": ["national-model"]},
+                                      dims=("site", "workload"))
+    data.unmet_training_usd_per_eflop = 1e9
+    result = _solve(data, tmp_path)
+    # 10 EFLOP at 1 EFLOP per accelerator-year over 2 years: 5 more accelerators at site-a
+    assert result.summary["objective_value"] == pytest.approx(15_015.0 + 5_005.0)
+    tr = pd.read_csv(tmp_path / "training.csv")
+    assert tr["eflop"].sum() == pytest.approx(10.0)
+    assert set(tr["site"]) == {"site-a"}
+
+
+def test_accelerators_retire_after_their_life(tmp_path: Path) -> None:
+    data = tiny(years=[2026, 2027, 2028], accelerator_life_years=2)
+    result = _solve(data, tmp_path)
+    # bought in 2026, replaced in 2028: 30 accelerators; shell 0.015 MW once
+    assert result.summary["totals"]["accelerators"] == pytest.approx(30.0)
+    assert result.summary["objective_value"] == pytest.approx(30_015.0)
