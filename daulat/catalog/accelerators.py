@@ -28,7 +28,10 @@ class Accelerator:
     Units: ``tdp_w`` W; ``hbm_gb`` GB (1e9 bytes); ``hbm_tbps`` TB/s; ``tflops`` dense
     TFLOPS per precision (keys ``bf16``/``fp8``/``fp4``, only those the hardware has);
     ``scaleup_domain`` accelerators in one NVLink/xGMI/optical domain; ``system_power_kw``
-    nameplate kW of one system of ``system_gpus`` accelerators; prices USD per accelerator.
+    nameplate kW of one system of ``system_gpus`` accelerators; prices USD per accelerator;
+    ``compute_efficiency`` the measured share of peak FLOPs reached relative to the NVIDIA
+    parts the roofline is calibrated on (1.0 unless a measurement is cited); ``scaleup_gbps``
+    GB/s per accelerator and direction on the scale-up fabric.
     """
 
     id: str
@@ -50,6 +53,8 @@ class Accelerator:
     power_source: str = ""
     price_source: str = ""
     aliases: tuple[str, ...] = field(default=())
+    compute_efficiency: float = 1.0
+    scaleup_gbps: float = 0.0
 
     @property
     def precisions(self) -> tuple[str, ...]:
@@ -94,6 +99,8 @@ def load_accelerators() -> dict[str, Accelerator]:
             power_source=row["power_source"],
             price_source=row["price_source"],
             aliases=tuple(a for a in row["aliases"].split(";") if a),
+            compute_efficiency=float(row["compute_efficiency"]),
+            scaleup_gbps=float(row["scaleup_gbps"]),
         )
     return out
 

@@ -21,7 +21,8 @@ __all__ = ["ModelClass", "load_models", "get_model"]
 class ModelClass:
     """A model class. Units: parameters in billions; ``kv_bytes_per_token`` bytes at bf16;
     ``default_context`` tokens; ``attn_dim`` query heads × head dim (attention FLOPs
-    per token per context position per layer = 4 × attn_dim)."""
+    per token per context position per layer = 4 × attn_dim); ``hidden`` the model
+    dimension; ``experts_per_token`` routed experts per token (0 for dense models)."""
 
     id: str
     params_b: float
@@ -31,6 +32,8 @@ class ModelClass:
     default_context: int
     source: str
     attn_dim: int = 0
+    hidden: int = 0
+    experts_per_token: int = 0
     kind: str = "dense"
     kv_heads: int = 0
     head_dim: int = 0
@@ -55,6 +58,8 @@ def load_models() -> dict[str, ModelClass]:
             layers=int(row["layers"]),
             kv_bytes_per_token=float(row["kv_bytes_per_token"]),
             attn_dim=int(row["attn_dim"]),
+            hidden=int(row["hidden"]),
+            experts_per_token=int(row["experts_per_token"]),
             default_context=int(row["default_context"]),
             source=row["source"],
             kind=row["kind"],

@@ -2,8 +2,9 @@
 
 A decode step for a batch of ``B`` sequences on a replica of ``n`` accelerators takes::
 
-    t(B) = max((W_read(B) + B·KV(ctx)) / (n·BW·η_mem),
-               2·N_active·B·(1 + I/O) / (n·F_prec·η_flop[prec])) + t_fixed
+    t(B) = max(W_read(B) / (n·BW·η_w) + B·KV(ctx) / (n·BW·η_kv),
+               2·N_active·B·(1 + I/O) / (n·F_prec·η_flop[prec]) + attention)
+           + B·(1 + I/O)·comm_per_token + t_fixed
 
 * ``W_read`` is the bytes of weights read per step: all of them for a dense model; for a
   mixture-of-experts model the active share plus the expected share of the other experts
@@ -12,7 +13,11 @@ A decode step for a batch of ``B`` sequences on a replica of ``n`` accelerators 
   when serving at fp8 or fp4).
 * The compute term carries the prefill of new requests interleaved with decode (chunked
   prefill): per generated token, ``I/O`` tokens of prompt are processed, ``2·N_active``
-  FLOPs each.
+  FLOPs each, plus attention (``4·layers·attn_dim`` FLOPs per context position) at fp8/bf16.
+* ``comm_per_token`` is the scale-up traffic of every processed token: two ring
+  all-reduces of the hidden state per layer for tensor parallelism (dense models), or the
+  expert-parallel dispatch + combine of ``k`` copies (MoE), over the accelerator's link
+  bandwidth × ``eta_link``. It is serial with the step (not overlapped).
 
 The batch is the largest that fits in HBM (``hbm_usable_fraction``) and meets the
 scenario's TPOT and TTFT targets; the replica size is chosen among powers of two up to the
@@ -51,18 +56,30 @@ _MAX_MULTI_NODE_FACTOR = 8
 
 @dataclass(frozen=True)
 class Efficiency:
-    """Achieved shares of peak: ``mem`` of HBM bandwidth, ``flop`` of dense FLOPS per
-    precision, and a fixed per-step overhead ``t_fixed_s`` (seconds)."""
+    """Achieved shares of peak: ``mem`` of HBM bandwidth when streaming weights, ``mem_kv``
+    when reading the paged KV cache, ``flop`` of dense FLOPS per precision, and a fixed
+    per-step overhead ``t_fixed_s`` (seconds)."""
 
     mem: float
     flop: dict[str, float]
     t_fixed_s: float
+    mem_kv: float | None = None
+
+    @property
+    def kv(self) -> float:
+        """Achieved share of HBM bandwidth for KV-cache reads (``mem`` when not given)."""
+        return self.mem if self.mem_kv is None else self.mem_kv
 
 
 def default_efficiency() -> Efficiency:
     """The fitted efficiencies from the constants catalog."""
     flop = {p: constant(f"eta_flop_{p}") for p in PRECISIONS}
-    return Efficiency(mem=constant("eta_mem"), flop=flop, t_fixed_s=constant("t_fixed_s"))
+    return Efficiency(
+        mem=constant("eta_mem_weights"),
+        mem_kv=constant("eta_mem_kv"),
+        flop=flop,
+        t_fixed_s=constant("t_fixed_s"),
+    )
 
 
 def scenario_targets(scenario: str) -> tuple[float | None, float | None]:
@@ -151,7 +168,8 @@ def _evaluate(
     n_active = model.active_params_b * 1e9
     hbm = n * acc.hbm_gb * 1e9 * constant("hbm_usable_fraction")
     bw = n * acc.hbm_tbps * 1e12 * eff.mem
-    flops = n * acc.tflops[precision] * 1e12 * eff.flop[precision]
+    bw_kv = n * acc.hbm_tbps * 1e12 * eff.kv
+    flops = n * acc.tflops[precision] * 1e12 * eff.flop[precision] * acc.compute_efficiency
     if w_total >= hbm:
         return None
     b_mem = min(int((hbm - w_total) // kv_seq), int(constant("max_batch_per_replica")))
@@ -163,12 +181,14 @@ def _evaluate(
     def mem_s(b: int) -> float:
         touched = 1.0 - (1.0 - share_active) ** b if model.is_moe else 1.0
         w_read = w_active + (w_total - w_active) * touched
-        return (w_read + b * kv_seq) / bw
+        return w_read / bw + b * kv_seq / bw_kv
 
     # Attention runs at fp8 (or bf16) even when the weights are fp4: 4·attn_dim FLOPs per
     # context position per layer, for the decode token and for the prompt (mean I/2).
     attn_prec = "fp8" if "fp8" in acc.tflops else "bf16"
-    attn_flops_rate = n * acc.tflops[attn_prec] * 1e12 * eff.flop[attn_prec]
+    attn_flops_rate = (
+        n * acc.tflops[attn_prec] * 1e12 * eff.flop[attn_prec] * acc.compute_efficiency
+    )
     attn_per_token = (
         4.0 * model.layers * model.attn_dim * (ctx + prefill_per_token * input_tokens / 2)
     )
@@ -177,8 +197,24 @@ def _evaluate(
         gemm = 2.0 * n_active * b * (1.0 + prefill_per_token) / flops
         return gemm + b * attn_per_token / attn_flops_rate
 
+    # Tensor-parallel all-reduces (dense: 2 per layer) or expert-parallel all-to-all (MoE:
+    # dispatch + combine of k expert copies per token) across the scale-up domain, for every
+    # token processed (decode and prompt). Beyond one domain, replicas pipeline across nodes.
+    tp = min(n, acc.scaleup_domain)
+    comm_per_token = 0.0
+    if tp > 1:
+        value = constant("comm_bytes_per_value")
+        if model.experts_per_token:
+            per_layer = 3.0 / 2.0 * model.experts_per_token * model.hidden * value * (tp - 1) / tp
+        else:
+            per_layer = 2.0 * model.hidden * value * 2.0 * (tp - 1) / tp
+        comm_per_token = model.layers * per_layer / (acc.scaleup_gbps * 1e9 * constant("eta_link"))
+
+    def comm_s(b: int) -> float:
+        return b * (1.0 + prefill_per_token) * comm_per_token
+
     def step(b: int) -> float:
-        return max(mem_s(b), comp_s(b)) + eff.t_fixed_s
+        return max(mem_s(b), comp_s(b)) + comm_s(b) + eff.t_fixed_s
 
     def ttft(b: int) -> float:
         # a new request waits for the running step, then its prompt is processed at the
@@ -237,6 +273,8 @@ def inference_throughput(
     *,
     input_tokens: int | None = None,
     output_tokens: int | None = None,
+    ttft_s: float | None = None,
+    tpot_s: float | None = None,
     eta: Efficiency | None = None,
 ) -> InferenceSizing:
     """Output tokens/s per accelerator for ``model`` on ``accelerator``.
@@ -244,6 +282,8 @@ def inference_throughput(
     ``precision`` defaults to the narrowest the accelerator computes natively (fp4 on
     Blackwell and MI355X, fp8 on Hopper/MI300, bf16 on A100 and Ascend). ``efficiency``
     (0–1] scales vendor-tuned (MLPerf closed) results to a stock serving stack.
+    ``ttft_s``/``tpot_s`` override the scenario's latency targets (seconds) for the
+    ``server`` and ``interactive`` scenarios.
     """
     mc = get_model(model)
     acc = get_accelerator(accelerator)
@@ -271,6 +311,12 @@ def inference_throughput(
         )
     eff = eta or default_efficiency()
     ttft_t, tpot_t = scenario_targets(scenario)
+    if scenario != "offline":
+        for name, value in (("ttft_s", ttft_s), ("tpot_s", tpot_s)):
+            if value is not None and value <= 0:
+                raise UserError(f"{name}: {value} invalid; valid values: seconds > 0")
+        ttft_t = ttft_s if ttft_s is not None else ttft_t
+        tpot_t = tpot_s if tpot_s is not None else tpot_t
 
     cases: list[_Case] = []
     sizes = _replica_candidates(acc.scaleup_domain)

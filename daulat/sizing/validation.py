@@ -66,6 +66,8 @@ def predict(row: dict[str, str]) -> tuple[float, str]:
             row["scenario"],
             input_tokens=int(row["input_tokens"]),
             output_tokens=int(row["output_tokens"]),
+            ttft_s=float(row["ttft_s"]) if row.get("ttft_s") else None,
+            tpot_s=float(row["tpot_s"]) if row.get("tpot_s") else None,
         )
         return r.tokens_per_s_per_accelerator, f"{r.binding}; n={r.replica_size}, B={r.batch}"
     if kind == "it_kw_per_accelerator":
