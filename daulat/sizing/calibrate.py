@@ -5,8 +5,9 @@ Inference llama2-70b per-accelerator throughput on H100 and B200, the Llama 3.1 
 training run), fits ``eta_flop_fp8`` (also used for bf16), ``eta_flop_fp4``, ``t_fixed_s``
 and ``mfu_default``. The HBM efficiencies are sourced, not fitted: every calibration point
 is compute-bound, so the fit cannot identify them. It rewrites the fitted rows of
-``daulat/catalog/data/constants.csv`` (``--check`` only prints them). The fit minimises the squared log error of throughput
-with a bounded coarse-to-fine grid, so it is deterministic and needs no solver.
+``daulat/catalog/data/constants.csv`` (``--check`` only prints them). The fit minimises
+the squared log error of throughput with a bounded coarse-to-fine grid, so it is
+deterministic and needs no solver.
 """
 
 from __future__ import annotations
