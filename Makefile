@@ -28,7 +28,7 @@ services:
 test: install services
 	$(BIN)/ruff check daulat tests benchmarks
 	$(BIN)/mypy daulat
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider -m "not slow"
 
 lint: install
 	$(BIN)/ruff check daulat tests benchmarks
