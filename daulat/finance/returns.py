@@ -32,18 +32,20 @@ def irr(values: np.ndarray) -> float | None:
 
 def payback(values: np.ndarray, years: list[int]) -> tuple[int | None, float | None]:
     """First year the cumulative net cash flow is back to >= 0 after the first outflow, and
-    the years from the start of the first outflow year to that point (interpolated within
-    the year). ``(None, None)`` when the money is not paid back within ``years``."""
+    the years from the first outflow to that point (flows at year ends, interpolated within
+    the year: -100, 60, 60 pays back in 1.67 years). ``(None, None)`` when the money is not
+    paid back within ``years``; ``(first year, 0.0)`` when no year is negative."""
     outflows = np.flatnonzero(values < 0)
-    if outflows.size == 0:
-        return None, None
+    if outflows.size == 0:  # never out of pocket: paid back in the first year with flows
+        nonzero = np.flatnonzero(values != 0)
+        return (years[int(nonzero[0])], 0.0) if nonzero.size else (None, None)
     start = int(outflows[0])
     cumulative = np.cumsum(values[start:])
     for k in range(len(cumulative)):
         if cumulative[k] >= 0 and k > 0:
             before = cumulative[k - 1]
             fraction = -before / values[start + k] if values[start + k] > 0 else 1.0
-            return years[start + k], float(k + fraction)
+            return years[start + k], float(k - 1 + fraction)
     return None, None
 
 

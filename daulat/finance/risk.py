@@ -445,7 +445,9 @@ def _resolve_one(scenario_path: str, knobs: dict[str, float | int],
     scenario = load_scenario(scenario_path)
     scenario = scenario.model_copy(
         update={"sensitivity": scenario.sensitivity.model_copy(update=knobs)})
-    result = solve(scenario, time_limit=time_limit)
+    # A sweep wants the plan's cost and reach, not the comparisons: skip the re-solve
+    # without residency and the greedy baseline (each would double the time).
+    result = solve(scenario, time_limit=time_limit, sovereignty=False, baseline=False)
     summary = result.summary
     totals = summary.get("totals", {})
     return {

@@ -1,0 +1,158 @@
+"""Risk: Monte Carlo quantiles, reproducibility, tornado, engines, re-solved sweeps."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from daulat.cli import app
+from daulat.errors import UserError
+from daulat.finance import compute_finance, load_plan, write_finance
+from daulat.finance.risk import build_risk_model, monte_carlo, resolve_sweep, run_risk
+
+runner = CliRunner()
+
+
+def test_quantiles_are_ordered_and_bracket_the_median(plan_dir: Path) -> None:
+    result = monte_carlo(load_plan(plan_dir), 5000, seed=7)
+    q = result.quantiles
+    assert set(q["metric"]) == {"cost_usd", "people_served", "npv_usd"}
+    assert set(q[q["metric"] == "npv_usd"]["funder"]) == {"provider", "government-idn"}
+    assert (q["p10"] <= q["p50"]).all() and (q["p50"] <= q["p90"]).all()
+    assert (q["p10"] < q["p90"]).all()  # the ranges in the fixture are not degenerate
+    fan = result.fan
+    for _, rows in fan.groupby("metric"):
+        assert (rows["p10"] <= rows["p90"]).all()
+
+
+def test_same_seed_same_answer_other_seed_other_answer(plan_dir: Path) -> None:
+    tables = load_plan(plan_dir)
+    a = monte_carlo(tables, 2000, seed=42).quantiles
+    b = monte_carlo(tables, 2000, seed=42).quantiles
+    c = monte_carlo(tables, 2000, seed=43).quantiles
+    pd.testing.assert_frame_equal(a, b)
+    assert not np.allclose(a["p50"], c["p50"])
+
+
+def test_the_mode_of_every_input_reproduces_the_plan(plan_dir: Path) -> None:
+    """With all inputs at their mode (1, 1, 1, 0 years), the model gives back the plan."""
+    tables = load_plan(plan_dir)
+    q = monte_carlo(tables, 100, seed=1).quantiles.set_index(["metric", "funder"])
+    costs = pd.read_csv(plan_dir / "costs.csv")
+    assert q.loc[("cost_usd", ""), "base"] == pytest.approx(
+        costs["capex_usd"].sum() + costs["opex_usd"].sum())
+    summary = json.loads((plan_dir / "summary.json").read_text())
+    assert q.loc[("people_served", ""), "base"] == pytest.approx(summary["people_served"],
+                                                                  rel=1e-6)
+    frames, _ = compute_finance(tables)
+    for row in frames["returns"].itertuples():
+        assert q.loc[("npv_usd", row.funder), "base"] == pytest.approx(row.npv_usd, rel=1e-9)
+
+
+def test_no_uncertainty_means_every_sample_is_the_plan(tiny_plan: Path) -> None:
+    text = (tiny_plan / "scenario.yaml").read_text() + (
+        "uncertainty:\n"
+        "  accelerator_price: {low: 1, mode: 1, high: 1}\n"
+        "  adoption: {low: 1, mode: 1, high: 1}\n"
+        "  power_price: {low: 1, mode: 1, high: 1}\n"
+        "  delay_years: {low: 0, mode: 0, high: 0}\n")
+    (tiny_plan / "scenario.yaml").write_text(text)
+    q = monte_carlo(load_plan(tiny_plan), 500, seed=3).quantiles
+    assert q["p10"].to_numpy() == pytest.approx(q["p90"].to_numpy())
+    assert q["p50"].to_numpy() == pytest.approx(q["base"].to_numpy())
+
+
+def test_tornado_moves_the_right_way(plan_dir: Path) -> None:
+    t = monte_carlo(load_plan(plan_dir), 200, seed=1).tornado
+    cost = t[t["metric"] == "cost_usd"].set_index("input")
+    # dearer accelerators cost more; it is the largest swing on cost in this plan
+    assert cost.loc["accelerator_price", "value_high"] > cost.loc["accelerator_price", "base"]
+    assert cost.index[0] == "accelerator_price"
+    assert cost.loc["power_price", "value_high"] > cost.loc["power_price", "value_low"]
+    people = t[t["metric"] == "people_served"].set_index("input")
+    # a construction delay serves fewer people in the last year; lower adoption too
+    assert people.loc["delay_years", "value_high"] < people.loc["delay_years", "base"]
+    assert people.loc["adoption", "value_low"] < people.loc["adoption", "base"]
+    npv = t[(t["metric"] == "npv_usd") & (t["funder"] == "provider")].set_index("input")
+    assert npv.loc["accelerator_price", "value_high"] < npv.loc["accelerator_price", "value_low"]
+    assert (t["swing"] >= 0).all()
+
+
+def test_ten_thousand_samples_in_well_under_a_second(plan_dir: Path) -> None:
+    tables = load_plan(plan_dir)
+    model = build_risk_model(tables)
+    monte_carlo(tables, 100, seed=0, model=model)  # warm up numpy
+    started = time.perf_counter()
+    monte_carlo(tables, 10_000, seed=0, model=model)
+    assert time.perf_counter() - started < 1.0
+
+
+def test_process_pool_gives_the_same_answer_as_one_process(plan_dir: Path) -> None:
+    tables = load_plan(plan_dir)
+    one = monte_carlo(tables, 3000, seed=5).quantiles
+    pool = monte_carlo(tables, 3000, seed=5, engine="local", workers=2).quantiles
+    pd.testing.assert_frame_equal(one, pool)
+
+
+def test_risk_command_writes_its_tables(plan_dir: Path) -> None:
+    result = runner.invoke(app, ["risk", str(plan_dir), "--samples", "2000", "--seed", "1",
+                                 "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["samples"] == 2000 and out["seed"] == 1
+    for name in ("risk.csv", "risk_fan.csv", "tornado.csv", "risk.json",
+                 "risk_samples.parquet"):
+        assert (plan_dir / name).exists(), name
+    assert len(pd.read_parquet(plan_dir / "risk_samples.parquet")) == 2000
+
+
+def test_finance_command_prints_returns(plan_dir: Path) -> None:
+    result = runner.invoke(app, ["finance", str(plan_dir), "--json"])
+    assert result.exit_code == 0, result.output
+    assert {f["funder"] for f in json.loads(result.stdout)["funders"]} == {
+        "provider", "government-idn"}
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--engine", "spark"], "--engine"),
+    (["--samples", "0"], "--samples"),
+    (["--workers", "0"], "--workers"),
+])
+def test_bad_options_say_what_is_valid(plan_dir: Path, args: list[str], message: str) -> None:
+    with pytest.raises(UserError, match=message):
+        run_risk(plan_dir, int(args[1]) if args[0] == "--samples" else 10,
+                 engine=args[1] if args[0] == "--engine" else "local",
+                 workers=int(args[1]) if args[0] == "--workers" else 1)
+
+
+def test_finance_and_risk_on_the_real_planner_output(real_plan: Path) -> None:
+    summary = write_finance(real_plan)
+    own = pd.DataFrame(summary["ownership"])
+    assert own.groupby("site")["share"].sum().to_numpy() == pytest.approx(1.0)
+    plan_summary = json.loads((real_plan / "summary.json").read_text())
+    # the plan's co-funding rule (government >= 20 % of each site) shows in ownership
+    gov = own[own["funder"] == "gov-idn"]["share"]
+    assert (gov >= 0.2 - 1e-6).all()
+    risk = run_risk(real_plan, 5000, seed=11)
+    q = pd.DataFrame(risk["quantiles"]).set_index(["metric", "funder"])
+    totals = plan_summary["totals"]
+    assert q.loc[("cost_usd", ""), "base"] == pytest.approx(
+        totals["capex_usd"] + totals["opex_usd"], rel=1e-6)
+    assert q.loc[("people_served", ""), "base"] == pytest.approx(
+        plan_summary["people_served"], rel=1e-6)
+    assert (q["p10"] <= q["p90"]).all()
+
+
+def test_resolve_sweep_re_solves_the_real_plan_in_a_process_pool(real_plan: Path) -> None:
+    sweep = resolve_sweep(load_plan(real_plan), 2, seed=3, engine="local", workers=2)
+    assert len(sweep) == 2
+    assert set(sweep["status"]) == {"optimal"}
+    assert (sweep["cost_usd"] > 0).all()
+    assert {"accelerator_price_factor", "adoption_factor", "power_price_factor",
+            "delay_years"} <= set(sweep.columns)
