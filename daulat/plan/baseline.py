@@ -39,8 +39,9 @@ class BaselineResult:
                 "unmet_penalty_usd": self.unmet_penalty_usd, "served_share": self.served_share}
 
 
-def greedy(data: PlanData) -> BaselineResult:
-    """Run the greedy baseline on ``data``."""
+def greedy(data: PlanData, countries: list[str] | None = None) -> BaselineResult:
+    """Run the greedy baseline on ``data`` (only ``countries`` when given: a portfolio's
+    selection, so both plans serve the same countries)."""
     sites = data.sites
     acc = data.accelerators
     years = data.years
@@ -102,7 +103,7 @@ def greedy(data: PlanData) -> BaselineResult:
         return max(amount, 0.0)
 
     for year in years:
-        for country in data.countries.index:
+        for country in data.countries.index if countries is None else countries:
             for w in data.inference:
                 need = float(data.demand_tps.sel(country=country, workload=w, year=year))
                 demand_total += need

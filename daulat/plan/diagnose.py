@@ -100,7 +100,8 @@ def binding_constraints(built: BuiltModel, limit: int = 12) -> list[dict[str, An
             "text": f"The provider share cap ({data.max_provider_share:.0%}) binds at "
                     f"{names.get(site, site)}.",
         })
-    for (country, origin, year), dual in _duals(built, "country-origin_cap", ("country", "origin", "year")):
+    origin_dims = ("country", "origin", "year")
+    for (country, origin, year), dual in _duals(built, "country-origin_cap", origin_dims):
         per_acc = -float(dual) * MUSD
         out.append({
             "constraint": "country-origin_cap", "country": country, "origin": origin,

@@ -242,7 +242,7 @@ def solve_data(
                                           "allowed pair is already within the rules."}
     if baseline:
         with _stage("greedy baseline", quiet):
-            base = greedy(data)
+            base = greedy(data, summary.get("selected_countries"))
         saving = base.cost_usd - cost
         summary["baseline"] = {**base.as_dict(), "saving_usd": saving,
                                "saving_share": saving / base.cost_usd if base.cost_usd else 0.0}
