@@ -30,9 +30,11 @@ from daulat.policy.recognizers import (
     CONSUMABLE,
     CONTEXT_CHARS,
     ENTITY_TYPES,
+    LABEL_CHARS,
     MAX_MATCH,
     Recognizer,
     compile_one,
+    labels_of,
     left_boundary,
     recognizers_for,
     right_boundary,
@@ -69,6 +71,10 @@ _PHONE_MAX_DIGITS = 15
 # North American numbers are written without a trunk prefix: 415-555-2671, 415.555.2671.
 _NANP_SHAPE = re.compile(r"\d{3}[\-. ]\d{3}[\-. ]\d{4}")
 _ALNUM = re.compile(r"[A-Za-z0-9]")
+_NON_DIGITS = re.compile(r"\D")
+# Formats that identify themselves: a label of another identifier does not override them.
+_SELF_EVIDENT = frozenset({"EMAIL", "IBAN", "IP_ADDRESS"})
+_AMOUNT_SHAPE = re.compile(r"\d{1,3}(?:\.\d{3})+|\d{1,3}(?:,\d{3})+")
 _NON_ALNUM = re.compile(r"[^0-9A-Za-z]")
 # After a space, only these can continue a candidate (see the recognizers' rules).
 _AFTER_SPACE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789(")
@@ -113,6 +119,69 @@ def _regions_for(countries: Iterable[str]) -> tuple[str, ...]:
         if found is not None:
             regions.append(found.alpha_2)
     return tuple(regions)
+
+
+def _phone_metadata(
+    regions: Iterable[str],
+) -> tuple[tuple[str, int, str, frozenset[int], bool], ...]:
+    """Per region: code, country calling code, trunk prefix, national number lengths, and
+    whether its national-prefix rule needs libphonenumber's full parser."""
+    out = []
+    for region in regions:
+        meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
+        if meta is None:
+            continue
+        desc = meta.general_desc
+        lengths = frozenset(desc.possible_length or ()) if desc is not None else frozenset()
+        prefix = meta.national_prefix or ""
+        complex_prefix = meta.national_prefix_transform_rule is not None
+        out.append((region, int(meta.country_code or 0), prefix, lengths, complex_prefix))
+    return tuple(out)
+
+
+def _grouped_alternation(recognizers: Sequence[Recognizer]) -> str:
+    """``(?P<r0>p0)|(?P<r1>p1)|…`` in priority order, with consecutive alternatives that
+    start with the same character class behind one look-ahead: at a position where the
+    class fails, ``re`` skips the whole group in one test instead of trying each pattern.
+    """
+    groups: list[tuple[str, list[str]]] = []
+    for i, rec in enumerate(recognizers):
+        alt = f"(?P<r{i}>{rec.pattern})"
+        if groups and groups[-1][0] == rec.starts:
+            groups[-1][1].append(alt)
+        else:
+            groups.append((rec.starts, [alt]))
+    return "|".join(f"(?={starts})(?:{'|'.join(alts)})" for starts, alts in groups)
+
+
+_WORD = re.compile(r"\w+")
+
+
+class _Labels:
+    """A set of label words, matched fast: one-token ASCII labels as whole words (a set
+    lookup: "pan" is not in "company"), other labels (CJK, several words) as substrings."""
+
+    def __init__(self, words: Iterable[str]) -> None:
+        words = {w.lower() for w in words}
+        self.tokens = frozenset(w for w in words if w.isascii() and _WORD.fullmatch(w))
+        self.phrases = tuple(sorted(words - self.tokens))
+
+    def __bool__(self) -> bool:
+        return bool(self.tokens or self.phrases)
+
+    def found_in(self, window: str, tokens: set[str]) -> bool:
+        """Whether a label occurs in ``window`` (lower case) with word ``tokens``."""
+        return not self.tokens.isdisjoint(tokens) or any(p in window for p in self.phrases)
+
+
+_ASCII = [chr(c) for c in range(32, 127)]
+
+
+def _first_chars(starts: str) -> frozenset[str]:
+    """Printable ASCII characters a text accepted by look-ahead ``starts`` can begin with."""
+    pattern = re.compile(starts)
+    tails = ("0" * 24, ".0.0.0", "A" * 24, ":0:0")
+    return frozenset(c for c in _ASCII if any(pattern.match(c + t) for t in tails))
 
 
 def _default_countries() -> tuple[str, ...]:
@@ -167,61 +236,109 @@ class PiiEngine:
         self._regions = _regions_for(
             self.countries if self.countries is not None else _default_countries()
         )
-        alternatives = "|".join(
-            f"(?P<r{i}>{r.pattern})" for i, r in enumerate(self.recognizers)
-        )
+        self._phone_meta = _phone_metadata(self._regions)
+        alternatives = _grouped_alternation(self.recognizers)
         self._combined = re.compile(
             left_boundary() + "(?:" + (alternatives or "(?!)") + ")" + right_boundary()
         )
         self._single = tuple(compile_one(r) for r in self.recognizers)
+        self._first_chars = tuple(_first_chars(r.starts) for r in self.recognizers)
+        self._own_labels = tuple(_Labels(labels_of(r)) for r in self.recognizers)
+        self._foreign_labels = tuple(
+            _Labels(
+                [
+                    word
+                    for other in self.recognizers
+                    if other.subtype != r.subtype
+                    for word in labels_of(other)
+                    if word not in labels_of(r)
+                ]
+            )
+            for r in self.recognizers
+        )
 
     # -- validation ---------------------------------------------------------------------
 
-    def _phone_valid(self, candidate: str) -> bool:
-        count = sum(ch.isdigit() for ch in candidate)
-        if not _PHONE_MIN_DIGITS <= count <= _PHONE_MAX_DIGITS:
+    def _phone_valid(self, text: str, start: int, candidate: str) -> bool:
+        digits = _NON_DIGITS.sub("", candidate)
+        if not _PHONE_MIN_DIGITS <= len(digits) <= _PHONE_MAX_DIGITS:
             return False
-        try:
-            if candidate.startswith("+"):
-                number = phonenumbers.parse(candidate, None)
-                return bool(phonenumbers.is_valid_number(number))
-            # National formats: a trunk prefix, an area code in brackets, or NANP grouping;
-            # a bare digit run is an order number as often as a phone number.
-            if not (
-                candidate.startswith(("0", "("))
-                or _NANP_SHAPE.fullmatch(candidate) is not None
-            ):
-                return False
-            for region in self._regions:
-                number = phonenumbers.parse(candidate, region)
+        if _AMOUNT_SHAPE.fullmatch(candidate):
+            return False  # 1.500.000 / 1,250,000: an amount, not a phone number
+        if "." in candidate and ("-" in candidate or " " in candidate):
+            return False  # 01.234.567.8-901: dotted codes mix separators, phones do not
+        if candidate.startswith("+"):
+            for size in (1, 2, 3):
+                code = int(digits[:size])
+                if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+                    number = phonenumbers.PhoneNumber(
+                        country_code=code, national_number=int(digits[size:] or "0")
+                    )
+                    return bool(phonenumbers.is_valid_number(number))
+            return False
+        # A national number right after another digit group ("3502 6128 4851 3908") is a
+        # fragment of a longer number that failed its own check, not a phone.
+        if start >= 2 and text[start - 1] in " -." and text[start - 2].isdigit():
+            return False
+        # National formats: a trunk prefix, an area code in brackets, or NANP grouping;
+        # a bare digit run is an order number as often as a phone number. Countries
+        # without a trunk prefix (Norway: "412 34 567") need digit groups split by spaces.
+        shaped = candidate.startswith(("0", "(")) or _NANP_SHAPE.fullmatch(candidate) is not None
+        spaced = " " in candidate and "." not in candidate
+        for region, code, prefix, lengths, complex_prefix in self._phone_meta:
+            if not shaped and not (spaced and not prefix):
+                continue
+            national = digits[len(prefix) :] if prefix and digits.startswith(prefix) else digits
+            if len(national) in lengths:
+                number = phonenumbers.PhoneNumber(country_code=code, national_number=int(national))
                 if phonenumbers.is_valid_number_for_region(number, region):
                     return True
-        except phonenumbers.NumberParseException:
-            return False
+            if complex_prefix:  # e.g. Argentina's 0 11 15-xxxx-xxxx mobile form
+                try:
+                    parsed = phonenumbers.parse(candidate, region)
+                except phonenumbers.NumberParseException:
+                    continue
+                if phonenumbers.is_valid_number_for_region(parsed, region):
+                    return True
         return False
 
-    def _accepts(self, rec: Recognizer, text: str, start: int, candidate: str) -> bool:
+    def _accepts(self, i: int, text: str, start: int, candidate: str) -> bool:
+        rec = self.recognizers[i]
         if rec.context:
             window = text[max(0, start - CONTEXT_CHARS) : start].lower()
             if not any(k in window for k in rec.context):
                 return False
         if rec.type == "PHONE":
-            return self._phone_valid(candidate)
-        return rec.validator(candidate)
+            valid = self._phone_valid(text, start, candidate)
+        else:
+            valid = rec.validator(candidate)
+        if not valid:
+            return False
+        foreign = self._foreign_labels[i]
+        if foreign and rec.type not in _SELF_EVIDENT:
+            # right after another identifier's label, and none of its own: that one's
+            near = text[max(0, start - LABEL_CHARS) : start].lower()
+            tokens = set(_WORD.findall(near))
+            if foreign.found_in(near, tokens) and not self._own_labels[i].found_in(near, tokens):
+                return False
+        return True
 
     def _decide_at(self, text: str, match: re.Match[str]) -> Entity | None:
         start = match.start()
         first = int((match.lastgroup or "r0")[1:])
+        head = text[start]
         for i in range(first, len(self.recognizers)):
             if i == first:
                 found: re.Match[str] | None = match
+            elif head not in self._first_chars[i]:
+                continue
             else:
                 found = self._single[i].match(text, start)
             if found is None:
                 continue
             rec = self.recognizers[i]
             candidate = found.group()
-            if self._accepts(rec, text, start, candidate):
+            if self._accepts(i, text, start, candidate):
                 return Entity(rec.type, start, found.end(), candidate, rec.subtype)
         return None
 

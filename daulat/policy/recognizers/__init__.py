@@ -47,6 +47,9 @@ __all__ = [
     "MAX_MATCH",
     "CONSUMABLE",
     "CONTEXT_CHARS",
+    "LABEL_CHARS",
+    "LABELS",
+    "labels_of",
     "recognizers_for",
 ]
 
@@ -73,6 +76,12 @@ CONSUMABLE = frozenset(
 
 #: How far before a candidate the engine looks for context keywords, in characters.
 CONTEXT_CHARS = 40
+
+#: How far before a candidate a label of another identifier overrides it, in characters
+#: (a label sits right before its value: "NIK: 3171…", "マイナンバー 1234 …").
+LABEL_CHARS = 16
+
+_EIGHT_DIGITS = r"\d(?:[ \-.]?\d){7}"
 
 # Left boundary: not inside a word, a number, a dotted or dashed code.
 _L = r"(?<![\w.+\-/])"
@@ -105,6 +114,13 @@ class Recognizer:
     countries: tuple[str, ...] = ()
     context: tuple[str, ...] = field(default=())
     source: str = ""
+    #: Look-ahead every match satisfies (its first characters); the engine groups
+    #: consecutive recognizers with the same one so the scan skips them in one test. The
+    #: default: at least 8 digits, single separators allowed (every numeric ID is longer).
+    starts: str = _EIGHT_DIGITS
+    #: Words that name this identifier (any language). A candidate right after another
+    #: identifier's label and none of its own is taken to be that other identifier.
+    labels: tuple[str, ...] = ()
 
     def enabled_for(self, countries: Iterable[str] | None) -> bool:
         """Whether an engine restricted to ``countries`` (None = all) runs this one."""
@@ -123,30 +139,36 @@ def _d(n: int) -> str:
 RECOGNIZERS: tuple[Recognizer, ...] = (
     Recognizer(
         "EMAIL", "EMAIL",
-        r"[A-Za-z0-9._%+\-]{1,64}@(?:[A-Za-z0-9\-]{1,40}\.){1,4}[A-Za-z]{2,18}",
+        # possessive local part: a word without '@' fails in one sweep, no backtracking
+        r"[A-Za-z0-9._%+\-]{1,64}+@(?:[A-Za-z0-9\-]{1,40}\.){1,4}[A-Za-z]{2,18}",
         lambda s: ".." not in s and not s.startswith("."),
         source="RFC 5322 addr-spec (common subset)",
+        starts=r"[A-Za-z0-9._%+\-]",
     ),
     Recognizer(
         "IBAN", "IBAN",
         r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?",
         _stdnum(std_iban),
         source="ISO 13616 via python-stdnum (stdnum.iban: length per country, mod-97)",
+        starts="[A-Z]",
     ),
     Recognizer(
         "GBR_NINO", "NATIONAL_ID",
         r"[A-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-D]",
         v.gb_nino, ("GBR",),
         source="HMRC National Insurance Manual NIM39110",
+        starts="[A-Z]",
     ),
     Recognizer(
         "IND_PAN", "TAX_ID", r"[A-Z]{3}[ABCFGHLJPTK][A-Z]\d{4}[A-Z]",
         _stdnum(in_pan), ("IND",),
         source="python-stdnum stdnum.in_.pan (Income Tax Dept. PAN structure)",
+        starts="[A-Z]",
     ),
     Recognizer(
         "SGP_NRIC", "NATIONAL_ID", r"[STFGM]\d{7}[A-Z]", v.sg_nric, ("SGP",),
         source="ICA NRIC/FIN check letter",
+        starts="[A-Z]",
     ),
     Recognizer(
         "ARE_EMIRATES_ID", "NATIONAL_ID", r"784-?\d{4}-?\d{7}-?\d",
@@ -273,16 +295,19 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
         "FRA_NIR", "NATIONAL_ID", r"[12] ?\d{2} ?\d{2} ?(?:\d{2}|2A|2B) ?\d{3} ?\d{3} ?\d{2}",
         _stdnum(fr_nir), ("FRA",),
         source="python-stdnum stdnum.fr.nir (mod-97 key)",
+        starts=r"[12]",  # Corsican department codes 2A/2B break the 8-digit gate
     ),
     Recognizer(
         "IPV4", "IP_ADDRESS", r"(?:\d{1,3}\.){3}\d{1,3}", v.ip_address,
         source="Python ipaddress",
+        starts=r"\d{1,3}\.",
     ),
     Recognizer(
         "IPV6", "IP_ADDRESS",
         r"(?:[0-9A-Fa-f]{1,4}:|:){1,7}(?::|[0-9A-Fa-f]{1,4})(?:(?::[0-9A-Fa-f]{1,4}){1,6})?",
         v.ip_address,
         source="Python ipaddress (RFC 4291 text forms)",
+        starts="[0-9A-Fa-f:]",
     ),
     # Phone numbers last: a candidate is any run of 7+ digits in phone punctuation; the
     # engine's phone validator (phonenumbers, per country) decides.
@@ -292,8 +317,37 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
         r"\+?\d{0,4}[ \-.]?(?:\(\d{1,5}\)[ \-.]?)?\d{1,14}(?:[ \-.]\d{1,14}){0,6}",
         lambda s: True,
         source="libphonenumber metadata via phonenumbers",
+        starts=r"[+(\d]",
     ),
 )
+
+
+#: Labels per subtype (lower case), merged with each recognizer's ``context`` words.
+LABELS: dict[str, tuple[str, ...]] = {
+    "IDN_NIK": ("nik", "ktp", "nomor induk kependudukan"),
+    "IDN_NPWP": ("npwp",),
+    "IND_PAN": ("pan",),
+    "ARE_EMIRATES_ID": ("emirates id", "رقم الهوية"),
+    "NOR_FODSELSNUMMER": ("fødselsnummer", "fnr", "personnummer"),
+    "GBR_NINO": ("national insurance", "ni number", "nino"),
+    "GBR_NHS": ("nhs",),
+    "USA_SSN": ("ssn", "social security"),
+    "USA_ITIN": ("itin",),
+    "ARG_CUIT": ("cuit", "cuil"),
+    "AUS_TFN": ("tfn", "tax file"),
+    "AUS_ABN": ("abn",),
+    "MYS_NRIC": ("mykad", "nric"),
+    "BRA_CPF": ("cpf",),
+    "PHONE": ("tel", "telp", "telepon", "phone", "mobile", "hp", "whatsapp", "wa", "call",
+              "telefon", "電話", "전화", "teléfono", "celular", "هاتف", "फ़ोन", "फोन"),
+    "CREDIT_CARD": ("card", "kartu", "visa", "mastercard", "amex", "kort", "karte",
+                    "tarjeta", "カード", "카드", "कार्ड", "بطاقة"),
+}
+
+
+def labels_of(rec: Recognizer) -> tuple[str, ...]:
+    """Every word that names ``rec``'s identifier."""
+    return tuple(dict.fromkeys(rec.labels + rec.context + LABELS.get(rec.subtype, ())))
 
 
 def recognizers_for(countries: Iterable[str] | None) -> tuple[Recognizer, ...]:
