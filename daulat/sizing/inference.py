@@ -13,7 +13,8 @@ A decode step for a batch of ``B`` sequences on a replica of ``n`` accelerators 
   when serving at fp8 or fp4).
 * The compute term carries the prefill of new requests interleaved with decode (chunked
   prefill): per generated token, ``I/O`` tokens of prompt are processed, ``2·N_active``
-  FLOPs each, plus attention (``4·layers·attn_dim`` FLOPs per context position) at fp8/bf16.
+  FLOPs each, plus attention (``4·layers·attn_dim`` FLOPs per context position) at fp8/bf16
+  with FlashAttention-3's measured share of peak (sourced, not fitted).
 * ``comm_per_token`` is the scale-up traffic of every processed token: two ring
   all-reduces of the hidden state per layer for tensor parallelism (dense models), or the
   expert-parallel dispatch + combine of ``k`` copies (MoE), over the accelerator's link
@@ -187,7 +188,11 @@ def _evaluate(
     # context position per layer, for the decode token and for the prompt (mean I/2).
     attn_prec = "fp8" if "fp8" in acc.tflops else "bf16"
     attn_flops_rate = (
-        n * acc.tflops[attn_prec] * 1e12 * eff.flop[attn_prec] * acc.compute_efficiency
+        n
+        * acc.tflops[attn_prec]
+        * 1e12
+        * constant(f"eta_attention_{attn_prec}")
+        * acc.compute_efficiency
     )
     attn_per_token = (
         4.0 * model.layers * model.attn_dim * (ctx + prefill_per_token * input_tokens / 2)

@@ -51,13 +51,17 @@ def test_memory_bound_decode_hand_checked() -> None:
 
 
 def test_compute_bound_hand_checked() -> None:
-    """With memory free, throughput per accelerator = F·η / (2·N·(1 + I/O) + attention)."""
+    """With memory free and one accelerator per replica, the time per generated token is
+    2·N·(1 + I/O) / (F·η) for the GEMMs plus attention FLOPs / (F·η_attention)."""
     eff = Efficiency(mem=1e9, flop={"bf16": 1.0, "fp8": 1.0, "fp4": 1.0}, t_fixed_s=0.0)
     r = inference_throughput(
         "llama-2-70b", "H200-SXM", "fp8", "offline", input_tokens=500, output_tokens=250, eta=eff
     )
     attn = 4 * 80 * 8192 * ((500 + 125) + 2 * 500 / 2)
-    expected = 1978.9e12 / (2 * 68.98e9 * (1 + 2) + attn)
+    f = 1978.9e12
+    per_token_s = 2 * 68.98e9 * (1 + 2) / f + attn / (f * constant("eta_attention_fp8"))
+    expected = 1 / per_token_s
+    assert r.replica_size == 1
     assert r.tokens_per_s_per_accelerator == pytest.approx(expected, rel=1e-9)
     assert r.binding == "compute"
 
