@@ -112,3 +112,19 @@ def test_more_bandwidth_never_fewer_tokens(bw: float, factor: float) -> None:
         a = inference_throughput("llama-3.1-70b", base, scenario=scenario)
         b = inference_throughput("llama-3.1-70b", more, scenario=scenario)
         assert b.tokens_per_s_per_accelerator >= a.tokens_per_s_per_accelerator * (1 - 1e-9)
+
+
+def test_model_too_big_for_a_domain_pipelines_across_nodes() -> None:
+    r = inference_throughput("deepseek-v3", "A100-SXM", scenario="offline")
+    assert r.multi_node and r.replica_size > 8
+    assert r.tokens_per_s_per_accelerator > 0
+
+
+def test_unmeetable_latency_target_is_reported_not_hidden() -> None:
+    from daulat.sizing import replicas_needed
+
+    r = inference_throughput("llama-3.1-405b", "A100-SXM", scenario="interactive")
+    assert r.tokens_per_s_per_accelerator == 0
+    assert r.binding.startswith("latency target")
+    with pytest.raises(UserError, match="latency"):
+        replicas_needed(1000.0, r)
