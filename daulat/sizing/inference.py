@@ -20,11 +20,14 @@ A decode step for a batch of ``B`` sequences on a replica of ``n`` accelerators 
   expert-parallel dispatch + combine of ``k`` copies (MoE), over the accelerator's link
   bandwidth × ``eta_link``. It is serial with the step (not overlapped).
 
-The batch is the largest that fits in HBM (``hbm_usable_fraction``) and meets the
-scenario's TPOT and TTFT targets; the replica size is chosen among powers of two up to the
-scale-up domain (multi-node only when the model does not fit one domain) to maximise
-tokens/s per accelerator. η and ``t_fixed`` are fitted by :mod:`daulat.sizing.calibrate`
-on ``calibration.csv`` only.
+The batch is the largest that fits in HBM (``hbm_usable_fraction``), the engine's batch cap
+(``max_batch_per_replica``) and the scenario's TPOT and TTFT targets; the replica size is
+chosen among powers of two up to the scale-up domain (multi-node only when the model does
+not fit one domain) to maximise tokens/s per accelerator. ``η_flop`` per precision and
+``t_fixed`` are fitted by :mod:`daulat.sizing.calibrate` on ``calibration.csv`` only;
+``η_w``, ``η_kv``, the attention and link efficiencies are sourced constants, and an
+accelerator's ``compute_efficiency`` scales its FLOPS where a lower measured share of peak
+is cited.
 """
 
 from __future__ import annotations
@@ -47,10 +50,6 @@ __all__ = [
 ]
 
 SCENARIOS: tuple[str, ...] = ("offline", "server", "interactive")
-
-#: Default request shape when none is given: tokens in the prompt and the answer.
-DEFAULT_INPUT_TOKENS = 1000
-DEFAULT_OUTPUT_TOKENS = 400
 
 _MAX_MULTI_NODE_FACTOR = 8
 
@@ -308,8 +307,8 @@ def inference_throughput(
         raise UserError(
             f"efficiency: {efficiency!r} out of range; valid values: 0 < efficiency <= 1"
         )
-    i_tok = DEFAULT_INPUT_TOKENS if input_tokens is None else int(input_tokens)
-    o_tok = DEFAULT_OUTPUT_TOKENS if output_tokens is None else int(output_tokens)
+    i_tok = int(constant("default_input_tokens") if input_tokens is None else input_tokens)
+    o_tok = int(constant("default_output_tokens") if output_tokens is None else output_tokens)
     if i_tok < 0 or o_tok < 1:
         raise UserError(
             f"input_tokens/output_tokens: {i_tok}/{o_tok} invalid; valid: input >= 0, output >= 1"
