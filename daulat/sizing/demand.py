@@ -58,12 +58,12 @@ class DemandAssumptions(BaseModel):
         description="DERIVED: ChatGPT 2.5B prompts/day (Axios, 22 Jul 2025) / ~700M weekly users",
     )
     input_tokens_per_query: int = Field(
-        default=1000,
+        default_factory=lambda: int(constant("default_input_tokens")),
         ge=0,
         description="ASSUMPTION: prompt incl. system prompt, policy pack and history",
     )
     output_tokens_per_query: int = Field(
-        default=400,
+        default_factory=lambda: int(constant("default_output_tokens")),
         ge=1,
         description="ASSUMPTION: answer length (MLPerf chat sets average ~150-300)",
     )
@@ -86,7 +86,10 @@ class DemandAssumptions(BaseModel):
         default="server", description="latency scenario: offline, server or interactive"
     )
     serving_efficiency: float = Field(
-        default=0.73, gt=0, le=1, description="calibration.csv: stock stack vs MLPerf closed (0.73)"
+        default_factory=lambda: constant("stock_stack_efficiency"),
+        gt=0,
+        le=1,
+        description="calibration.csv: stock stack vs MLPerf closed (0.73)",
     )
     pue: float | None = Field(default=None, ge=1, description="default by cooling (constants.csv)")
     adoption_factor: float = Field(
