@@ -185,7 +185,10 @@ def explain_infeasible(built: BuiltModel) -> list[str]:
         need = float(data.demand_tps.sel(country=c, workload=w, year=y)) * data.min_served_share
         reach = [s for s in data.sites.index if bool(data.allowed.sel(country=c, site=s,
                                                                       workload=w))]
-        where = ", ".join(str(names[s]) for s in reach[:5]) or "no site"
+        earliest: dict[Any, int] = data.sites["earliest_year"].to_dict()
+        where = ", ".join(
+            str(names[s]) + (f" (not before {earliest[s]})" if earliest[s] > y else "")
+            for s in reach[:5]) or "no site"
         out.append(
             f"{country_name[c]} ({c}), {w}, {y}: the rules ask for "
             f"{need:,.0f} tokens/s ({data.min_served_share:.0%} of demand, rules.min_served_share)"

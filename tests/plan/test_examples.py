@@ -1,0 +1,108 @@
+"""The shipped examples: plan them, then check the written tables against the rules."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from daulat.catalog.constants import constant
+from daulat.catalog.countries import load_countries
+from daulat.plan import solve
+from daulat.policy import load_pack
+from daulat.scenario import load_scenario
+from tests.plan.invariants import check_all
+
+ROOT = Path(__file__).resolve().parents[2]
+DAULAT = str(Path(sys.executable).parent / "daulat")
+
+
+def _rtt(sites: pd.DataFrame):  # type: ignore[no-untyped-def]
+    """Independent latency model: haversine × route inflation / fibre speed, round trip."""
+    import math
+
+    countries = load_countries()
+
+    def rtt(country: str, site: str) -> float:
+        c, s = countries[country], sites.loc[site]
+        p1, p2 = math.radians(c.lat), math.radians(s["lat"])
+        dl = math.radians(s["lon"] - c.lon)
+        a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+        km = 2 * 6371.0088 * math.asin(math.sqrt(a))
+        return 2 * km * constant("route_inflation") / constant("fibre_speed_km_per_s") * 1000
+
+    return rtt
+
+
+def _pack_allows(country: str, site_country: str) -> bool:
+    return bool(load_pack(country).residency.allows(site_country))
+
+
+def test_indonesia_plan_from_the_command_line(tmp_path: Path) -> None:
+    out = subprocess.run([DAULAT, "plan", "examples/indonesia.yaml", "--out", str(tmp_path),
+                          "--json"], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert out.returncode == 0, out.stderr
+    summary = json.loads(out.stdout)  # stdout is summary.json and nothing else
+    assert summary == json.loads((tmp_path / "summary.json").read_text())
+    assert summary["status"] == "optimal"
+    assert summary["served_share"] == pytest.approx(1.0, abs=1e-6)
+    assert summary["baseline"]["saving_usd"] >= -1.0
+    assert summary["cost_of_sovereignty_usd"] is not None
+    sites = pd.read_csv(tmp_path / "sites.csv").set_index("site")
+    t = check_all(tmp_path, allowed=lambda c, s: c == s == "IDN", rtt_ms=_rtt(sites),
+                  latency_ms={"assistant": 150.0})
+    # the training run is delivered in Indonesia by 2029
+    tr = t["training"]
+    assert set(tr["country"]) == {"IDN"} and tr["year"].max() <= 2029
+    assert tr["eflop"].sum() == pytest.approx(6 * 70e9 * 10e12 / 1e18, rel=1e-6)
+    # the co-funding rules: government >= 20 %, provider <= 80 % of every funded site
+    own = t["ownership"].pivot(index="site", columns="funder", values="share").fillna(0.0)
+    assert (own["gov-idn"] >= 0.2 - 1e-6).all() and (own["provider"] <= 0.8 + 1e-6).all()
+    assert (tmp_path / "scenario.yaml").exists() and (tmp_path / "builds.parquet").exists()
+
+
+def test_program_10_chooses_at_most_ten_countries(tmp_path: Path) -> None:
+    scenario = load_scenario(ROOT / "examples" / "program-10.yaml")
+    result = solve(scenario, sovereignty=False)
+    result.write(tmp_path)
+    chosen = result.summary["selected_countries"]
+    assert 1 <= len(chosen) <= 10
+    sites = pd.read_csv(tmp_path / "sites.csv").set_index("site")
+    t = check_all(tmp_path, allowed=_pack_allows, rtt_ms=_rtt(sites),
+                  latency_ms={"assistant": 150.0})
+    assert set(t["routing"]["country"]) <= set(chosen)
+    assert set(t["builds"]["country"]) <= set(chosen)
+    # no CHN-origin accelerators anywhere (rules.origin)
+    assert not set(t["builds"]["accelerator"]) & {"Ascend-910B", "Ascend-910C"}
+    # the provider's cumulative budget: $100B by 2026 ... $500B by 2029
+    prov = t["budgets"][t["budgets"]["funder"] == "provider"].sort_values("year")
+    assert (prov["committed_usd"].cumsum() <= prov["budget_usd"] + 1).all()
+
+
+def test_an_infeasible_scenario_is_answered_in_words(tmp_path: Path) -> None:
+    bad = tmp_path / "early.yaml"
+    bad.write_text(
+        "name: too-early\nhorizon: {start: 2026, end: 2027}\ncountries: [{iso3: IDN}]\n"
+        "sites: {catalog: none, candidates_per_country: 1}\n"
+        "funders: [{id: provider, kind: provider, budget_usd: 1.0e9}]\n"
+        "rules: {min_served_share: 0.5}\n", encoding="utf-8")
+    out = subprocess.run([DAULAT, "plan", str(bad), "--out", str(tmp_path / "out")],
+                         capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert out.returncode == 2
+    text = " ".join(out.stdout.split()) + " ".join(out.stderr.split())
+    assert "Indonesia (IDN)" in text and "not before 2028" in text, text
+    assert "min_served_share" in text
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["status"] == "infeasible" and summary["infeasibility"]
+
+
+@pytest.mark.slow
+def test_global_plan_holds_every_invariant(tmp_path: Path) -> None:
+    result = solve(load_scenario(ROOT / "examples" / "global.yaml"), sovereignty=False)
+    result.write(tmp_path)
+    assert result.summary["status"] == "optimal"
+    check_all(tmp_path, allowed=_pack_allows)

@@ -1,0 +1,101 @@
+"""The scenario format: examples validate, bad files report every error with line numbers."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from daulat.errors import UserError
+from daulat.scenario import ScenarioError, dump_scenario, load_scenario, parse_scenario
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = [ROOT / "examples" / f for f in ("indonesia.yaml", "program-10.yaml", "global.yaml")]
+DAULAT = [str(Path(sys.executable).parent / "daulat")]
+
+BAD = """\
+name: bad
+horizon: {start: 2026, end: 2020}
+countries:
+  - iso3: IDN
+    demnd: {}
+  - iso3: XXQ
+workloads:
+  - id: assistant
+    latency_ms: -5
+funders:
+  - id: provider
+    kind: privider
+    budget_usd: lots
+  - id: gov
+    kind: government
+    budget_usd: {2026: 1.0e9}
+objective: {kind: max_acess}
+"""
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
+def test_every_example_validates_and_round_trips(path: Path) -> None:
+    scenario = load_scenario(path)
+    again = parse_scenario(dump_scenario(scenario), "dumped.yaml")
+    assert again == scenario
+
+
+def test_every_schema_error_is_reported_at_once_with_line_and_column() -> None:
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario(BAD, "bad.yaml")
+    problems = info.value.problems
+    expected = {
+        "bad.yaml:2:10: horizon": "end (2020) should be >= start (2026)",
+        "bad.yaml:5:5: countries[0].demnd": "did you mean 'demand'?",
+        "bad.yaml:9:17: workloads[0].latency_ms": "greater than 0",
+        "bad.yaml:12:11: funders[0].kind": "'provider', 'government' or 'other'",
+        "bad.yaml:13:17: funders[0].budget_usd": "'lots'",
+        "bad.yaml:14:5: funders[1]": "needs `country`",
+        "bad.yaml:17:19: objective.kind": "'min_cost' or 'max_access'",
+    }
+    for where, what in expected.items():
+        assert any(p.startswith(where) and what in p for p in problems), (where, problems)
+    assert len(problems) == len(expected)
+
+
+def test_unknown_catalog_ids_name_the_valid_ones() -> None:
+    text = BAD.split("workloads:")[0].replace("  - iso3: IDN\n    demnd: {}\n", "") + (
+        "accelerators: [H100-SXM, H1OO]\nfunders: [{id: p, kind: provider, budget_usd: 1}]\n"
+    )
+    text = text.replace("end: 2020", "end: 2030")
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario(text, "ids.yaml")
+    msg = str(info.value)
+    assert "ids.yaml:4:11: countries[0].iso3: 'XXQ' — unknown" in msg
+    assert "accelerators[1]: 'H1OO' — unknown" in msg and "H100-SXM" in msg
+
+
+def test_yaml_syntax_error_points_at_the_line() -> None:
+    with pytest.raises(UserError, match=r"broken.yaml:\d+:\d+: not valid YAML"):
+        parse_scenario("name: x\nhorizon: {start: 2026\n", "broken.yaml")
+
+
+def test_missing_file_is_a_user_error(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="scenario file not found"):
+        load_scenario(tmp_path / "nope.yaml")
+
+
+def test_cli_validate_and_schema(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(BAD, encoding="utf-8")
+    out = subprocess.run([*DAULAT, "scenario", "validate", str(bad)], capture_output=True,
+                         text=True, cwd=ROOT)
+    assert out.returncode == 2
+    assert "7 problem(s)" in out.stderr and "objective.kind" in out.stderr
+    ok = subprocess.run([*DAULAT, "scenario", "validate", "examples/indonesia.yaml", "--json"],
+                        capture_output=True, text=True, cwd=ROOT)
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["valid"] is True
+    schema = subprocess.run([*DAULAT, "schema"], capture_output=True, text=True, cwd=ROOT)
+    doc = json.loads(schema.stdout)
+    assert doc["additionalProperties"] is False
+    assert {"horizon", "countries", "funders", "rules", "objective"} <= set(doc["properties"])
