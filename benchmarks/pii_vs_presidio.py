@@ -427,6 +427,11 @@ def _run_daulat(samples: list[dict[str, Any]], prompts: list[str], reps: int) ->
 
 def _presidio_worker(corpus: Path, out: Path, reps: int, threshold: float) -> None:
     import importlib
+    import logging
+
+    # tldextract (used by Presidio's e-mail/URL recognizers) tries to download the public
+    # suffix list, fails offline and falls back to its bundled snapshot: keep it quiet
+    logging.getLogger("tldextract").setLevel(logging.CRITICAL)
 
     from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
     from presidio_analyzer.nlp_engine import NlpEngineProvider
