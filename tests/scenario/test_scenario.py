@@ -99,3 +99,20 @@ def test_cli_validate_and_schema(tmp_path: Path) -> None:
     doc = json.loads(schema.stdout)
     assert doc["additionalProperties"] is False
     assert {"horizon", "countries", "funders", "rules", "objective"} <= set(doc["properties"])
+
+
+def test_every_scenario_field_is_documented() -> None:
+    from pydantic import BaseModel
+
+    import daulat.scenario.schema as schema
+
+    doc = (ROOT / "docs" / "scenario.md").read_text(encoding="utf-8")
+    missing = [
+        f"{name}.{field}"
+        for name, model in vars(schema).items()
+        if isinstance(model, type) and issubclass(model, BaseModel) and model is not BaseModel
+        and not name.startswith("_")
+        for field in model.model_fields
+        if f"`{field}`" not in doc
+    ]
+    assert not missing, missing
