@@ -47,8 +47,8 @@ def _sweep_scenario(n: int, milp: bool) -> Any:
 
 def run_case(name: str) -> dict[str, Any]:
     """Run one case in this process; return its row."""
-    from daulat.plan.optimize import solve, solve_data
     from daulat.plan.inputs import prepare
+    from daulat.plan.optimize import solve, solve_data
     from daulat.scenario import load_scenario
 
     t0 = time.perf_counter()
