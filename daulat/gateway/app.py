@@ -140,9 +140,11 @@ class Gateway:
     # --- lifecycle ---------------------------------------------------------------------------
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
-        self.recorder = Recorder(self.store.engine, self.cfg.limits.audit_batch)
+        self.recorder = Recorder(self.store.engine, self.cfg.limits.audit_batch,
+                                 threaded=self.cfg.limits.audit_thread)
         with contextlib.suppress(Exception):
             await self.meter.sync()
+        await asyncio.to_thread(self.warm_up)
         self._tasks.append(asyncio.create_task(self.meter.run_sync()))
         if self.cfg.routing.health_interval_s > 0:
             self._tasks.append(asyncio.create_task(self._health_loop()))
@@ -158,6 +160,21 @@ class Gateway:
             for up in self.upstreams.values():
                 await up.aclose()
             await self.meter.aclose()
+
+    def warm_up(self) -> None:
+        """Load and compile the policy of every tenant's country before the first request
+        (packs, PII engines, the language detector's models: seconds, once)."""
+        try:
+            countries = sorted({t.country for t in self.store.tenants()})
+        except Exception:  # an unreadable store shows up on the first request instead
+            countries = []
+        for country in countries:
+            try:
+                policy = self.policies.get(country)
+            except Exception:  # no pack: requests of that country fail closed with a 503
+                continue
+            self.router.permitted(country)
+            policy.prepare([{"role": "user", "content": "warm-up"}])
 
     async def _health_loop(self) -> None:
         while True:

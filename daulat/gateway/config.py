@@ -152,6 +152,10 @@ class LimitsConfig(_Model):
         default=2.0, gt=0, description="refresh of shared daily counters, s"
     )
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    audit_thread: bool = Field(
+        default=False,
+        description="write audit batches on a thread (a slow database never stalls the loop)",
+    )
     audit_batch: int = Field(
         default=256, ge=1, description="records per audit transaction, at most"
     )

@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.pool import NullPool
 
 from daulat.errors import UserError
 
@@ -90,7 +89,7 @@ def make_engine(url: str | None = None, *, schema: str | None = None) -> Engine:
     if backend == "sqlite":
         kwargs["connect_args"] = {"check_same_thread": False,
                                   "timeout": _SQLITE_BUSY_TIMEOUT_MS / 1000}
-        engine = create_engine(url, poolclass=NullPool if ":memory:" not in url else None, **kwargs)
+        engine = create_engine(url, **kwargs)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
