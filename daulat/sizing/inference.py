@@ -15,10 +15,11 @@ A decode step for a batch of ``B`` sequences on a replica of ``n`` accelerators 
   prefill): per generated token, ``I/O`` tokens of prompt are processed, ``2·N_active``
   FLOPs each, plus attention (``4·layers·attn_dim`` FLOPs per context position) at fp8/bf16
   with FlashAttention-3's measured share of peak (sourced, not fitted).
-* ``comm_per_token`` is the scale-up traffic of every processed token: two ring
-  all-reduces of the hidden state per layer for tensor parallelism (dense models), or the
-  expert-parallel dispatch + combine of ``k`` copies (MoE), over the accelerator's link
-  bandwidth × ``eta_link``. It is serial with the step (not overlapped).
+* ``comm_per_token`` is the scale-up time per processed token on each accelerator's link:
+  two ring all-reduces of the hidden state per layer for tensor parallelism (dense models),
+  or, for MoE (expert parallel, data-parallel attention), the dispatch + combine of ``k``
+  copies of the accelerator's 1/n share of the tokens; at link bandwidth × ``eta_link``,
+  serial with the step (not overlapped).
 
 The batch is the largest that fits in HBM (``hbm_usable_fraction``), the engine's batch cap
 (``max_batch_per_replica``) and the scenario's TPOT and TTFT targets; the replica size is
@@ -209,8 +210,12 @@ def _evaluate(
     if tp > 1:
         value = constant("comm_bytes_per_value")
         if model.experts_per_token:
-            per_layer = 3.0 / 2.0 * model.experts_per_token * model.hidden * value * (tp - 1) / tp
+            # expert parallel with data-parallel attention: each accelerator routes its 1/tp
+            # share of the tokens; (tp-1)/tp of the k copies leave it (fp8 out, bf16 back).
+            copies = 3.0 / 2.0 * model.experts_per_token * model.hidden * value
+            per_layer = copies * (tp - 1) / tp / tp
         else:
+            # tensor parallel: every rank sees every token; two ring all-reduces per layer.
             per_layer = 2.0 * model.hidden * value * 2.0 * (tp - 1) / tp
         comm_per_token = model.layers * per_layer / (acc.scaleup_gbps * 1e9 * constant("eta_link"))
 
