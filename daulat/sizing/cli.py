@@ -104,6 +104,8 @@ def register(app: typer.Typer) -> None:
             ("TPOT s", r.tpot_s),
             ("TTFT s", r.ttft_s),
         ]
+        if r.notes:
+            rows.append(("notes", "; ".join(r.notes)))
         emit(r, as_json, _table("Inference sizing", rows))
 
     @size.command("facility")
