@@ -23,10 +23,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, select
 
 from daulat.store import models as m
-from daulat.store.store import upsert_usage, utc_day
+from daulat.store.store import utc_day
 
 __all__ = [
     "GENESIS",
@@ -70,47 +70,61 @@ class AuditEntry:
     ts: float = field(default_factory=time.time)
 
 
+# The hot path's statements as plain SQL (portable between SQLite ≥ 3.24 and PostgreSQL):
+# building SQLAlchemy constructs per batch costs more than the database work itself.
+_SQL = {
+    "head": "SELECT seq, hash FROM daulat_audit_head WHERE id = 1",
+    "audit": "INSERT INTO daulat_audit (seq, ts, request_id, record, prev_hash, hash) "
+             "VALUES (?, ?, ?, ?, ?, ?)",
+    "usage": "INSERT INTO daulat_usage (tenant, country, day, requests, prompt_tokens, "
+             "completion_tokens, rejected) VALUES (?, ?, ?, ?, ?, ?, ?) "
+             "ON CONFLICT (tenant, country, day) DO UPDATE SET "
+             "requests = daulat_usage.requests + excluded.requests, "
+             "prompt_tokens = daulat_usage.prompt_tokens + excluded.prompt_tokens, "
+             "completion_tokens = daulat_usage.completion_tokens + excluded.completion_tokens, "
+             "rejected = daulat_usage.rejected + excluded.rejected",
+    "bodies": "INSERT INTO daulat_bodies (request_id, tenant, country, ts, expires_at, request, "
+              "response, kept) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    "move": "UPDATE daulat_audit_head SET seq = ?, hash = ? WHERE id = 1",
+}
+_SQL_PG = {k: v.replace("?", "%s") + (" FOR UPDATE" if k == "head" else "")
+           for k, v in _SQL.items()}
+
+
 def _write_batch(engine: Engine, entries: list[AuditEntry]) -> None:
-    usage_rows: dict[tuple[str, str, str], dict[str, Any]] = {}
-    body_rows: list[dict[str, Any]] = []
+    """Append ``entries`` to the chain, add their usage and kept bodies: one transaction."""
+    usage_rows: dict[tuple[str, str, str], list[Any]] = {}
+    body_rows: list[tuple[Any, ...]] = []
+    audit_rows: list[tuple[Any, ...]] = []
     with engine.begin() as conn:
-        q = select(m.audit_head.c.seq, m.audit_head.c.hash).where(m.audit_head.c.id == 1)
-        if conn.dialect.name == "postgresql":
-            q = q.with_for_update()
-        head = conn.execute(q).one()
-        seq, prev = int(head.seq), str(head.hash)
-        audit_rows = []
+        sql = _SQL_PG if conn.dialect.name == "postgresql" else _SQL
+        seq, prev = conn.exec_driver_sql(sql["head"]).one()
+        seq = int(seq)
         for e in entries:
             seq += 1
             rec = {**e.record, "seq": seq, "ts": round(e.ts, 6), "request_id": e.request_id}
             text = canonical_json(rec)
             digest = chain_hash(prev, text)
-            audit_rows.append({"seq": seq, "ts": e.ts, "request_id": e.request_id,
-                               "record": text, "prev_hash": prev, "hash": digest})
+            audit_rows.append((seq, e.ts, e.request_id, text, prev, digest))
             prev = digest
             if e.tenant and e.country:
                 key = (e.tenant, e.country, utc_day(e.ts))
-                row = usage_rows.setdefault(key, {
-                    "tenant": key[0], "country": key[1], "day": key[2], "requests": 0,
-                    "prompt_tokens": 0, "completion_tokens": 0, "rejected": 0})
+                row = usage_rows.setdefault(key, [*key, 0, 0, 0, 0])
                 if e.rejected:
-                    row["rejected"] += 1
+                    row[6] += 1
                 else:
-                    row["requests"] += 1
-                    row["prompt_tokens"] += e.prompt_tokens
-                    row["completion_tokens"] += e.completion_tokens
+                    row[3] += 1
+                    row[4] += e.prompt_tokens
+                    row[5] += e.completion_tokens
             if e.retention_s > 0 and e.tenant and e.country and (e.body_request or e.body_response):
-                body_rows.append({"request_id": e.request_id, "tenant": e.tenant,
-                                  "country": e.country, "ts": e.ts,
-                                  "expires_at": e.ts + e.retention_s,
-                                  "request": e.body_request, "response": e.body_response,
-                                  "kept": True})
-        conn.execute(insert(m.audit_log), audit_rows)
-        upsert_usage(conn, list(usage_rows.values()))
+                body_rows.append((e.request_id, e.tenant, e.country, e.ts, e.ts + e.retention_s,
+                                  e.body_request, e.body_response, True))
+        conn.exec_driver_sql(sql["audit"], audit_rows)  # type: ignore[arg-type]
+        if usage_rows:
+            conn.exec_driver_sql(sql["usage"], [tuple(r) for r in usage_rows.values()])  # type: ignore[arg-type]
         if body_rows:
-            conn.execute(insert(m.bodies), body_rows)
-        conn.execute(update(m.audit_head).where(m.audit_head.c.id == 1)
-                     .values(seq=seq, hash=prev))
+            conn.exec_driver_sql(sql["bodies"], body_rows)  # type: ignore[arg-type]
+        conn.exec_driver_sql(sql["move"], (seq, prev))
 
 
 class Recorder:
