@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from daulat.policy.pack import (
     Audit,
     Citation,
@@ -40,8 +42,8 @@ __all__ = [
 ]
 
 
-def detect_language(text: str) -> str | None:
+def detect_language(text: str, languages: Sequence[str] | None = None) -> str | None:
     """ISO 639-1 code of ``text``'s language or None (see :mod:`daulat.policy.language`)."""
     from daulat.policy.language import detect_language as _detect
 
-    return _detect(text)
+    return _detect(text, languages)

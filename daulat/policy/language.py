@@ -7,6 +7,7 @@ preloaded. ``benchmarks/language_id.py`` compares it with py3langid on the same 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
@@ -46,15 +47,28 @@ def _detector() -> LanguageDetector:
     )
 
 
-def detect_language(text: str) -> str | None:
+def detect_language(text: str, languages: Sequence[str] | None = None) -> str | None:
     """The ISO 639-1 code of ``text``'s language ('id', 'en', 'ja', …), or None when the
-    text has no letters or no supported language reaches :data:`MIN_CONFIDENCE`."""
+    text has no letters or no candidate reaches :data:`MIN_CONFIDENCE`.
+
+    ``languages`` restricts the answer to those codes (e.g. a tenant pack's
+    ``languages`` plus ``'en'``). Pass it when you know the country: close pairs such as
+    Indonesian/Malay or Bokmål/Nynorsk are hard to tell apart in a short message, and
+    the pack's list removes the wrong half of the pair.
+    """
     if not any(ch.isalpha() for ch in text):
         return None
     values = _detector().compute_language_confidence_values(text)
-    if not values:
+    wanted = None if languages is None else {c.lower() for c in languages}
+    best_code, best_value = None, 0.0
+    total = 0.0
+    for value in values:
+        code = value.language.iso_code_639_1.name.lower()
+        if wanted is not None and code not in wanted:
+            continue
+        total += value.value
+        if value.value > best_value:
+            best_code, best_value = code, value.value
+    if best_code is None or total <= 0 or best_value / total < MIN_CONFIDENCE:
         return None
-    best = values[0]
-    if best.value < MIN_CONFIDENCE:
-        return None
-    return best.language.iso_code_639_1.name.lower()
+    return best_code

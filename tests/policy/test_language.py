@@ -31,3 +31,15 @@ def test_no_letters_no_language() -> None:
 
 def test_supported_languages_cover_the_packs() -> None:
     assert {"id", "en", "hi", "ar", "nb", "de", "ja", "ko", "es"} <= set(supported_languages())
+
+
+def test_pack_languages_resolve_close_pairs() -> None:
+    # Indonesian and Malay are close: a short message can go either way on its own,
+    # the tenant pack's languages settle it
+    from daulat.policy import load_pack
+
+    text = "bagaimana cara mengurus paspor kalau hilang"
+    assert detect_language(text) in {"id", "ms"}
+    assert detect_language(text, [*load_pack("IDN").languages, "en"]) == "id"
+    assert detect_language(text, [*load_pack("MYS").languages, "en"]) == "ms"
+    assert detect_language("terima kasih banyak", ["nb", "nn", "en"]) in {None, "en", "nb", "nn"}

@@ -14,11 +14,14 @@ from daulat.policy.recognizers import ENTITY_TYPES
 REQUIRED = {"IDN", "IND", "ARE", "NOR", "GBR", "DEU", "JPN", "KOR", "ARG", "AUS", "USA"}
 
 
+EXTRA = {"MYS", "SGP", "SAU", "BRA", "FRA"}
+
+
 def test_required_packs_ship() -> None:
-    assert REQUIRED <= set(list_packs())
+    assert REQUIRED | EXTRA <= set(list_packs())
 
 
-@pytest.mark.parametrize("iso3", sorted(REQUIRED))
+@pytest.mark.parametrize("iso3", sorted(REQUIRED | EXTRA))
 def test_pack_loads_and_every_rule_cites_a_law(iso3: str) -> None:
     pack = load_pack(iso3)
     assert pack.iso3 == iso3
@@ -35,12 +38,14 @@ def test_pack_loads_and_every_rule_cites_a_law(iso3: str) -> None:
     assert own
 
 
-@pytest.mark.parametrize("iso3", sorted(REQUIRED - {"USA", "GBR", "AUS"}))
+@pytest.mark.parametrize("iso3", sorted((REQUIRED | EXTRA) - {"USA", "GBR", "AUS", "SGP"}))
 def test_system_prompt_is_in_the_local_language(iso3: str) -> None:
     from daulat.policy.language import detect_language
 
     pack = load_pack(iso3)
-    assert detect_language(pack.system_prompt) in pack.languages[:2]
+    # Bokmål and Nynorsk are hard to tell apart: either is the NOR pack
+    local = [c for c in pack.languages if c != "en"]
+    assert detect_language(pack.system_prompt, pack.languages) in local
 
 
 def test_residency() -> None:
@@ -55,8 +60,8 @@ def test_residency() -> None:
 
 
 def test_country_without_pack_gets_base_with_its_code() -> None:
-    fra = load_pack("fra")
-    assert fra.iso3 == "FRA" and fra.residency.mode == "any"
+    chl = load_pack("chl")
+    assert chl.iso3 == "CHL" and chl.residency.mode == "any"
     with pytest.raises(UserError, match="alpha-3"):
         load_pack("XXX")
 
