@@ -22,7 +22,8 @@ A decode step for a batch of ``B`` sequences on a replica of ``n`` accelerators 
   serial with the step (not overlapped).
 
 The batch is the largest that fits in HBM (``hbm_usable_fraction``), the engine's batch cap
-(``max_batch_per_replica``) and the scenario's TPOT and TTFT targets; the replica size is
+(``max_batch_per_replica``) and token budget per step (``max_tokens_per_step``, decode plus
+prefill tokens) and meets the scenario's TPOT and TTFT targets; the replica size is
 chosen among powers of two up to the scale-up domain (multi-node only when the model does
 not fit one domain) to maximise tokens/s per accelerator. ``η_flop`` per precision and
 ``t_fixed`` are fitted by :mod:`daulat.sizing.calibrate` on ``calibration.csv`` only;
@@ -173,11 +174,19 @@ def _evaluate(
     flops = n * acc.tflops[precision] * 1e12 * eff.flop[precision] * acc.compute_efficiency
     if w_total >= hbm:
         return None
-    b_mem = min(int((hbm - w_total) // kv_seq), int(constant("max_batch_per_replica")))
-    if b_mem < 1:
-        return None
     share_active = model.active_params_b / model.params_b
     prefill_per_token = input_tokens / output_tokens
+    # the batch is capped by HBM, by the engine's sequence cap and by its token budget per
+    # step (each step processes B decode tokens plus B·I/O prompt tokens)
+    limits = {
+        "memory capacity": int((hbm - w_total) // kv_seq),
+        "engine batch cap": int(constant("max_batch_per_replica")),
+        "engine token budget": int(constant("max_tokens_per_step") // (1.0 + prefill_per_token)),
+    }
+    cap_name = min(limits, key=lambda k: limits[k])
+    b_mem = limits[cap_name]
+    if b_mem < 1:
+        return None
 
     def mem_s(b: int) -> float:
         touched = 1.0 - (1.0 - share_active) ** b if model.is_moe else 1.0
@@ -265,10 +274,8 @@ def _evaluate(
             if tpot_target is not None and step(b + 1) > tpot_target
             else "latency target (TTFT)"
         )
-    elif b == int(constant("max_batch_per_replica")):
-        binding = "engine batch cap"
     else:
-        binding = "memory capacity"
+        binding = cap_name
     per_acc = b / step(b) / n
     return _Case(n, b, step(b), m, c, ttft(b), binding, per_acc)
 
