@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -35,6 +36,33 @@ def _sizing_table(iso3: str, year: int) -> Table:
     table.add_row("facility MW", f"{sizing.facility_mw:,.1f}")
     table.add_row("capex (USD)", f"{sizing.capex_usd:,.0f}")
     table.add_row("annual opex (USD)", f"{sizing.annual_opex_usd:,.0f}")
+    return table
+
+
+def _money(value: float | None) -> str:
+    if value is None:
+        return "–"
+    for scale, suffix in ((1e9, " B"), (1e6, " M"), (1e3, " k")):
+        if abs(value) >= scale:
+            return f"${value / scale:,.2f}{suffix}"
+    return f"${value:,.0f}"
+
+
+def _funders_table(funders: list[dict[str, Any]]) -> Table:
+    table = Table(title="Who pays, what it returns (NPV at the scenario's discount rate)")
+    for col in ("funder", "capital", "opex", "revenue", "NPV", "IRR", "payback year"):
+        table.add_column(col, justify="left" if col == "funder" else "right")
+    for row in funders:
+        irr = row.get("irr")
+        table.add_row(
+            str(row["funder"]),
+            _money(row.get("capital_usd")),
+            _money(row.get("opex_usd")),
+            _money(row.get("revenue_usd")),
+            _money(row.get("npv_usd")),
+            "–" if irr is None else f"{irr:.1%}",
+            str(row.get("payback_year") or "–"),
+        )
     return table
 
 
@@ -73,13 +101,12 @@ def run_demo(scenario: Path, out: Path, lang: str, year: int) -> Path:
 
     console.rule("[bold]3. Finance[/]")
     fin = write_finance(out)
-    for funder, row in fin.get("funders", {}).items():
-        console.print(f"{funder}: {row}")
+    console.print(_funders_table(fin["funders"]))
 
     console.rule("[bold]4. Report[/]")
     report = write_report(out, lang=lang)
-    console.print(f"report: [bold]{report}[/]")
-    return Path(report)
+    console.print(f"report: [bold]{report.html}[/] (plain text: {report.markdown})")
+    return report.html
 
 
 def register(app: typer.Typer) -> None:
