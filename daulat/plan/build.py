@@ -362,8 +362,6 @@ def _origin_caps(m: linopy.Model, data: PlanData, caps: list[Any], installed: An
                  site: pd.Index, acc: pd.Index, country: pd.Index, in_country: xr.DataArray,
                  elastic_var: Any) -> None:
     """``country-origin_cap``: Σ installed of an origin <= share × Σ installed, per country."""
-    share = xr.DataArray(np.ones((len(country), 0)), coords={"country": country, "origin": []},
-                         dims=("country", "origin"))
     origins = sorted({r.origin for r in caps})
     share = xr.DataArray(np.ones((len(country), len(origins))),
                          coords={"country": country, "origin": origins}, dims=("country", "origin"))
@@ -380,8 +378,15 @@ def _origin_caps(m: linopy.Model, data: PlanData, caps: list[Any], installed: An
     countries_ruled = [c for c in country if bool(ruled.sel(country=c).any())]
     if not countries_ruled:
         return
-    sub = in_country.sel(country=countries_ruled)
-    per_country = (installed * sub).sum("site")  # [country, accelerator, year]
+    ruled_sites = [str(x) for x in site if data.sites.loc[x, "country"] in countries_ruled]
+    if not ruled_sites:
+        return
+    group = xr.DataArray(data.sites.loc[ruled_sites, "country"].to_numpy(),
+                         coords={"site": ruled_sites}, dims="site", name="country")
+    # group by country (a sum per country, not a dense country x site product)
+    per_country = installed.sel(site=ruled_sites).groupby(group).sum()
+    countries_ruled = [c for c in countries_ruled if c in set(group.values)]
+    per_country = per_country.sel(country=countries_ruled)
     coeff = of_origin - share.sel(country=countries_ruled)  # [accelerator, origin, country]
     lhs = (per_country * coeff).sum("accelerator")
     s = elastic_var("country-origin_cap", [pd.Index(countries_ruled, name="country"),
