@@ -468,10 +468,12 @@ class Gateway:
             chunk["id"] = ctx.request_id
             if not template:
                 template = {k: chunk[k] for k in ("id", "object", "created", "model") if k in chunk}
+            usage_only = False
             if chunk.get("usage"):
                 usage = chunk["usage"]
                 if not want_usage:
                     chunk.pop("usage")
+                    usage_only = not chunk.get("choices")
             out: list[dict[str, Any]] = []
             for choice in chunk.get("choices") or []:
                 idx = int(choice.get("index", 0))
@@ -492,10 +494,8 @@ class Gateway:
                         out_text.setdefault(idx, []).append(tail)
                         out.append({**template, "choices": [{
                             "index": idx, "delta": {"content": tail}, "finish_reason": None}]})
-            if not chunk.get("choices") and "usage" not in chunk and chunk.get("usage") is None \
-                    and not want_usage and usage is not None:
-                return out  # a usage-only chunk the client did not ask for
-            out.append(chunk)
+            if not usage_only:  # drop a usage chunk the client did not ask for
+                out.append(chunk)
             return out
 
         try:
@@ -523,6 +523,9 @@ class Gateway:
                         out_text.setdefault(idx, []).append(tail)
                         yield f"data: {_dumps({**template, 'choices': [{'index': idx, 'delta': {'content': tail}, 'finish_reason': None}]})}\n\n"  # noqa: E501
             text = "".join("".join(v) for v in out_text.values())
+            flags = policy.check_content(text) if policy.rules else []
+            if flags:
+                ctx.actions["content_out"] = [d.rule for d in flags]
             prompt_tokens = int((usage or {}).get("prompt_tokens") or _estimate_tokens(
                 " ".join(str(m.get("content", "")) for m in messages)))
             completion_tokens = int((usage or {}).get("completion_tokens")

@@ -171,3 +171,31 @@ def test_kill_9_under_load_keeps_the_chain_and_every_acknowledged_request(
     assert set(acked) <= ids  # every acknowledged request is on record
     (usage,) = store.usage()
     assert usage["requests"] >= len(acked)
+
+
+def test_client_walking_away_mid_stream_is_recorded(gateway: Gateway, fakes: Fakes) -> None:
+    for u in fakes.upstreams.values():
+        u.mode = "slow"
+        u.delay_s = 0.05
+        u.reply = " ".join(["kata"] * 40)
+    try:
+        with httpx.stream("POST", gateway.url + "/v1/chat/completions",
+                          json={"model": "assistant", "messages": MSG, "stream": True},
+                          headers={"authorization": f"Bearer {gateway.keys['kominfo']}"}) as r:
+            for line in r.iter_lines():
+                if '"kata' in line:
+                    break  # leave after the first words
+        deadline = time.monotonic() + 10
+        statuses: list[str] = []
+        while time.monotonic() < deadline:
+            with gateway.store.engine.connect() as conn:
+                statuses = [json.loads(x)["status"] for x in
+                            conn.execute(sa.select(m.audit_log.c.record)).scalars()]
+            if statuses:
+                break
+            time.sleep(0.05)
+        assert statuses == ["client_disconnected"]
+        assert verify_chain(gateway.store.engine).ok
+    finally:
+        for u in fakes.upstreams.values():
+            u.delay_s = 0.01
