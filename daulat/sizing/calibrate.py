@@ -27,9 +27,9 @@ from daulat.sizing.inference import Efficiency, inference_throughput
 
 __all__ = ["CalibrationPoint", "load_calibration", "fit", "CALIBRATION_CSV", "main"]
 
-CALIBRATION_CSV = (
-    Path(__file__).resolve().parents[3] / "shared" / "data" / "reference" / "calibration.csv"
-)
+#: The calibration points: a verbatim copy of ../shared/data/reference/calibration.csv
+#: shipped with the package (see daulat/sizing/data/SOURCE.md).
+CALIBRATION_CSV = Path(__file__).resolve().parent / "data" / "calibration.csv"
 _CATALOG_MODEL = {"llama-2-70b": "llama-2-70b", "llama-3.1-405b": "llama-3.1-405b"}
 
 
@@ -45,10 +45,11 @@ class CalibrationPoint:
     figure: str
     value: float
     source: str
+    note: str = ""
 
 
 def load_calibration(path: Path | None = None) -> list[CalibrationPoint]:
-    """The rows of ``calibration.csv`` (default: the shared reference copy)."""
+    """The rows of ``calibration.csv`` (default: the copy shipped with the package)."""
     p = path or CALIBRATION_CSV
     with p.open(encoding="utf-8") as fh:
         return [
@@ -61,6 +62,7 @@ def load_calibration(path: Path | None = None) -> list[CalibrationPoint]:
                 r["figure"],
                 float(r["value"]),
                 r["source"],
+                r.get("note", ""),
             )
             for r in csv.DictReader(fh)
         ]
@@ -143,14 +145,13 @@ def _fit_mfu(point: CalibrationPoint) -> float:
 
 
 def _tokens_from_note(point: CalibrationPoint) -> float:
-    with CALIBRATION_CSV.open(encoding="utf-8") as fh:
-        for r in csv.DictReader(fh):
-            if r["kind"] == point.kind and r["subject"] == point.subject:
-                note = r["note"]
-                # the note reads "~15.6T training tokens; ..."
-                head = note.split("T training tokens")[0].lstrip("~")
-                return float(head) * 1e12
-    raise ValueError(f"no training-token count in calibration.csv for {point.subject}")
+    """Training tokens from the row's note, which reads "~15.6T training tokens; ..."."""
+    head = point.note.split("T training tokens")[0].lstrip("~")
+    try:
+        return float(head) * 1e12
+    except ValueError:
+        msg = f"calibration.csv: no training-token count in the note of {point.subject}"
+        raise ValueError(msg) from None
 
 
 def write_constants(values: dict[str, float], path: Path | None = None) -> None:
@@ -172,12 +173,16 @@ def main(argv: list[str] | None = None) -> None:
     """Fit and (unless ``--check``) write the constants; print the values and residuals."""
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--check", action="store_true", help="print the fit, do not write")
+    ap.add_argument(
+        "--calibration", type=Path, default=None, help="calibration CSV (default: packaged copy)"
+    )
     args = ap.parse_args(argv)
-    values = fit()
+    points = load_calibration(args.calibration)
+    values = fit(points)
     for k, v in values.items():
         print(f"{k} = {v}")
     eff = _efficiency(values["eta_flop_fp8"], values["eta_flop_fp4"], values["t_fixed_s"])
-    for pt in load_calibration():
+    for pt in points:
         if pt.kind == "inference" and pt.figure == "tokens_per_s_per_accelerator":
             pred = _predict(pt, eff)
             print(
