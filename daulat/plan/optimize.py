@@ -51,21 +51,24 @@ def _stage(label: str, quiet: bool) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _stdout_to_stderr() -> Iterator[None]:
-    """Send file-descriptor 1 to stderr (HiGHS prints its banner from C, not via Python)."""
+def _quiet_stdout() -> Iterator[None]:
+    """Silence file-descriptor 1 while HiGHS runs: it prints its banner from C before any
+    option applies, and ``--json`` stdout must hold only the summary."""
     sys.stdout.flush()
     try:
         saved = os.dup(1)
+        devnull = os.open(os.devnull, os.O_WRONLY)
     except OSError:
         yield
         return
     try:
-        os.dup2(2, 1)
+        os.dup2(devnull, 1)
         yield
     finally:
         sys.stdout.flush()
         os.dup2(saved, 1)
         os.close(saved)
+        os.close(devnull)
 
 
 def _run_highs(built: BuiltModel, time_limit: float | None, mip_gap: float | None
@@ -77,7 +80,7 @@ def _run_highs(built: BuiltModel, time_limit: float | None, mip_gap: float | Non
     if mip_gap is not None:
         options["mip_rel_gap"] = float(mip_gap)
     started = time.perf_counter()
-    with _stdout_to_stderr():
+    with _quiet_stdout():
         status, condition = built.model.solve(solver_name="highs", progress=False, **options)
     seconds = time.perf_counter() - started
     gap: float | None = None
@@ -201,8 +204,12 @@ def solve_data(
         "npv_cost_usd": float(((costs["capex_usd"] + costs["opex_usd"])
                                * costs["year"].map(data.discount().to_series())).sum()),
         "plan_cost_usd": cost,
-        "facility_mw": float(tables["sites"]["built_mw"].sum()),
+        # facility MW the plan draws at full load in its last year (IT x PUE)
+        "facility_mw": float((tables["sites"]["it_mw"] * tables["sites"]["site"].map(
+            data.sites["pue"])).sum()),
         "it_mw": float(tables["sites"]["it_mw"].sum()),
+        "shell_mw_built": float(builds["shell_mw"].sum()),
+        "existing_mw_available": float(tables["sites"]["existing_mw"].sum()),
         "accelerators": float(builds.loc[builds["accelerator"] != "facility", "count"].sum()),
         "energy_mwh": float(energy["energy_mwh"].sum()),
         "emissions_tco2": float(energy["emissions_tco2"].sum()),
