@@ -24,6 +24,7 @@ from typing import Any
 
 import pandas as pd
 import xarray as xr
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from daulat.console import err_console
 from daulat.plan.baseline import greedy
@@ -44,7 +45,9 @@ def _stage(label: str, quiet: bool) -> Iterator[None]:
     if quiet:
         yield
         return
-    with err_console.status(f"{label}…", spinner="dots"):
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=err_console, transient=True) as progress:
+        progress.add_task(f"{label}…", total=None)
         yield
     err_console.print(f"[dim]{label}: {time.perf_counter() - started:.1f} s[/]",
                       highlight=False)
