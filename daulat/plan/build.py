@@ -256,7 +256,11 @@ def build_model(
     it_mw = (installed * (data.acc_col("it_kw") / 1000)).sum("accelerator")
     existing_avail: Any = existing
     if select is not None:
-        existing_avail = existing * (select * in_country).sum("country")
+        # a site outside the programme's countries (e.g. a Stargate site abroad) needs no
+        # selection; a site inside one is usable only if its country is selected
+        outside = 1.0 - in_country.sum("country")
+        site_gate = (select * in_country).sum("country") + outside
+        existing_avail = existing * site_gate
     m.add_constraints(it_mw * data.site_col("pue") - built_new - existing_avail <= 0,
                       name="site-power_built")
 
@@ -272,7 +276,7 @@ def build_model(
     s = elastic_var("site-power_limit", [site])
     lhs = total_new - s if s is not None else total_new
     if select is not None:
-        m.add_constraints(lhs - headroom * (select * in_country).sum("country") <= 0,
+        m.add_constraints(lhs - headroom * site_gate <= 0,
                           name="site-power_limit")
     else:
         m.add_constraints(lhs <= headroom, name="site-power_limit")

@@ -209,3 +209,18 @@ def test_accelerators_retire_after_their_life(tmp_path: Path) -> None:
     # bought in 2026, replaced in 2028: 30 accelerators; shell 0.015 MW once
     assert result.summary["totals"]["accelerators"] == pytest.approx(30.0)
     assert result.summary["objective_value"] == pytest.approx(30_015.0)
+
+
+def test_existing_site_capacity_needs_no_shell_and_waits_for_its_year(tmp_path: Path) -> None:
+    data = tiny()
+    data.sites.loc["site-b", ["status", "existing_mw", "power_limit_mw", "earliest_year",
+                              "new"]] = ["announced", 0.01, 0.01, 2027, False]
+    result = _solve(data, tmp_path)
+    t = check_all(tmp_path, allowed=_home)
+    unmet = t["unmet"].set_index(["country", "year"])["tokens_per_s"]
+    assert unmet[("BBB", 2026)] == pytest.approx(500.0)  # not ready in 2026
+    assert unmet[("BBB", 2027)] == pytest.approx(0.0)
+    b = t["builds"]
+    assert b.loc[(b["site"] == "site-b") & (b["accelerator"] == "facility")].empty
+    # AAA as before; BBB: 5 accelerators, no shell; one year of BBB unmet
+    assert result.summary["objective_value"] == pytest.approx(10_010.0 + 5_000.0 + 500 * 1e6)

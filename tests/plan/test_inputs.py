@@ -1,0 +1,58 @@
+"""Scenario -> model inputs: residency from packs, sensitivity knobs, latency model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from daulat.plan.inputs import latency_ms, prepare
+from daulat.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def indonesia():  # type: ignore[no-untyped-def]
+    return load_scenario(ROOT / "examples" / "indonesia.yaml")
+
+
+def test_indonesia_inputs_keep_every_pair_at_home(indonesia) -> None:  # type: ignore[no-untyped-def]
+    data = prepare(indonesia)
+    assert set(data.sites["country"]) == {"IDN"}
+    assert {"idn-batam-nongsa", "idn-jakarta-jc4", "idn-surabaya"} <= set(data.sites.index)
+    assert bool(data.allowed.all())  # every Indonesian site is within 150 ms of Jakarta
+    assert data.training == ["national-model"]
+    assert data.workloads.loc["national-model", "required_eflop"] == pytest.approx(
+        6 * 70e9 * 10e12 / 1e18)
+    assert (data.rate.sel(workload="assistant") > 0).all()
+
+
+def test_sensitivity_knobs_move_the_inputs(indonesia) -> None:  # type: ignore[no-untyped-def]
+    base = prepare(indonesia)
+    knobs = indonesia.sensitivity.model_copy(update={
+        "adoption_factor": 2.0, "accelerator_price_factor": 1.5, "power_price_factor": 0.5,
+        "delay_years": 1})
+    moved = prepare(indonesia.model_copy(update={"sensitivity": knobs}))
+    np.testing.assert_allclose(moved.demand_tps.values, 2 * base.demand_tps.values)
+    np.testing.assert_allclose(moved.accelerators["capex_usd"], 1.5 * base.accelerators["capex_usd"])
+    np.testing.assert_allclose(moved.sites["power_price_usd_per_mwh"],
+                               0.5 * base.sites["power_price_usd_per_mwh"])
+    assert (moved.sites["earliest_year"] == base.sites["earliest_year"] + 1).all()
+
+
+def test_latency_model_is_round_trip_over_inflated_fibre() -> None:
+    # 1000 km: 2 x 1000 x 2.0 / 204 190 km/s = 19.6 ms (catalog route_inflation, fibre speed)
+    assert float(latency_ms(1000.0)) == pytest.approx(2 * 1000 * 2.0 / 204190 * 1000, rel=0.05)
+
+
+def test_relaxing_residency_opens_pairs_abroad(indonesia) -> None:  # type: ignore[no-untyped-def]
+    doc = indonesia.model_copy(update={
+        "countries": [*indonesia.countries, indonesia.countries[0].model_copy(
+            update={"iso3": "MYS", "training": None})]})
+    data = prepare(doc)
+    at_home = bool(data.allowed.sel(country="IDN", site="mys-johor-kulai").any())
+    relaxed = data.with_residency_relaxed()
+    assert not at_home
+    assert bool(relaxed.allowed.sel(country="IDN", site="mys-johor-kulai").any())
