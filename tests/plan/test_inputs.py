@@ -36,7 +36,8 @@ def test_sensitivity_knobs_move_the_inputs(indonesia) -> None:  # type: ignore[n
         "delay_years": 1})
     moved = prepare(indonesia.model_copy(update={"sensitivity": knobs}))
     np.testing.assert_allclose(moved.demand_tps.values, 2 * base.demand_tps.values)
-    np.testing.assert_allclose(moved.accelerators["capex_usd"], 1.5 * base.accelerators["capex_usd"])
+    np.testing.assert_allclose(moved.accelerators["capex_usd"],
+                               1.5 * base.accelerators["capex_usd"])
     np.testing.assert_allclose(moved.sites["power_price_usd_per_mwh"],
                                0.5 * base.sites["power_price_usd_per_mwh"])
     assert (moved.sites["earliest_year"] == base.sites["earliest_year"] + 1).all()
