@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 MODEL = "assistant"
 REPLY = ("Jakarta adalah ibu kota Indonesia dan kota terbesar di negara ini, terletak di "
          "pantai barat laut pulau Jawa dengan penduduk lebih dari sepuluh juta jiwa.")
+LITELLM_KEY = "sk-daulat-bench-0123456789abcdef0123456789abcdef"
 PROMPT = [{"role": "user", "content": "Apa ibu kota Indonesia? Jawab singkat ya, terima kasih."}]
 
 
@@ -63,6 +64,23 @@ def _wait(url: str, proc: subprocess.Popen[bytes], timeout_s: float = 120.0,
             pass
         time.sleep(0.25)
     raise RuntimeError(f"{url} did not come up in {timeout_s:.0f} s")
+
+
+def _wait_completion(url: str, key: str, proc: subprocess.Popen[bytes],
+                     timeout_s: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    body = {"model": MODEL, "messages": PROMPT}
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.args!r} exited with {proc.returncode}")
+        try:
+            r = httpx.post(url, json=body, timeout=10, headers={"authorization": f"Bearer {key}"})
+            if r.status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"{url} never answered a completion")
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
@@ -235,7 +253,9 @@ def main() -> None:
             (tmp / "litellm.yaml").write_text(json.dumps({
                 "model_list": [{"model_name": MODEL, "litellm_params": {
                     "model": f"openai/{MODEL}", "api_base": upstream, "api_key": "none"}}],
-                "litellm_settings": {"telemetry": False, "drop_params": True}}))
+                "litellm_settings": {"telemetry": False, "drop_params": True},
+                # A master key (authentication on, as in ours); no database.
+                "general_settings": {"master_key": LITELLM_KEY}}))
             exe = args.litellm_python / "litellm"
             if not exe.exists():
                 raise SystemExit(f"{exe} not found: python3.11 -m venv .venv-litellm && "
@@ -248,8 +268,10 @@ def main() -> None:
                         log=tmp / "litellm.log")
             procs.append(ll)
             _wait(f"http://127.0.0.1:{port}/health/liveliness", ll, timeout_s=300)
+            # it answers liveliness before its router is ready: wait for a real completion
+            _wait_completion(f"http://127.0.0.1:{port}/v1/chat/completions", LITELLM_KEY, ll)
             results["litellm"] = run_load(f"http://127.0.0.1:{port}/v1/chat/completions",
-                                          "none", args)
+                                          LITELLM_KEY, args)
             _stop(ll)
     finally:
         for p in procs:

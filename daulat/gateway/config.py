@@ -230,7 +230,7 @@ def load_config(path: Path | None) -> GatewayConfig:
     except YAMLError as exc:
         raise UserError(f"{path}: not valid YAML: {exc}") from exc
     try:
-        return GatewayConfig.model_validate(data)
+        cfg = GatewayConfig.model_validate(data)
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
@@ -241,3 +241,12 @@ def load_config(path: Path | None) -> GatewayConfig:
             value = err.get("input")
             lines.append(f"{where}: {field} = {value!r}: {err['msg']}")
         raise UserError("invalid gateway config:\n  " + "\n  ".join(lines)) from exc
+    # Relative paths in the file are relative to the file, not to where serve was started.
+    base = path.resolve().parent
+    if cfg.allocations is not None and not cfg.allocations.is_absolute():
+        cfg.allocations = base / cfg.allocations
+    if cfg.store.data_dir is not None and not cfg.store.data_dir.is_absolute():
+        cfg.store.data_dir = base / cfg.store.data_dir
+    if cfg.local_model.model_path is not None and not cfg.local_model.model_path.is_absolute():
+        cfg.local_model.model_path = base / cfg.local_model.model_path
+    return cfg
