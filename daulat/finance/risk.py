@@ -48,6 +48,7 @@ __all__ = [
     "draw_inputs",
     "evaluate",
     "monte_carlo",
+    "power_price_usd_per_mwh",
     "resolve_sweep",
     "run_risk",
     "tornado",
@@ -100,24 +101,35 @@ def _accelerator_price_usd(accelerator: str) -> float | None:
         return float(acc.price_usd)
 
 
-def _power_price_usd_per_mwh(tables: PlanTables, iso3: str) -> tuple[float, str]:
+def power_price_usd_per_mwh(tables: PlanTables, iso3: str) -> tuple[float, str]:
+    """Industrial power price of ``iso3`` in USD/MWh and its source: the scenario's
+    ``countries[].power_price_usd_per_mwh`` override, else the country catalog, else the
+    catalog's default constant."""
     for c in tables.scenario.get("countries", []) or []:
         if isinstance(c, dict) and str(c.get("iso3", "")).upper() == iso3:
             value = c.get("power_price_usd_per_mwh")
             if isinstance(value, int | float):
-                return float(value), "scenario"
+                return float(value), "scenario (countries[].power_price_usd_per_mwh)"
     try:
-        from daulat.catalog.countries import get_country  # type: ignore[import-not-found]
+        from daulat.catalog.countries import get_country
 
-        return float(get_country(iso3).power_price_usd_per_mwh), "catalog country"
-    except Exception:  # no country catalog yet: the catalog's default price
-        from daulat.catalog.constants import constant
+        country = get_country(iso3)
+        return float(country.power_price_usd_per_mwh), f"catalog: {country.power_price_source}"
+    except Exception:  # not in the country catalog: the catalog's default price
+        from daulat.catalog.constants import constant, constants
 
-        return float(constant("power_price_usd_per_mwh_default")), "catalog default"
+        name = "power_price_usd_per_mwh_default"
+        return float(constant(name)), f"catalog default: {constants()[name].source}"
 
 
 def build_risk_model(tables: PlanTables, life_years: int | None = None) -> RiskModel:
     """Reduce a read plan to a :class:`RiskModel`."""
+    if tables.builds.empty or tables.funding.empty:
+        status = tables.summary.get("status", "unknown")
+        raise UserError(
+            f"{tables.path}: the plan builds nothing and no funder pays (builds.csv or"
+            f" funding.csv is empty; plan status {status!r}), so there is no risk to"
+            " analyse; fix the scenario and plan again")
     flows, basis = cash_flows(tables, life_years=life_years)
     plan_years = tables.years
     years = sorted(set(plan_years) | set(flows["year"].tolist()))
@@ -156,7 +168,7 @@ def build_risk_model(tables: PlanTables, life_years: int | None = None) -> RiskM
     if not e.empty:
         price_map = {}
         for c in e["country"].unique():
-            price_map[c], price_source = _power_price_usd_per_mwh(tables, str(c))
+            price_map[c], price_source = power_price_usd_per_mwh(tables, str(c))
         power = e.assign(power_usd=e["energy_mwh"] * e["country"].map(price_map))
         power = power.groupby(["site", "year"])["power_usd"].sum().reset_index()
         opex = opex.merge(power, on=["site", "year"], how="left").fillna({"power_usd": 0.0})
@@ -242,7 +254,8 @@ def build_risk_model(tables: PlanTables, life_years: int | None = None) -> RiskM
         users_per_tps_c=users_per_tps,
         basis={
             "accelerator_price": "accelerator count x catalog system price per accelerator",
-            "power_price": f"site energy x power price ({price_source or 'no energy table'})",
+            "power_price": "site energy x country power price" + (
+                f" ({price_source})" if price_source else " (no energy table)"),
             "asset_life": basis.asset_life_source,
         },
     )

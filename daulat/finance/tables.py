@@ -42,6 +42,14 @@ OPTIONAL_TABLES: dict[str, tuple[str, ...]] = {
 }
 
 
+#: Columns that hold numbers (an empty table reads them as text otherwise).
+NUMERIC_COLUMNS = frozenset({
+    "year", "count", "it_mw", "facility_mw", "capex_usd", "tokens_per_s", "users", "usd",
+    "opex_usd", "lat", "lon", "built_mw", "power_limit_mw", "budget_usd", "committed_usd",
+    "share", "energy_mwh", "emissions_tco2",
+})
+
+
 @dataclass
 class PlanTables:
     """A plan result directory, read: one DataFrame per table plus summary and scenario."""
@@ -109,13 +117,28 @@ def read_table(plan_dir: Path, name: str, columns: tuple[str, ...], required: bo
             " `daulat plan SCENARIO --out DIR`"
         )
     else:
-        return pd.DataFrame({c: pd.Series(dtype="float64") for c in columns})
+        return pd.DataFrame({c: pd.Series(dtype="int64" if c == "year" else "float64"
+                                          if c in NUMERIC_COLUMNS else "object")
+                             for c in columns})
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise UserError(
             f"{where}: missing column(s) {', '.join(missing)}; it should have"
             f" {', '.join(columns)} (has {', '.join(map(str, df.columns))})"
         )
+    for col in NUMERIC_COLUMNS.intersection(df.columns):
+        if not pd.api.types.is_numeric_dtype(df[col]):
+            values = pd.to_numeric(df[col], errors="coerce")
+            bad = df[col][values.isna() & df[col].notna()]
+            if not bad.empty:
+                raise UserError(f"{where}: column {col} should hold numbers; row"
+                                f" {int(bad.index[0]) + 2} has {bad.iloc[0]!r}")
+            df[col] = values.astype("float64")
+    if "year" in df.columns:
+        if df["year"].isna().any():
+            row = int(df.index[df["year"].isna()][0]) + 2
+            raise UserError(f"{where}: row {row} has no year; every row needs one")
+        df["year"] = df["year"].astype("int64")
     return df
 
 

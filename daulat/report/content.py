@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from daulat.finance.risk import power_price_usd_per_mwh
 from daulat.report.data import ReportData, country_name
 from daulat.report.text import Formatter, Strings
 
@@ -204,6 +205,27 @@ def _assumptions(d: ReportData, s: Strings, f: Formatter) -> Table:
             rows.append([s.t("assumptions.accelerator_price", accelerator=acc.id),
                          f.money_full(acc.price_usd),
                          f"{s.t('assumptions.catalog')}: {getattr(acc, 'price_source', '')}"])
+    except ImportError:
+        pass
+    countries = sorted(set(d.tables.energy["country"].dropna().astype(str))
+                       | set(d.tables.builds["country"].dropna().astype(str)))
+    try:
+        from daulat.catalog.countries import get_country
+
+        for iso3 in countries:
+            try:
+                c = get_country(iso3)
+            except Exception:  # a code the catalog does not know: no row
+                continue
+            name = country_name(iso3, f.locale)
+            price, source = power_price_usd_per_mwh(d.tables, iso3)
+            rows.append([s.t("assumptions.power_price", country=name),
+                         f"{f.number(price, 1)} {f.currency}/MWh", source])
+            if c.grid_gco2_per_kwh is not None:
+                rows.append([s.t("assumptions.grid", country=name),
+                             f"{f.number(c.grid_gco2_per_kwh, 0)} gCO2/kWh",
+                             f"{s.t('assumptions.catalog')}:"
+                             f" {c.sources.get('grid_gco2_per_kwh', '')}"])
     except ImportError:
         pass
     unc = d.tables.uncertainty
