@@ -121,10 +121,12 @@ def _regions_for(countries: Iterable[str]) -> tuple[str, ...]:
     return tuple(regions)
 
 
-def _phone_metadata(
-    regions: Iterable[str],
-) -> tuple[tuple[str, int, str, frozenset[int], bool], ...]:
-    """Per region: code, country calling code, trunk prefix, national number lengths, and
+_PhoneMeta = tuple[str, int, str, frozenset[int], "re.Pattern[str] | None", bool]
+
+
+def _phone_metadata(regions: Iterable[str]) -> tuple[_PhoneMeta, ...]:
+    """Per region: code, country calling code, trunk prefix, national number lengths, the
+    national number pattern (a cheap prefilter before libphonenumber's full check), and
     whether its national-prefix rule needs libphonenumber's full parser."""
     out = []
     for region in regions:
@@ -133,9 +135,13 @@ def _phone_metadata(
             continue
         desc = meta.general_desc
         lengths = frozenset(desc.possible_length or ()) if desc is not None else frozenset()
+        pattern = desc.national_number_pattern if desc is not None else None
+        general = re.compile(pattern) if pattern else None
         prefix = meta.national_prefix or ""
         complex_prefix = meta.national_prefix_transform_rule is not None
-        out.append((region, int(meta.country_code or 0), prefix, lengths, complex_prefix))
+        out.append(
+            (region, int(meta.country_code or 0), prefix, lengths, general, complex_prefix)
+        )
     return tuple(out)
 
 
@@ -285,11 +291,11 @@ class PiiEngine:
         # without a trunk prefix (Norway: "412 34 567") need digit groups split by spaces.
         shaped = candidate.startswith(("0", "(")) or _NANP_SHAPE.fullmatch(candidate) is not None
         spaced = " " in candidate and "." not in candidate
-        for region, code, prefix, lengths, complex_prefix in self._phone_meta:
+        for region, code, prefix, lengths, general, complex_prefix in self._phone_meta:
             if not shaped and not (spaced and not prefix):
                 continue
             national = digits[len(prefix) :] if prefix and digits.startswith(prefix) else digits
-            if len(national) in lengths:
+            if len(national) in lengths and (general is None or general.fullmatch(national)):
                 number = phonenumbers.PhoneNumber(country_code=code, national_number=int(national))
                 if phonenumbers.is_valid_number_for_region(number, region):
                     return True
