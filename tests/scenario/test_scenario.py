@@ -91,11 +91,16 @@ def test_cli_validate_and_schema(tmp_path: Path) -> None:
                          text=True, cwd=ROOT)
     assert out.returncode == 2
     assert "7 problem(s)" in out.stderr and "objective.kind" in out.stderr
-    ok = subprocess.run([*DAULAT, "scenario", "validate", "examples/indonesia.yaml", "--json"],
-                        capture_output=True, text=True, cwd=ROOT)
-    assert ok.returncode == 0, ok.stderr
+    from typer.testing import CliRunner
+
+    from daulat.cli import app
+
+    runner = CliRunner()
+    ok = runner.invoke(app, ["scenario", "validate", str(ROOT / "examples/indonesia.yaml"),
+                             "--json"])
+    assert ok.exit_code == 0, ok.output
     assert json.loads(ok.stdout)["valid"] is True
-    schema = subprocess.run([*DAULAT, "schema"], capture_output=True, text=True, cwd=ROOT)
+    schema = runner.invoke(app, ["schema"])
     doc = json.loads(schema.stdout)
     assert doc["additionalProperties"] is False
     assert {"horizon", "countries", "funders", "rules", "objective"} <= set(doc["properties"])
