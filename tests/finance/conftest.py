@@ -3,7 +3,10 @@ flows can be computed by hand."""
 
 from __future__ import annotations
 
+import atexit
+import functools
 import shutil
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -84,10 +87,28 @@ def solve_example(out: Path) -> Path:
     return out
 
 
+@functools.lru_cache(maxsize=1)
+def solved_example() -> Path:
+    """examples/indonesia.yaml solved once per test session (finance and report tests share
+    it); tests copy it before writing into it."""
+    root = Path(tempfile.mkdtemp(prefix="daulat-fin-real-"))
+    atexit.register(shutil.rmtree, root, True)
+    return solve_example(root / "plan")
+
+
 @pytest.fixture(scope="session")
-def real_plan_master(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def real_plan_master() -> Path:
     """`daulat plan examples/indonesia.yaml` output, solved once per test session."""
-    return solve_example(tmp_path_factory.mktemp("real") / "plan")
+    return solved_example()
+
+
+@pytest.fixture(scope="session")
+def local_sweep(real_plan_master: Path) -> pd.DataFrame:
+    """Two re-solved plans (seed 3) in a local process pool of two workers."""
+    from daulat.finance import load_plan
+    from daulat.finance.risk import resolve_sweep
+
+    return resolve_sweep(load_plan(real_plan_master), 2, seed=3, engine="local", workers=2)
 
 
 @pytest.fixture

@@ -35,8 +35,9 @@ def test_monte_carlo_on_ray_equals_local(local_ray: None, plan_dir: Path) -> Non
     pd.testing.assert_frame_equal(local, on_ray)
 
 
-def test_resolve_sweep_on_ray(local_ray: None, real_plan: Path) -> None:
+def test_resolve_sweep_on_ray_equals_local(local_ray: None, real_plan: Path,
+                                           local_sweep: pd.DataFrame) -> None:
     sweep = resolve_sweep(load_plan(real_plan), 2, seed=3, engine="ray", workers=2)
     assert list(sweep["status"]) == ["optimal", "optimal"]
-    local = resolve_sweep(load_plan(real_plan), 2, seed=3, engine="local", workers=1)
-    assert sweep["cost_usd"].to_numpy() == pytest.approx(local["cost_usd"].to_numpy(), rel=1e-6)
+    assert sweep["cost_usd"].to_numpy() == pytest.approx(local_sweep["cost_usd"].to_numpy(),
+                                                         rel=1e-6)

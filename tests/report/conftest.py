@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from daulat.finance.risk import run_risk
-from tests.finance.conftest import FIXTURE, solve_example
+from tests.finance.conftest import FIXTURE, solved_example
 
 
 @pytest.fixture
@@ -29,6 +29,7 @@ def risky_plan(plan_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def real_plan_with_risk(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """`daulat plan examples/indonesia.yaml` output with risk results, once per session."""
-    out = solve_example(tmp_path_factory.mktemp("real-report") / "plan")
+    out = tmp_path_factory.mktemp("real-report") / "plan"
+    shutil.copytree(solved_example(), out)
     run_risk(out, 2000, seed=1)
     return out
