@@ -86,11 +86,12 @@ def serve(
     """Run the OpenAI-compatible assistant gateway (works with no config: local demo model)."""
     import uvicorn
 
-    from daulat.gateway.app import CONFIG_ENV, create_app
+    from daulat.gateway.app import CONFIG_ENV, create_app, single_threaded_natives
     from daulat.gateway.local_model import INSTALL_HINT, local_available
     from daulat.gateway.metering import read_allocations
     from daulat.store import Tenant
 
+    single_threaded_natives()
     cfg, store = _open(config, store_url, data_dir, schema)
     if host is not None:
         cfg.server.host = host
