@@ -27,8 +27,9 @@ def _usd(value: float | None) -> str:
 
 def render_summary(summary: dict[str, Any], out: Path | None = None) -> None:
     """Print a plan summary (summary.json) for people."""
-    if summary.get("status") == "infeasible":
-        console.print("[bold red]The scenario is infeasible[/]: its rules cannot all hold.")
+    if summary.get("status") in ("infeasible", "no_solution"):
+        if summary["status"] == "infeasible":
+            console.print("[bold red]The scenario is infeasible[/]: its rules cannot all hold.")
         for line in summary.get("infeasibility", []):
             console.print(f" • {line}", highlight=False)
         return
@@ -93,8 +94,9 @@ def plan(
                    baseline=baseline == "greedy", quiet=False)
     result.write(out)
     emit(result.summary, as_json, lambda s: render_summary(s, out))
-    if result.status == "infeasible":
-        raise UserError(f"{scenario}: infeasible — " + " ".join(
+    if result.status in ("infeasible", "no_solution"):
+        what = "infeasible" if result.status == "infeasible" else "no plan found"
+        raise UserError(f"{scenario}: {what} — " + " ".join(
             result.summary.get("infeasibility", [])))
 
 

@@ -22,6 +22,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import xarray as xr
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -170,8 +171,16 @@ def solve_data(
     summary.update(build_seconds=build_s, solve_seconds=seconds, model_size=size,
                    mip_gap=gap, termination=condition)
 
-    if condition in ("infeasible", "infeasible_or_unbounded") or (
-            status != "ok" and built.model.objective.value is None):
+    value = built.model.objective.value
+    has_plan = value is not None and bool(np.isfinite(value)) and condition != "time_limit" or (
+        condition == "time_limit" and gap is not None and bool(np.isfinite(gap)))
+    if not has_plan and condition not in ("infeasible", "infeasible_or_unbounded"):
+        limit = f" of {time_limit:g} s" if time_limit is not None else ""
+        summary.update(status="no_solution", objective_value=None, infeasibility=[
+            f"HiGHS found no plan within the time limit{limit} ({condition}); give more time "
+            "with --time-limit or a looser --mip-gap."])
+        return PlanResult(summary=summary, scenario_yaml=scenario_yaml)
+    if condition in ("infeasible", "infeasible_or_unbounded"):
         with _stage("explaining the infeasibility", quiet):
             elastic = build_model(data, elastic=True)
             _run_highs(elastic, time_limit, None)

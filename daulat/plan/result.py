@@ -94,15 +94,15 @@ def extract_tables(built: BuiltModel) -> dict[str, pd.DataFrame]:
 
     buy = _series(m.variables["accelerators_added"])
     buy = buy[buy > _EPS]
-    b = buy.rename("count").reset_index()
+    b = buy.rename("count").astype(float).reset_index()
     b["country"] = b["site"].map(site_country)
-    b["it_mw"] = b["count"] * b["accelerator"].map(acc["it_kw"]) / 1000
-    b["facility_mw"] = b["it_mw"] * b["site"].map(sites["pue"])
-    b["capex_usd"] = b["count"] * b["accelerator"].map(acc["capex_usd"])
+    b["it_mw"] = b["count"] * b["accelerator"].map(acc["it_kw"]).astype(float) / 1000
+    b["facility_mw"] = b["it_mw"] * b["site"].map(sites["pue"]).astype(float)
+    b["capex_usd"] = b["count"] * b["accelerator"].map(acc["capex_usd"]).astype(float)
     b["shell_mw"] = 0.0
     mw = _series(m.variables["mw_added"])
     mw = mw[mw > _EPS]
-    f = mw.rename("shell_mw").reset_index()
+    f = mw.rename("shell_mw").astype(float).reset_index()
     f["country"] = f["site"].map(site_country)
     f["accelerator"] = "facility"
     f["count"] = 0.0
@@ -115,12 +115,12 @@ def extract_tables(built: BuiltModel) -> dict[str, pd.DataFrame]:
     builds = builds.sort_values(["year", "site", "accelerator"]).reset_index(drop=True)
 
     inst_s = built.installed.solution.to_series().fillna(0.0)
-    inst = inst_s[inst_s > _EPS].rename("count").reset_index()
+    inst = inst_s[inst_s > _EPS].rename("count").astype(float).reset_index()
     inst["country"] = inst["site"].map(site_country)
     installed = inst.reindex(columns=["site", "country", "accelerator", "year", "count"])
 
     serve_s = _series(m.variables["served_tps"])
-    serve = serve_s[serve_s > _EPS].rename("tokens_per_s").reset_index()
+    serve = serve_s[serve_s > _EPS].rename("tokens_per_s").astype(float).reset_index()
     serve["site_country"] = serve["site"].map(site_country)
     routing = serve.reindex(columns=["country", "site", "site_country", "workload", "year",
                                      "tokens_per_s"])
@@ -129,7 +129,7 @@ def extract_tables(built: BuiltModel) -> dict[str, pd.DataFrame]:
     trn = data.training
     if trn:
         use = use[use.index.get_level_values("workload").isin(trn) & (use > _EPS)]
-        t = use.rename("accelerators").reset_index()
+        t = use.rename("accelerators").astype(float).reset_index()
         t["country"] = t["workload"].map(data.workloads["country"])
         rate = data.rate.to_series()
         t["eflop"] = t["accelerators"] * [rate.get((a, w), 0.0) for a, w in
@@ -150,7 +150,7 @@ def extract_tables(built: BuiltModel) -> dict[str, pd.DataFrame]:
     # (rows with zero demand have no variable: unmet is 0 there)
 
     fund_s = _series(m.variables["funding_musd"]) * MUSD
-    fund = fund_s[fund_s > 1.0].rename("usd").reset_index()
+    fund = fund_s[fund_s > 1.0].rename("usd").astype(float).reset_index()
     fund["funder_kind"] = fund["funder"].map(data.funders["kind"])
     fund["funder_country"] = fund["funder"].map(data.funders["country"])
     funding = fund.reindex(columns=["funder", "funder_kind", "funder_country", "site", "year",
@@ -171,10 +171,10 @@ def extract_tables(built: BuiltModel) -> dict[str, pd.DataFrame]:
         "accelerator").to_series().rename("it_mw")
     e = it.reset_index()
     e["country"] = e["site"].map(site_country)
-    e["energy_mwh"] = e["it_mw"] * e["site"].map(sites["pue"]) * data.load_factor * (
-        SECONDS_PER_YEAR / 3600)
-    e["emissions_tco2"] = e["energy_mwh"] * e["site"].map(sites["grid_gco2_per_kwh"]).fillna(
-        0.0) / 1000
+    pue = e["site"].map(sites["pue"]).astype(float)
+    grid = e["site"].map(sites["grid_gco2_per_kwh"]).astype(float).fillna(0.0)
+    e["energy_mwh"] = e["it_mw"] * pue * data.load_factor * (SECONDS_PER_YEAR / 3600)
+    e["emissions_tco2"] = e["energy_mwh"] * grid / 1000  # MWh x g/kWh = kg ... / 1000 = t
     energy = e[e["energy_mwh"] > _EPS].reindex(
         columns=["site", "country", "year", "energy_mwh", "emissions_tco2"])
 
