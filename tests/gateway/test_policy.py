@@ -112,3 +112,11 @@ def test_zero_retention_keeps_no_bodies(fakes: Fakes, sqlite_store: Store) -> No
         assert gw.store.usage()[0]["requests"] == 1
     finally:
         gw.server.stop()
+
+
+def test_large_request_is_redacted_too(gateway: Gateway, fakes: Fakes) -> None:
+    text = "kata " * 20_000 + f"email {EMAIL}"  # > 64 KiB: scanned off the event loop
+    gateway.client().chat.completions.create(
+        model="assistant", messages=[{"role": "user", "content": text}])
+    sent = _sent(fakes)["messages"][-1]["content"]
+    assert EMAIL not in sent and sent.endswith("email <EMAIL>")
