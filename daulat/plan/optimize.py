@@ -102,6 +102,10 @@ def plan_cost_usd(data: PlanData, tables: dict[str, Any]) -> float:
     disc = data.discount().to_series()
     costs = tables["costs"]
     npv = float(((costs["capex_usd"] + costs["opex_usd"]) * costs["year"].map(disc)).sum())
+    if data.site_fixed_cost_usd > 0:  # opening cost of each new site built on (undiscounted)
+        b = tables["builds"]
+        opened = b.loc[(b["accelerator"] == "facility") & (b["shell_mw"] > 1e-6), "site"]
+        npv += data.site_fixed_cost_usd * opened.nunique()
     if data.objective != "min_cost":
         return npv
     unmet = tables["unmet"]

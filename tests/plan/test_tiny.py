@@ -224,3 +224,24 @@ def test_existing_site_capacity_needs_no_shell_and_waits_for_its_year(tmp_path: 
     assert b.loc[(b["site"] == "site-b") & (b["accelerator"] == "facility")].empty
     # AAA as before; BBB: 5 accelerators, no shell; one year of BBB unmet
     assert result.summary["objective_value"] == pytest.approx(10_010.0 + 5_000.0 + 500 * 1e6)
+
+
+def test_opening_a_site_has_a_fixed_cost_and_a_minimum_size(tmp_path: Path) -> None:
+    data = tiny(site_fixed_cost_usd=100.0, site_min_mw=1.0)
+    result = _solve(data, tmp_path)
+    assert "MILP" in result.summary["model_size"]
+    # both sites open ($100 each) at >= 1 MW ($1000 each) + 15 accelerators
+    assert result.summary["totals"]["shell_mw_built"] == pytest.approx(2.0)
+    check_all(tmp_path, allowed=_home)
+    expected = 15_000.0 + 2 * 1000.0 + 2 * 100.0
+    assert result.summary["objective_value"] == pytest.approx(expected)
+    assert build_and_cost(data) == pytest.approx(expected)
+
+
+def build_and_cost(data) -> float:  # type: ignore[no-untyped-def]
+    """Objective of the model itself (the fixed opening cost is not capital in the tables)."""
+    from daulat.plan.build import MUSD, build_model
+
+    built = build_model(data)
+    built.model.solve(solver_name="highs", output_flag=False)
+    return float(built.model.objective.value) * MUSD
