@@ -232,6 +232,29 @@ def _reference_problems(scenario: Scenario, tree: Any, name: str) -> list[str]:
             if w.model not in models and _resolves(w.model, "daulat.catalog.models",
                                                    "get_model") is None:
                 add(("workloads", i, "model"), w.model, models, "`daulat catalog list models`")
+    assumptions = _try(lambda: _load("daulat.sizing", "DemandAssumptions"))
+    if assumptions is not None:
+        blocks: list[tuple[Loc, dict[str, Any]]] = [
+            (("workloads", i, "demand"), w.demand) for i, w in enumerate(scenario.workloads)]
+        if isinstance(scenario.countries, list):
+            blocks += [(("countries", i, "demand"), c.demand)
+                       for i, c in enumerate(scenario.countries)]
+        for loc, block in blocks:
+            if not block:
+                continue
+            try:
+                assumptions.model_validate(block)
+            except ValidationError as exc:
+                for err in exc.errors():
+                    where = (*loc, *err["loc"])
+                    pos = (_key_position(tree, where) if err["type"] == "extra_forbidden"
+                           else None) or _position(tree, where)
+                    valid = ", ".join(sorted(assumptions.model_fields))
+                    text = err["msg"].removeprefix("Value error, ")
+                    if err["type"] == "extra_forbidden":
+                        text = f"unknown demand assumption — valid: {valid}"
+                    problems.append(f"{name}:{pos[0]}:{pos[1]}: {_path(where)}: "
+                                    f"{_short(err.get('input'))} — {text}")
     sites = _try(lambda: {s.id for s in _load("daulat.catalog.sites", "load_sites")()})
     if sites:
         if isinstance(scenario.sites.catalog, list):

@@ -121,3 +121,15 @@ def test_every_scenario_field_is_documented() -> None:
         if f"`{field}`" not in doc
     ]
     assert not missing, missing
+
+
+def test_demand_overrides_are_checked_against_the_sizing_assumptions() -> None:
+    text = ("name: d\nhorizon: {start: 2027, end: 2030}\ncountries:\n  - iso3: IDN\n"
+            "    demand:\n      queries_per_user_dy: 5\n      peak_factor: 0.5\n"
+            "funders: [{id: p, kind: provider, budget_usd: 1.0e9}]\n")
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario(text, "d.yaml")
+    problems = info.value.problems
+    assert any(p.startswith("d.yaml:6:7: countries[0].demand.queries_per_user_dy")
+               and "queries_per_user_day" in p for p in problems), problems
+    assert any(p.startswith("d.yaml:7:20: countries[0].demand.peak_factor") for p in problems)
