@@ -23,6 +23,8 @@ _BAND = "rgba(31,95,139,0.22)"
 # Money axes are drawn in millions so tick labels read the same in every language (SI
 # suffixes like "M" or "G" would mean other things in Indonesian).
 _MILLION = 1e6
+# Width : height of the map's drawing area (a full-width chart 460 px high).
+_MAP_ASPECT = 2.5
 
 
 def _money_axis(s: Strings, f: Formatter, key: str) -> str:
@@ -56,6 +58,13 @@ def _layout(fig: go.Figure, f: Formatter, title: str, height: int = 380) -> go.F
 
 def _site_names(d: ReportData) -> dict[str, str]:
     return dict(zip(d.tables.sites["site"], d.tables.sites["name"], strict=False))
+
+
+def _padded(values: list[float], lowest: float, highest: float) -> list[float]:
+    """A view range around ``values``: a quarter of their span (at least 4 degrees) each side."""
+    lo, hi = min(values), max(values)
+    pad = max(4.0, 0.25 * (hi - lo))
+    return [max(lowest, lo - pad), min(highest, hi + pad)]
 
 
 def map_chart(d: ReportData, s: Strings, f: Formatter) -> go.Figure | None:
@@ -103,9 +112,19 @@ def map_chart(d: ReportData, s: Strings, f: Formatter) -> go.Figure | None:
         name=s.t("charts.map_sites"),
         text=[f"{n} — {f.mw(m)}" for n, m in zip(sites["name"], mw, strict=True)],
         hoverinfo="text"))
-    fig.update_geos(fitbounds="locations", resolution=110, showcountries=True,
-                    showland=True, landcolor="#eef1f4", countrycolor="#9aa5b1",
-                    showocean=True, oceancolor="#f7fbff", projection_type="natural earth")
+    lats = [float(v) for v in sites["lat"]] + [p[0] for _, p in cpos]
+    lons = [float(v) for v in sites["lon"]] + [p[1] for _, p in cpos]
+    lat_range = _padded(lats, -60.0, 75.0)
+    lon_range = _padded(lons, -180.0, 180.0)
+    # Widen the longitudes to the chart's shape (about 2.5 : 1) so the map fills its box.
+    want = _MAP_ASPECT * (lat_range[1] - lat_range[0])
+    if lon_range[1] - lon_range[0] < want:
+        mid = (lon_range[0] + lon_range[1]) / 2
+        lon_range = [max(-180.0, mid - want / 2), min(180.0, mid + want / 2)]
+    fig.update_geos(lataxis_range=lat_range, lonaxis_range=lon_range,
+                    resolution=110, showcountries=True, showland=True, landcolor="#eef1f4",
+                    countrycolor="#9aa5b1", showocean=True, oceancolor="#f7fbff",
+                    projection_type="mercator")
     _layout(fig, f, s.t("charts.map_title"), height=460)
     fig.update_layout(margin={"l": 10, "r": 10, "t": 50, "b": 10})
     return fig
