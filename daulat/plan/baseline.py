@@ -58,26 +58,32 @@ def greedy(data: PlanData, countries: list[str] | None = None) -> BaselineResult
     unmet_usd = 0.0
     served_total = demand_total = 0.0
 
+    rates: dict[Any, float] = data.rate.to_series().to_dict()  # (accelerator, workload)
+    demand: dict[Any, float] = data.demand_tps.transpose("country", "workload", "year") \
+        .to_series().to_dict()
+    accs: list[Any] = list(acc.itertuples())
+    by_country = {c: rows_.sort_values(["power_price_usd_per_mwh", "power_limit_mw"],
+                                       ascending=[True, False])
+                  for c, rows_ in sites.groupby("country")}
+
     def options(country: str, year: int, workload: str) -> list[tuple[str, str, float, float]]:
         """(site, accelerator, kW per accelerator at the meter, rate), best first."""
-        home = sites[(sites["country"] == country) & (sites["earliest_year"] <= year)]
-        home = home.sort_values(["power_price_usd_per_mwh", "power_limit_mw"],
-                                ascending=[True, False])
+        home = by_country.get(country)
+        if home is None:
+            return []
         out = []
-        for sid, s in home.iterrows():
-            best: tuple[float, str] | None = None
-            for aid, a in acc.iterrows():
-                r = float(data.rate.sel(accelerator=aid, workload=workload))
-                if r <= 0 or a["first_year"] > year or (country, a["origin"]) in excluded or (
-                        "*", a["origin"]) in excluded:
+        for sid, s in home[home["earliest_year"] <= year].iterrows():
+            best: tuple[float, str, float, float] | None = None
+            for a in accs:
+                r = rates.get((a.Index, workload), 0.0)
+                if r <= 0 or a.first_year > year or (country, a.origin) in excluded or (
+                        "*", a.origin) in excluded:
                     continue
-                per = (a["capex_usd"] + life * opex_rate[(sid, aid)]) / r
+                per = (a.capex_usd + life * opex_rate[(sid, a.Index)]) / r
                 if best is None or per < best[0]:
-                    best = (per, str(aid))
+                    best = (per, str(a.Index), float(a.it_kw), r)
             if best is not None:
-                aid = best[1]
-                out.append((str(sid), aid, acc.loc[aid, "it_kw"] * s["pue"],
-                            float(data.rate.sel(accelerator=aid, workload=workload))))
+                out.append((str(sid), best[1], best[2] * float(s["pue"]), best[3]))
         return out
 
     def place(country: str, year: int, workload: str, amount: float, per_year: float) -> float:
@@ -105,7 +111,7 @@ def greedy(data: PlanData, countries: list[str] | None = None) -> BaselineResult
     for year in years:
         for country in data.countries.index if countries is None else countries:
             for w in data.inference:
-                need = float(data.demand_tps.sel(country=country, workload=w, year=year))
+                need = float(demand.get((country, w, year), 0.0))
                 demand_total += need
                 have = capacity.get((country, w), 0.0)
                 if need > have:
