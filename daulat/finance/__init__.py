@@ -28,6 +28,7 @@ __all__ = [
     "load_plan",
     "ownership",
     "ownership_by_year",
+    "programme_funders",
     "ramp",
     "write_finance",
     "write_table",
@@ -40,12 +41,25 @@ def write_table(df: pd.DataFrame, plan_dir: Path, name: str) -> None:
     df.to_parquet(plan_dir / f"{name}.parquet", index=False)
 
 
+def programme_funders(tables: PlanTables) -> dict[str, str]:
+    """Every funder of the programme (id -> kind): the scenario's, then any in the plan."""
+    out: dict[str, str] = {}
+    for f in tables.scenario.get("funders", []) or []:
+        if isinstance(f, dict) and f.get("id"):
+            out[str(f["id"])] = str(f.get("kind", "other"))
+    for funder, kind in zip(tables.funding["funder"], tables.funding["funder_kind"],
+                            strict=True):
+        out.setdefault(str(funder), str(kind))
+    return out
+
+
 def compute_finance(tables: PlanTables, life_years: int | None = None
                     ) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
     """Cash flows, returns and ramp of a read plan, and the summary dict (nothing written)."""
     flows, basis = cash_flows(tables, life_years=life_years)
     years = sorted(set(tables.years) | set(flows["year"].tolist()))
-    returns = funder_returns(flows, tables.finance.discount_rate, years)
+    returns = funder_returns(flows, tables.finance.discount_rate, years,
+                             funders=programme_funders(tables))
     ramp_df = ramp(tables.budgets)
     own = ownership(tables.funding)
     programme = ramp_df[ramp_df["scope"] == "programme"]

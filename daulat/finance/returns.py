@@ -49,12 +49,14 @@ def payback(values: np.ndarray, years: list[int]) -> tuple[int | None, float | N
     return None, None
 
 
-def funder_returns(flows: pd.DataFrame, discount_rate: float, years: list[int]) -> pd.DataFrame:
+def funder_returns(flows: pd.DataFrame, discount_rate: float, years: list[int],
+                   funders: dict[str, str] | None = None) -> pd.DataFrame:
     """Returns per funder over ``years`` (plan years plus any operating tail).
 
     Columns: funder, funder_kind, capital_usd, opex_usd, revenue_usd, net_usd (undiscounted
     sums), npv_usd (discounted at ``discount_rate`` to the first year), irr (fraction per
-    year, None when undefined), payback_year, payback_years.
+    year, None when undefined), payback_year, payback_years. ``funders`` (id -> kind) adds
+    a row of zeros for each programme funder the plan asked for no capital.
     """
     net = yearly_net(flows, years)
     sums = flows.groupby("funder")[["capex_usd", "opex_usd", "revenue_usd", "net_usd"]].sum()
@@ -76,9 +78,20 @@ def funder_returns(flows: pd.DataFrame, discount_rate: float, years: list[int]) 
             "payback_year": year,
             "payback_years": span,
         })
-    return pd.DataFrame(rows, columns=["funder", "funder_kind", "capital_usd", "opex_usd",
-                                       "revenue_usd", "net_usd", "npv_usd", "irr",
-                                       "payback_year", "payback_years"])
+    for funder, kind in (funders or {}).items():
+        if funder not in net.index:
+            rows.append({"funder": funder, "funder_kind": kind, "capital_usd": 0.0,
+                         "opex_usd": 0.0, "revenue_usd": 0.0, "net_usd": 0.0, "npv_usd": 0.0,
+                         "irr": None, "payback_year": None, "payback_years": None})
+    out = pd.DataFrame(rows, columns=["funder", "funder_kind", "capital_usd", "opex_usd",
+                                      "revenue_usd", "net_usd", "npv_usd", "irr",
+                                      "payback_year", "payback_years"])
+    # Keep "none" as None (not NaN) and years as whole numbers.
+    out["payback_year"] = pd.Series([None if pd.isna(v) else int(v) for v in out["payback_year"]],
+                                    dtype=object)
+    for col in ("irr", "payback_years"):
+        out[col] = pd.Series([None if pd.isna(v) else float(v) for v in out[col]], dtype=object)
+    return out
 
 
 def ramp(budgets: pd.DataFrame) -> pd.DataFrame:
