@@ -2,9 +2,10 @@
 
 ``python -m daulat.sizing.calibrate`` reads the published calibration points (MLPerf
 Inference llama2-70b per-accelerator throughput on H100 and B200, the Llama 3.1 405B
-training run), fits ``eta_flop_fp8`` (also used for bf16), ``eta_flop_fp4``, ``t_fixed_s``
-and ``mfu_default``. The HBM efficiencies are sourced, not fitted: every calibration point
-is compute-bound, so the fit cannot identify them. It rewrites the fitted rows of
+training run), fits ``t_fixed_s`` (the fixed per-step overhead), the unpublished mean
+prompt length of the calibration workload (``mlperf_llama2_70b_input_tokens``) and
+``mfu_default``. The GEMM, attention and HBM efficiencies are sourced measurements, not
+fitted (see :func:`fit` for why η_flop cannot be). It rewrites the fitted rows of
 ``daulat/catalog/data/constants.csv`` (``--check`` only prints them). The fit minimises
 the squared log error of throughput with a bounded coarse-to-fine grid, so it is
 deterministic and needs no solver.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import itertools
 import math
 from dataclasses import dataclass
@@ -68,22 +70,23 @@ def load_calibration(path: Path | None = None) -> list[CalibrationPoint]:
         ]
 
 
-def _predict(point: CalibrationPoint, eff: Efficiency) -> float:
+def _predict(point: CalibrationPoint, eff: Efficiency, input_tokens: float | None = None) -> float:
+    i_tok = constant("mlperf_llama2_70b_input_tokens") if input_tokens is None else input_tokens
     return inference_throughput(
         point.subject,
         point.accelerator,
         point.precision,
         point.scenario,
-        input_tokens=int(constant("mlperf_llama2_70b_input_tokens")),
+        input_tokens=int(i_tok),
         output_tokens=int(constant("mlperf_llama2_70b_output_tokens")),
         eta=eff,
     ).tokens_per_s_per_accelerator
 
 
-def _loss(points: list[CalibrationPoint], eff: Efficiency) -> float:
+def _loss(points: list[CalibrationPoint], eff: Efficiency, input_tokens: float) -> float:
     total = 0.0
     for pt in points:
-        pred = _predict(pt, eff)
+        pred = _predict(pt, eff, input_tokens)
         total += (math.log(max(pred, 1e-9)) - math.log(pt.value)) ** 2
     return total
 
@@ -98,38 +101,40 @@ def _efficiency(f8: float, f4: float, t: float) -> Efficiency:
 
 
 def fit(points: list[CalibrationPoint] | None = None) -> dict[str, float]:
-    """Fitted constants: eta_flop_{bf16,fp8,fp4}, t_fixed_s, mfu_default.
+    """Fitted constants: t_fixed_s, the calibration workload's mean prompt length
+    (``mlperf_llama2_70b_input_tokens``, unpublished) and mfu_default.
 
-    Bounded grid search (η in (0, 1], t_fixed in [0, 30 ms]) on the squared log error,
-    then one finer pass around the best point; deterministic.
+    η_flop is not fitted: it is the measured share of peak that cuBLASLt GEMMs of a serving
+    step's size reach (``eta_flop_fp8``/``_fp4``, sourced). A free η trades off exactly
+    against the unknown prompt length (both scale the compute per output token), so only
+    one of them can be identified from these points; the measured one is kept. Bounded grid
+    search on the squared log error of throughput (t_fixed in [0, 30 ms], prompt in
+    [100, 1000] tokens; the set caps inputs at 1,024), then one finer pass; deterministic.
     """
     pts = points or load_calibration()
     inf = [p for p in pts if p.kind == "inference" and p.figure == "tokens_per_s_per_accelerator"]
-    best: tuple[float, float, float, float] | None = None
-    for f8, f4, t in itertools.product(
-        np.linspace(0.3, 1.0, 15), np.linspace(0.3, 1.0, 15), np.linspace(0.0, 0.03, 13)
-    ):
-        loss = _loss(inf, _efficiency(float(f8), float(f4), float(t)))
+    f8, f4 = constant("eta_flop_fp8"), constant("eta_flop_fp4")
+    eff_of = functools.partial(_efficiency, f8, f4)
+    best: tuple[float, float, float] | None = None
+    for t, i_tok in itertools.product(np.linspace(0.0, 0.03, 16), np.linspace(100.0, 1000.0, 19)):
+        loss = _loss(inf, eff_of(float(t)), float(i_tok))
         if best is None or loss < best[0]:
-            best = (loss, float(f8), float(f4), float(t))
+            best = (loss, float(t), float(i_tok))
     assert best is not None
-    _, f80, f40, t0 = best
-    for f8, f4, t in itertools.product(
-        np.linspace(f80 - 0.025, f80 + 0.025, 6),
-        np.linspace(f40 - 0.025, f40 + 0.025, 6),
-        np.linspace(max(t0 - 0.00125, 0.0), t0 + 0.00125, 6),
+    _, t0, i0 = best
+    for t, i_tok in itertools.product(
+        np.linspace(max(t0 - 0.002, 0.0), t0 + 0.002, 9),
+        np.linspace(max(i0 - 25.0, 100.0), min(i0 + 25.0, 1000.0), 11),
     ):
-        if not (0 < f8 <= 1 and 0 < f4 <= 1):
-            continue
-        loss = _loss(inf, _efficiency(float(f8), float(f4), float(t)))
+        loss = _loss(inf, eff_of(float(t)), float(i_tok))
         if loss < best[0]:
-            best = (loss, float(f8), float(f4), float(t))
-    _, f8, f4, t = best
-    out = {"eta_flop_bf16": f8, "eta_flop_fp8": f8, "eta_flop_fp4": f4, "t_fixed_s": t}
+            best = (loss, float(t), float(i_tok))
+    _, t, i_tok = best
+    out = {"t_fixed_s": round(t, 4), "mlperf_llama2_70b_input_tokens": float(round(i_tok))}
     train = [p for p in pts if p.kind == "training" and p.figure == "accelerator_hours"]
     if train:
-        out["mfu_default"] = _fit_mfu(train[0])
-    return {k: round(v, 4) for k, v in out.items()}
+        out["mfu_default"] = round(_fit_mfu(train[0]), 4)
+    return out
 
 
 def _fit_mfu(point: CalibrationPoint) -> float:
@@ -162,7 +167,8 @@ def write_constants(values: dict[str, float], path: Path | None = None) -> None:
         fields = list(rows[0].keys())
     for r in rows:
         if r["name"] in values:
-            r["value"] = repr(values[r["name"]])
+            v = values[r["name"]]
+            r["value"] = str(int(v)) if float(v).is_integer() else repr(v)
     with p.open("w", encoding="utf-8", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n")
         w.writeheader()
@@ -181,10 +187,10 @@ def main(argv: list[str] | None = None) -> None:
     values = fit(points)
     for k, v in values.items():
         print(f"{k} = {v}")
-    eff = _efficiency(values["eta_flop_fp8"], values["eta_flop_fp4"], values["t_fixed_s"])
+    eff = _efficiency(constant("eta_flop_fp8"), constant("eta_flop_fp4"), values["t_fixed_s"])
     for pt in points:
         if pt.kind == "inference" and pt.figure == "tokens_per_s_per_accelerator":
-            pred = _predict(pt, eff)
+            pred = _predict(pt, eff, values["mlperf_llama2_70b_input_tokens"])
             print(
                 f"{pt.accelerator:9} {pt.precision} {pt.scenario:11} published {pt.value:8.0f}"
                 f"  fitted {pred:8.0f}  error {100 * (pred / pt.value - 1):+6.1f} %"

@@ -127,6 +127,18 @@ class InferenceSizing:
     notes: list[str] = field(default_factory=list)
 
 
+def decode_context(input_tokens: float, output_tokens: float) -> float:
+    """Mean context (tokens) of the sequences in flight during decode.
+
+    A request with ``O`` output tokens occupies a batch slot for ``O`` steps, so the
+    sequences in flight are length-biased: the time-averaged context is
+    ``I + E[O²] / (2·E[O]) = I + O·(1 + cv²)/2`` for output lengths with coefficient of
+    variation ``cv`` (``output_length_cv``), not the per-request mean ``I + O/2``.
+    """
+    cv = constant("output_length_cv")
+    return input_tokens + output_tokens * (1.0 + cv * cv) / 2.0
+
+
 def _replica_candidates(domain: int) -> list[int]:
     sizes = [2**k for k in range(0, 16) if 2**k <= domain]
     if domain not in sizes:
@@ -163,7 +175,7 @@ def _evaluate(
         "kv_bytes_per_value_fp8" if precision in ("fp8", "fp4") else "kv_bytes_per_value_bf16"
     )
     kv_token = model.kv_bytes_per_token * kv_value / constant("kv_bytes_per_value_bf16")
-    ctx = input_tokens + output_tokens / 2
+    ctx = decode_context(input_tokens, output_tokens)
     kv_seq = kv_token * ctx
     w_total = model.params_b * 1e9 * bytes_w
     w_active = model.active_params_b * 1e9 * bytes_w
@@ -188,13 +200,12 @@ def _evaluate(
     if b_mem < 1:
         return None
 
-    def mem_s(b: int) -> float:
-        touched = 1.0 - (1.0 - share_active) ** b if model.is_moe else 1.0
-        w_read = w_active + (w_total - w_active) * touched
-        return w_read / bw + b * kv_seq / bw_kv
-
-    # Attention runs at fp8 (or bf16) even when the weights are fp4: 4·attn_dim FLOPs per
-    # context position per layer, for the decode token and for the prompt (mean I/2).
+    # Per-kernel rooflines, summed: a step runs its GEMMs (weights streamed once for all B
+    # decode tokens and the B·I/O prompt tokens of the prefill chunk), then the decode
+    # attention (each sequence reads its own KV cache: memory-bound for GQA) and the
+    # prefill attention (compute-bound, causal: mean I/2 positions per prompt token).
+    # These are separate kernels, so their times add; only within a kernel do memory
+    # traffic and arithmetic overlap.
     attn_prec = "fp8" if "fp8" in acc.tflops else "bf16"
     attn_flops_rate = (
         n
@@ -203,13 +214,26 @@ def _evaluate(
         * constant(f"eta_attention_{attn_prec}")
         * acc.compute_efficiency
     )
-    attn_per_token = (
-        4.0 * model.layers * model.attn_dim * (ctx + prefill_per_token * input_tokens / 2)
-    )
+    attn_decode_flops = 4.0 * model.layers * model.attn_dim * ctx
+    attn_prefill_flops = 4.0 * model.layers * model.attn_dim * prefill_per_token * input_tokens / 2
 
-    def comp_s(b: int) -> float:
+    def w_read(b: float) -> float:
+        touched = 1.0 - (1.0 - share_active) ** b if model.is_moe else 1.0
+        return w_active + (w_total - w_active) * touched
+
+    def mem_s(b: float) -> float:
+        """Memory-bound time of the step's kernels (weights, KV)."""
+        return w_read(b) / bw + b * kv_seq / bw_kv
+
+    def comp_s(b: float) -> float:
+        """Compute-bound time of the step's kernels (GEMMs, attention)."""
         gemm = 2.0 * n_active * b * (1.0 + prefill_per_token) / flops
-        return gemm + b * attn_per_token / attn_flops_rate
+        return gemm + b * (attn_decode_flops + attn_prefill_flops) / attn_flops_rate
+
+    def kernels_s(b: float) -> float:
+        gemm = max(w_read(b) / bw, 2.0 * n_active * b * (1.0 + prefill_per_token) / flops)
+        attn_decode = max(b * kv_seq / bw_kv, b * attn_decode_flops / attn_flops_rate)
+        return gemm + attn_decode + b * attn_prefill_flops / attn_flops_rate
 
     # Tensor-parallel all-reduces (dense: 2 per layer) or expert-parallel all-to-all (MoE:
     # dispatch + combine of k expert copies per token) across the scale-up domain, for every
@@ -228,19 +252,33 @@ def _evaluate(
             per_layer = 2.0 * model.hidden * value * 2.0 * (tp - 1) / tp
         comm_per_token = model.layers * per_layer / (acc.scaleup_gbps * 1e9 * constant("eta_link"))
 
-    def comm_s(b: int) -> float:
+    def comm_s(b: float) -> float:
         return b * (1.0 + prefill_per_token) * comm_per_token
 
-    def step(b: int) -> float:
-        return max(mem_s(b), comp_s(b)) + comm_s(b) + eff.t_fixed_s
+    def step(b: float) -> float:
+        return kernels_s(b) + comm_s(b) + eff.t_fixed_s
+
+    # MLPerf Server/Interactive bound the 99th percentile of TPOT and TTFT under Poisson
+    # arrivals. With continuous batching each request stays for its own generation time
+    # (an M/G/inf system), so the number of sequences in flight is Poisson with mean B:
+    # the p99 step runs B + z99·sqrt(B) sequences.
+    z99 = constant("latency_p99_z") if tpot_target is not None else 0.0
+
+    def b99(b: int) -> float:
+        return b + z99 * math.sqrt(b)
+
+    own_prefill_s = (
+        2.0 * n_active * input_tokens / flops
+        + 4.0 * model.layers * model.attn_dim * input_tokens * input_tokens / 2 / attn_flops_rate
+    )
 
     def ttft(b: int) -> float:
-        # a new request waits for the running step, then its prompt is processed at the
-        # replica's full compute rate.
-        return step(b) + 2.0 * n_active * input_tokens / flops
+        # a new request waits for the running (p99) step, then its prompt is processed at
+        # the replica's full compute rate (GEMMs + causal attention over the prompt).
+        return step(b99(b)) + own_prefill_s
 
     def ok(b: int) -> bool:
-        if tpot_target is not None and step(b) > tpot_target:
+        if tpot_target is not None and step(b99(b)) > tpot_target:
             return False
         return ttft_target is None or ttft(b) <= ttft_target
 
@@ -253,7 +291,7 @@ def _evaluate(
             comp_s(1),
             ttft(1),
             "latency target (TPOT)"
-            if tpot_target is not None and step(1) > tpot_target
+            if tpot_target is not None and step(b99(1)) > tpot_target
             else "latency target (TTFT)",
             0.0,
         )
@@ -271,7 +309,7 @@ def _evaluate(
     elif b < b_mem:
         binding = (
             "latency target (TPOT)"
-            if tpot_target is not None and step(b + 1) > tpot_target
+            if tpot_target is not None and step(b99(b + 1)) > tpot_target
             else "latency target (TTFT)"
         )
     else:
@@ -367,7 +405,7 @@ def inference_throughput(
         mc.kv_bytes_per_token
         * kv_value
         / constant("kv_bytes_per_value_bf16")
-        * (i_tok + o_tok / 2)
+        * decode_context(i_tok, o_tok)
         / 1e9
     )
     notes: list[str] = []

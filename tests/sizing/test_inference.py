@@ -34,17 +34,25 @@ def test_bad_scenario_names_valid_values() -> None:
 
 def test_memory_bound_decode_hand_checked() -> None:
     """With compute made free and no overhead, a dense model at batch B on a replica of n
-    H100s moves weights + B·KV per step: tokens/s/acc = B / ((W + B·KV) / (n·BW)) / n."""
+    H100s moves weights + B·KV per step, then runs the prompt attention kernel:
+    tokens/s/acc = B / ((W + B·KV) / (n·BW) + t_attn_prompt) / n, the KV at the
+    length-biased context of the sequences in flight."""
     eff = Efficiency(mem=1.0, flop={"bf16": 1e9, "fp8": 1e9, "fp4": 1e9}, t_fixed_s=0.0)
     r = inference_throughput(
         "llama-3.1-8b", "H100-SXM", "fp8", "offline", input_tokens=1000, output_tokens=400, eta=eff
     )
     w = 8.03e9 * 1.0  # fp8 weights, bytes
-    kv = 131072 / 2 * (1000 + 400 / 2)  # fp8 KV at the mean decode context, bytes
+    cv = constant("output_length_cv")
+    # fp8 KV at the length-biased mean decode context I + O·(1 + cv²)/2, bytes
+    kv = 131072 / 2 * (1000 + 400 * (1 + cv * cv) / 2)
     n = r.replica_size
     hbm = n * 80e9 * constant("hbm_usable_fraction")
     b = min(int((hbm - w) // kv), int(constant("max_batch_per_replica")))
-    expected = b / ((w + b * kv) / (n * 3.35e12)) / n
+    # prompt attention (I/O prompt tokens per output token, causal: I/2 positions each) is a
+    # separate compute-bound kernel at FlashAttention's sourced share of peak, added serially
+    attn_prefill = b * (1000 / 400) * 4 * 32 * 4096 * 1000 / 2
+    t_attn = attn_prefill / (n * 1978.9e12 * constant("eta_attention_fp8"))
+    expected = b / ((w + b * kv) / (n * 3.35e12) + t_attn) / n
     assert r.batch == b
     assert r.tokens_per_s_per_accelerator == pytest.approx(expected, rel=1e-9)
     assert r.binding in ("memory capacity", "engine batch cap")
@@ -57,7 +65,8 @@ def test_compute_bound_hand_checked() -> None:
     r = inference_throughput(
         "llama-2-70b", "H200-SXM", "fp8", "offline", input_tokens=500, output_tokens=250, eta=eff
     )
-    attn = 4 * 80 * 8192 * ((500 + 125) + 2 * 500 / 2)
+    cv = constant("output_length_cv")
+    attn = 4 * 80 * 8192 * ((500 + 250 * (1 + cv * cv) / 2) + 2 * 500 / 2)
     f = 1978.9e12
     per_token_s = 2 * 68.98e9 * (1 + 2) / f + attn / (f * constant("eta_attention_fp8"))
     expected = 1 / per_token_s
