@@ -83,6 +83,7 @@ class _Ctx:
     actions: dict[str, Any] = field(default_factory=dict)
     upstream: str | None = None
     jurisdiction: str | None = None
+    upstream_s: float = 0.0  # time spent waiting on upstreams (all attempts)
 
 
 class _Metrics:
@@ -214,6 +215,7 @@ class Gateway:
             "prompt_tokens": prompt_tokens,
             "completion_tokens": completion_tokens,
             "latency_ms": round((time.perf_counter() - ctx.t0) * 1000, 3),
+            "upstream_ms": round(ctx.upstream_s * 1000, 3),
             "error": error,
         }
         if tenant is not None:
@@ -369,14 +371,17 @@ class Gateway:
                 break
             tried.add(route.name)
             try:
+                t_up = time.perf_counter()
                 data = await self.upstreams[route.name].complete(upstream_body)
             except UpstreamError as exc:
+                ctx.upstream_s += time.perf_counter() - t_up
                 self._failed(ctx, route, exc)
                 if not exc.retryable:
                     return await self._reject(ctx, exc.status or 502, str(exc),
                                               "invalid_request_error", "upstream_rejected",
                                               status="upstream_rejected")
                 continue
+            ctx.upstream_s += time.perf_counter() - t_up
             route.breaker.success()
             ctx.upstream, ctx.jurisdiction = route.name, route.jurisdiction
             ctx.attempts.append({"upstream": route.name, "jurisdiction": route.jurisdiction,
@@ -425,24 +430,28 @@ class Gateway:
         assert ctx.principal is not None and ctx.model is not None
         country = ctx.principal.tenant.country
         tried: set[str] = set()
-        opened: tuple[Route, AsyncIterator[dict[str, Any]], list[dict[str, Any]]] | None = None
+        opened: tuple[Route, AsyncIterator[list[dict[str, Any]]],
+                      list[dict[str, Any]]] | None = None
         for _ in range(self.cfg.routing.attempts):
             route = self.router.choose(country, ctx.model, tried)
             if route is None:
                 break
             tried.add(route.name)
             agen = self.upstreams[route.name].stream(upstream_body)
+            t_up = time.perf_counter()
             try:
-                first = [await agen.__anext__()]
+                first = await agen.__anext__()
             except StopAsyncIteration:
                 first = []
             except UpstreamError as exc:
+                ctx.upstream_s += time.perf_counter() - t_up
                 self._failed(ctx, route, exc)
                 if not exc.retryable:
                     return await self._reject(ctx, exc.status or 502, str(exc),
                                               "invalid_request_error", "upstream_rejected",
                                               status="upstream_rejected")
                 continue
+            ctx.upstream_s += time.perf_counter() - t_up
             opened = (route, agen, first)
             ctx.upstream, ctx.jurisdiction = route.name, route.jurisdiction
             break
@@ -459,7 +468,7 @@ class Gateway:
                      "x-daulat-upstream": opened[0].name})
 
     async def _relay(self, ctx: _Ctx, policy: CountryPolicy, route: Route,
-                     agen: AsyncIterator[dict[str, Any]], first: list[dict[str, Any]],
+                     agen: AsyncIterator[list[dict[str, Any]]], first: list[dict[str, Any]],
                      want_usage: bool, messages: list[dict[str, Any]]) -> AsyncIterator[str]:
         assert ctx.principal is not None
         country = ctx.principal.tenant.country
@@ -508,17 +517,22 @@ class Gateway:
 
         try:
             try:
-                pending = list(first)
+                batch: list[dict[str, Any]] | None = first
                 while True:
-                    if pending:
-                        chunk = pending.pop(0)
-                    else:
+                    if batch is None:
+                        t_up = time.perf_counter()
                         try:
-                            chunk = await agen.__anext__()
+                            batch = await agen.__anext__()
                         except StopAsyncIteration:
                             break
-                    for piece in scrub(chunk):
-                        yield f"data: {_dumps(piece)}\n\n"
+                        finally:
+                            ctx.upstream_s += time.perf_counter() - t_up
+                    # Chunks that arrived together leave together: one write, one wake-up.
+                    out = "".join(f"data: {_dumps(piece)}\n\n"
+                                  for chunk in batch for piece in scrub(chunk))
+                    batch = None
+                    if out:
+                        yield out
                 route.breaker.success()
             except UpstreamError as exc:
                 self._failed(ctx, route, exc)

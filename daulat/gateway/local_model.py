@@ -96,7 +96,7 @@ class LocalModelUpstream:
         data["model"] = self.cfg.name
         return data
 
-    async def stream(self, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+    async def stream(self, body: dict[str, Any]) -> AsyncIterator[list[dict[str, Any]]]:
         loop = asyncio.get_running_loop()
         q: asyncio.Queue[Any] = asyncio.Queue()
         done = object()
@@ -124,7 +124,7 @@ class LocalModelUpstream:
             item.setdefault("id", rid)
             item.setdefault("created", created)
             item["model"] = self.cfg.name
-            yield item
+            yield [item]
 
     async def health(self) -> bool:
         return True

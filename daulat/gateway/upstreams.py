@@ -40,7 +40,7 @@ class Upstream(Protocol):
 
     async def complete(self, body: dict[str, Any]) -> dict[str, Any]: ...
 
-    def stream(self, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]: ...
+    def stream(self, body: dict[str, Any]) -> AsyncIterator[list[dict[str, Any]]]: ...
 
     async def health(self) -> bool: ...
 
@@ -106,8 +106,10 @@ class HttpUpstream:
             raise UpstreamError(f"upstream {self.name} sent JSON without 'choices'")
         return data
 
-    async def stream(self, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
-        """POST a streaming completion; yields each SSE ``data:`` chunk as a dict.
+    async def stream(self, body: dict[str, Any]) -> AsyncIterator[list[dict[str, Any]]]:
+        """POST a streaming completion; yields the SSE ``data:`` chunks as dicts, in batches:
+        every chunk that has already arrived comes in one batch, so the gateway relays them in
+        one write instead of one wake-up per chunk.
 
         Raises UpstreamError if the stream ends without ``data: [DONE]`` (truncated).
         """
@@ -117,23 +119,32 @@ class HttpUpstream:
                                            data=json.dumps(body)) as resp:
                 if resp.status != 200:
                     _raise_for(resp.status, await resp.text(), self.name)
-                async for raw in resp.content:
-                    if not raw.startswith(b"data:"):
-                        continue
-                    data = raw[5:].strip()
-                    if data == b"[DONE]":
-                        done = True
+                pending = b""
+                async for data in resp.content.iter_any():
+                    pending += data
+                    *lines, pending = pending.split(b"\n")
+                    batch = []
+                    for raw in lines:
+                        if not raw.startswith(b"data:"):
+                            continue
+                        payload = raw[5:].strip()
+                        if payload == b"[DONE]":
+                            done = True
+                            break
+                        try:
+                            chunk = json.loads(payload)
+                        except ValueError as exc:
+                            raise UpstreamError(
+                                f"upstream {self.name} sent a chunk that is not JSON") from exc
+                        if isinstance(chunk, dict) and "error" in chunk:
+                            err = chunk["error"]
+                            msg = err.get("message") if isinstance(err, dict) else str(err)
+                            raise UpstreamError(f"upstream {self.name} failed mid-stream: {msg}")
+                        batch.append(chunk)
+                    if batch:
+                        yield batch
+                    if done:
                         break
-                    try:
-                        chunk = json.loads(data)
-                    except ValueError as exc:
-                        raise UpstreamError(f"upstream {self.name} sent a chunk that is not JSON"
-                                            ) from exc
-                    if isinstance(chunk, dict) and "error" in chunk:
-                        err = chunk["error"]
-                        msg = err.get("message") if isinstance(err, dict) else str(err)
-                        raise UpstreamError(f"upstream {self.name} failed mid-stream: {msg}")
-                    yield chunk
         except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
             raise UpstreamError(f"upstream {self.name} timed out") from exc
         except aiohttp.ClientError as exc:
