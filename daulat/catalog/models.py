@@ -22,7 +22,10 @@ class ModelClass:
     """A model class. Units: parameters in billions; ``kv_bytes_per_token`` bytes at bf16;
     ``default_context`` tokens; ``attn_dim`` query heads × head dim (attention FLOPs
     per token per context position per layer = 4 × attn_dim); ``hidden`` the model
-    dimension; ``experts_per_token`` routed experts per token (0 for dense models)."""
+    dimension; ``experts_per_token`` routed experts per token (0 for dense models);
+    ``engine_max_batch`` the concurrent sequences per serving engine in the vendor's
+    published max-throughput recipe for this model (None: the engine default,
+    ``max_batch_per_replica``)."""
 
     id: str
     params_b: float
@@ -38,6 +41,7 @@ class ModelClass:
     kv_heads: int = 0
     head_dim: int = 0
     aliases: tuple[str, ...] = field(default=())
+    engine_max_batch: int | None = None
 
     @property
     def is_moe(self) -> bool:
@@ -66,6 +70,7 @@ def load_models() -> dict[str, ModelClass]:
             kv_heads=int(row["kv_heads"]),
             head_dim=int(row["head_dim"]),
             aliases=tuple(a for a in row["aliases"].split(";") if a),
+            engine_max_batch=int(row["engine_max_batch"]) if row.get("engine_max_batch") else None,
         )
     return out
 

@@ -192,7 +192,11 @@ def _evaluate(
     # step (each step processes B decode tokens plus B·I/O prompt tokens)
     limits = {
         "memory capacity": int((hbm - w_total) // kv_seq),
-        "engine batch cap": int(constant("max_batch_per_replica")),
+        "engine batch cap": int(
+            model.engine_max_batch
+            if model.engine_max_batch is not None
+            else constant("max_batch_per_replica")
+        ),
         "engine token budget": int(constant("max_tokens_per_step") // (1.0 + prefill_per_token)),
     }
     cap_name = min(limits, key=lambda k: limits[k])
