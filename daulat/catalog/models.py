@@ -23,6 +23,7 @@ class ModelClass:
     ``default_context`` tokens; ``attn_dim`` query heads × head dim (attention FLOPs
     per token per context position per layer = 4 × attn_dim); ``hidden`` the model
     dimension; ``experts_per_token`` routed experts per token (0 for dense models);
+    ``experts`` routed experts per MoE layer (0 for dense models);
     ``engine_max_batch`` the concurrent sequences per serving engine in the vendor's
     published max-throughput recipe for this model (None: the engine default,
     ``max_batch_per_replica``)."""
@@ -42,11 +43,27 @@ class ModelClass:
     head_dim: int = 0
     aliases: tuple[str, ...] = field(default=())
     engine_max_batch: int | None = None
+    experts: int = 0
 
     @property
     def is_moe(self) -> bool:
         """True for mixture-of-experts models (active < total parameters)."""
         return self.active_params_b < self.params_b
+
+    @property
+    def expert_params_b(self) -> float:
+        """Routed-expert parameters (billions): total − active = experts·(1 − k/E), so
+        experts = (total − active) / (1 − k/E); 0 for dense models."""
+        if not self.is_moe or self.experts <= self.experts_per_token:
+            return 0.0
+        return (self.params_b - self.active_params_b) / (
+            1.0 - self.experts_per_token / self.experts
+        )
+
+    @property
+    def dense_params_b(self) -> float:
+        """Parameters every token uses (attention, shared experts, embeddings), billions."""
+        return self.params_b - self.expert_params_b
 
 
 @lru_cache(maxsize=1)
@@ -71,6 +88,7 @@ def load_models() -> dict[str, ModelClass]:
             head_dim=int(row["head_dim"]),
             aliases=tuple(a for a in row["aliases"].split(";") if a),
             engine_max_batch=int(row["engine_max_batch"]) if row.get("engine_max_batch") else None,
+            experts=int(row["experts"]) if row.get("experts") else 0,
         )
     return out
 

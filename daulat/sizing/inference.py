@@ -177,8 +177,14 @@ def _evaluate(
     kv_token = model.kv_bytes_per_token * kv_value / constant("kv_bytes_per_value_bf16")
     ctx = decode_context(input_tokens, output_tokens)
     kv_seq = kv_token * ctx
-    w_total = model.params_b * 1e9 * bytes_w
-    w_active = model.active_params_b * 1e9 * bytes_w
+    # Weights: a MoE model is served expert-parallel with data-parallel attention (as the
+    # communication term below assumes), so its routed experts are sharded across the
+    # replica while the dense part (attention, shared experts, embeddings) is replicated on
+    # every accelerator, held and read by each; a dense model is sharded (tensor parallel).
+    w_experts = model.expert_params_b * 1e9 * bytes_w
+    dense_copies = n if w_experts > 0 else 1
+    w_dense = model.dense_params_b * 1e9 * bytes_w * dense_copies
+    w_total = w_dense + w_experts
     n_active = model.active_params_b * 1e9
     hbm = n * acc.hbm_gb * 1e9 * constant("hbm_usable_fraction")
     bw = n * acc.hbm_tbps * 1e12 * eff.mem
@@ -186,7 +192,7 @@ def _evaluate(
     flops = n * acc.tflops[precision] * 1e12 * eff.flop[precision] * acc.compute_efficiency
     if w_total >= hbm:
         return None
-    share_active = model.active_params_b / model.params_b
+    expert_share = model.experts_per_token / model.experts if model.experts else 1.0
     prefill_per_token = input_tokens / output_tokens
     # the batch is capped by HBM, by the engine's sequence cap and by its token budget per
     # step (each step processes B decode tokens plus B·I/O prompt tokens)
@@ -222,8 +228,10 @@ def _evaluate(
     attn_prefill_flops = 4.0 * model.layers * model.attn_dim * prefill_per_token * input_tokens / 2
 
     def w_read(b: float) -> float:
-        touched = 1.0 - (1.0 - share_active) ** b if model.is_moe else 1.0
-        return w_active + (w_total - w_active) * touched
+        # each expert is read when at least one of the step's B·(1 + I/O) tokens routes
+        # to it: P(touched) = 1 − (1 − k/E)^tokens (≈ all experts at large batch)
+        touched = 1.0 - (1.0 - expert_share) ** (b * (1.0 + prefill_per_token))
+        return w_dense + w_experts * touched
 
     def mem_s(b: float) -> float:
         """Memory-bound time of the step's kernels (weights, KV)."""
