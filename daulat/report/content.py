@@ -152,6 +152,13 @@ def _risk(d: ReportData, s: Strings, f: Formatter) -> tuple[str, Table | None]:
     text = s.t("summary.risk", samples=f.number(float(d.risk.get("samples", 0))),
                p10=f.money(cost["p10"]), p50=f.money(cost["p50"]), p90=f.money(cost["p90"]),
                q10=f.number(people["p10"]), q90=f.number(people["p90"]))
+    resolved = d.risk.get("resolve") or {}
+    rq = resolved.get("quantiles") or {}
+    if "cost_usd" in rq and "people_served" in rq:
+        text += " " + s.t("summary.resolved", plans=f.number(float(resolved.get("solved", 0))),
+                          p10=f.money(rq["cost_usd"]["p10"]), p90=f.money(rq["cost_usd"]["p90"]),
+                          q10=f.number(rq["people_served"]["p10"]),
+                          q90=f.number(rq["people_served"]["p90"]))
     rows = []
     for row in q.to_dict(orient="records"):
         metric = str(row["metric"])

@@ -114,3 +114,15 @@ def test_report_of_the_real_planner_output(real_plan_with_risk: Path) -> None:
         files = write_report(real_plan_with_risk, lang, today=TODAY)
         assert set(files.charts) == ALL_CHARTS
         assert files.html.stat().st_size > 1_000_000  # plotly.js inline
+
+
+def test_re_solved_sweep_is_summarised_when_present(risky_plan: Path) -> None:
+    import json
+
+    risk = json.loads((risky_plan / "risk.json").read_text())
+    risk["resolve"] = {"plans": 2, "solved": 2, "seconds": 9.0, "quantiles": {
+        "cost_usd": {"p10": 300e6, "p50": 320e6, "p90": 360e6},
+        "people_served": {"p10": 40e6, "p50": 45e6, "p90": 50e6}}}
+    (risky_plan / "risk.json").write_text(json.dumps(risk))
+    md = write_report(risky_plan, "en", today=TODAY).markdown.read_text(encoding="utf-8")
+    assert "Re-planning 2 times" in md and "between $300M and $360M" in md
