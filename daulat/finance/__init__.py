@@ -17,19 +17,24 @@ from daulat.console import to_jsonable
 from daulat.finance.cashflow import CashFlowBasis, cash_flows
 from daulat.finance.ownership import ownership, ownership_by_year
 from daulat.finance.returns import funder_returns, ramp
+from daulat.finance.risk import RiskResult, monte_carlo, resolve_sweep, run_risk
 from daulat.finance.tables import PlanTables, load_plan
 
 __all__ = [
     "CashFlowBasis",
     "PlanTables",
+    "RiskResult",
     "cash_flows",
     "compute_finance",
     "funder_returns",
     "load_plan",
+    "monte_carlo",
     "ownership",
     "ownership_by_year",
     "programme_funders",
     "ramp",
+    "resolve_sweep",
+    "run_risk",
     "write_finance",
     "write_table",
 ]
