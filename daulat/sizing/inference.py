@@ -1,20 +1,23 @@
 """Per-accelerator serving throughput: a batch-aware roofline (DESIGN.md §3).
 
-A decode step for a batch of ``B`` sequences on a replica of ``n`` accelerators takes::
+A decode step for a batch of ``B`` sequences on a replica of ``n`` accelerators runs its
+kernels in series, each at its own roofline::
 
-    t(B) = max(W_read(B) / (n·BW·η_w) + B·KV(ctx) / (n·BW·η_kv),
-               2·N_active·B·(1 + I/O) / (n·F_prec·η_flop[prec]) + attention)
-           + B·(1 + I/O)·comm_per_token + t_fixed
+    t(B) = max(W_read(B) / (n·BW·η_w), 2·N_active·B·(1 + I/O) / (n·F_prec·η_flop[prec]))
+         + max(B·KV(ctx) / (n·BW·η_kv), B·4·layers·attn_dim·ctx / (n·F_attn·η_attn))
+         + B·(I/O)·4·layers·attn_dim·(I/2) / (n·F_attn·η_attn)
+         + B·(1 + I/O)·comm_per_token + t_fixed
 
-* ``W_read`` is the bytes of weights read per step: all of them for a dense model; for a
-  mixture-of-experts model the active share plus the expected share of the other experts
-  touched by ``B`` tokens (``1 - (1 - N_active/N)^B``).
-* ``KV(ctx)`` is one sequence's KV cache at the mean decode context ``I + O/2`` (fp8 KV
-  when serving at fp8 or fp4).
-* The compute term carries the prefill of new requests interleaved with decode (chunked
-  prefill): per generated token, ``I/O`` tokens of prompt are processed, ``2·N_active``
-  FLOPs each, plus attention (``4·layers·attn_dim`` FLOPs per context position) at fp8/bf16
-  with FlashAttention-3's measured share of peak (sourced, not fitted).
+* GEMMs (first line): the weights are streamed once for the step's ``B`` decode tokens and
+  ``B·I/O`` prompt tokens (chunked prefill). ``W_read`` is all weights of a dense model;
+  a mixture-of-experts model is served expert-parallel with data-parallel attention, so
+  its dense part is replicated (held and read by each accelerator) and each routed expert
+  is read when one of the step's tokens picks it (``1 - (1 - k/E)^tokens``).
+* Decode attention: each sequence reads its own KV cache, ``KV(ctx)`` at the mean context
+  of the sequences in flight, ``I + O·(1 + cv²)/2`` (length-biased: a request holds its
+  slot for ``O`` steps), fp8 KV when serving at fp8 or fp4.
+* Prompt attention: causal, ``I/2`` positions per prompt token, compute-bound.
+* Attention runs at fp8 (bf16 without fp8) at FlashAttention-3's measured share of peak.
 * ``comm_per_token`` is the scale-up time per processed token on each accelerator's link:
   two ring all-reduces of the hidden state per layer for tensor parallelism (dense models),
   or, for MoE (expert parallel, data-parallel attention), the dispatch + combine of ``k``
@@ -22,12 +25,15 @@ A decode step for a batch of ``B`` sequences on a replica of ``n`` accelerators 
   serial with the step (not overlapped).
 
 The batch is the largest that fits in HBM (``hbm_usable_fraction``), the engine's batch cap
-(``max_batch_per_replica``) and token budget per step (``max_tokens_per_step``, decode plus
-prefill tokens) and meets the scenario's TPOT and TTFT targets; the replica size is
-chosen among powers of two up to the scale-up domain (multi-node only when the model does
-not fit one domain) to maximise tokens/s per accelerator. ``η_flop`` per precision and
-``t_fixed`` are fitted by :mod:`daulat.sizing.calibrate` on ``calibration.csv`` only;
-``η_w``, ``η_kv``, the attention and link efficiencies are sourced constants, and an
+(``max_batch_per_replica`` or the model's ``engine_max_batch``) and token budget per step
+(``max_tokens_per_step``, decode plus prefill tokens) and meets the scenario's TPOT and
+TTFT targets at their 99th percentile: with Poisson arrivals the sequences in flight are
+Poisson(B), so the step is checked at ``B + z99·√B`` (``latency_p99_z``). The replica size
+is chosen among powers of two up to the scale-up domain (multi-node only when the model
+does not fit one domain) to maximise tokens/s per accelerator. ``η_w``, ``η_kv``,
+``η_flop`` (cuBLASLt GEMMs of a serving step's size), the attention and link efficiencies
+are sourced measurements; ``t_fixed`` (and the calibration workload's unpublished prompt
+length) are fitted by :mod:`daulat.sizing.calibrate` on ``calibration.csv`` only; an
 accelerator's ``compute_efficiency`` scales its FLOPS where a lower measured share of peak
 is cited.
 """
