@@ -118,3 +118,16 @@ def test_every_type_is_reported_somewhere() -> None:
         [v[2] for v in VALID] + [s[2] for s in STRUCTURAL] + PHONES[:1] + ["NIK 3171011708450001"]
     )
     assert {e.type for e in ENGINE.scan(text)} == set(ENTITY_TYPES)
+
+
+def test_local_luhn_agrees_with_stdnum() -> None:
+    import random
+
+    from stdnum import luhn
+
+    from daulat.policy.recognizers.validators import luhn_ok
+
+    rng = random.Random(3)
+    for _ in range(2000):
+        number = "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 19)))
+        assert luhn_ok(number) == luhn.is_valid(number), number

@@ -99,3 +99,13 @@ def test_never_releases_a_prefix_of_an_identifier() -> None:
     out += stream.feed("56 7890 please")
     out += stream.flush()
     assert out == "call me on <PHONE> please"
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=st.sampled_from(TEXTS), cuts=st.lists(st.integers(0, 10_000), max_size=8))
+def test_streamed_entities_equal_whole_text_entities(text: str, cuts: list[int]) -> None:
+    stream = ENGINE.stream()
+    for piece in _chunks(text, cuts):
+        stream.feed(piece)
+    stream.flush()
+    assert stream.entities == ENGINE.scan(text)
