@@ -333,7 +333,40 @@ def _evaluate(
     else:
         binding = cap_name
     per_acc = b / step(b) / n
-    return _Case(n, b, step(b), m, c, ttft(b), binding, per_acc)
+    # Prompts queue: under Poisson arrivals a new prompt waits for those ahead of it. The
+    # replica prefills at rate 1/own_prefill_s prompts/s, so the prompt work is an M/D/1
+    # queue with load rho = lambda·S (lambda = requests/s at this throughput). Mean wait
+    # (Pollaczek-Khinchine) W = rho·S / (2(1 - rho)); with an exponential tail
+    # P(W > t) = rho·exp(-t·rho/W), the p-th percentile is S / (2(1 - rho))·ln(rho/(1 - p)).
+    # Where that breaks the TTFT target the replica must run below full load (u < 1).
+    t_ttft = ttft(b)
+    if ttft_target is not None:
+        lam_full = b / step(b) / output_tokens
+        tail = 1.0 - constant("latency_percentile")
+
+        def ttft_at(u: float) -> float:
+            rho = u * lam_full * own_prefill_s
+            if rho >= 1.0:
+                return math.inf
+            wait = (
+                0.0 if rho <= tail else own_prefill_s / (2.0 * (1.0 - rho)) * math.log(rho / tail)
+            )
+            return ttft(b) + wait
+
+        u = 1.0
+        if ttft_at(1.0) > ttft_target:
+            lo_u, hi_u = 0.0, 1.0
+            for _ in range(50):
+                mid = (lo_u + hi_u) / 2.0
+                if ttft_at(mid) <= ttft_target:
+                    lo_u = mid
+                else:
+                    hi_u = mid
+            u = lo_u
+            binding = "latency target (TTFT)"
+        per_acc *= u
+        t_ttft = ttft_at(u)
+    return _Case(n, b, step(b), m, c, t_ttft, binding, per_acc)
 
 
 def inference_throughput(
