@@ -357,11 +357,11 @@ def _evaluate(
         if ttft_at(1.0) > ttft_target:
             lo_u, hi_u = 0.0, 1.0
             for _ in range(50):
-                mid = (lo_u + hi_u) / 2.0
-                if ttft_at(mid) <= ttft_target:
-                    lo_u = mid
+                mid_u = (lo_u + hi_u) / 2.0
+                if ttft_at(mid_u) <= ttft_target:
+                    lo_u = mid_u
                 else:
-                    hi_u = mid
+                    hi_u = mid_u
             u = lo_u
             binding = "latency target (TTFT)"
         per_acc *= u
