@@ -49,7 +49,10 @@ def risk(
         "local", "--engine",
         help="Where the work runs: local (this machine, a process pool with --workers > 1)"
              " or ray (a Ray cluster; needs the daulat[ray] extra)."),
-    workers: int = typer.Option(1, "--workers", help="Parallel workers (processes or Ray CPUs)."),
+    workers: int | None = typer.Option(
+        None, "--workers",
+        help="Parallel workers (processes, or CPUs of a local Ray instance). Default: the"
+             " Monte Carlo in this process, re-solves one process per CPU."),
     seed: int | None = typer.Option(None, "--seed", help="Random seed; the same seed gives the"
                                                          " same answer on any engine."),
     resolve: int = typer.Option(
@@ -82,7 +85,8 @@ def risk(
         console.print(table)
         if "resolve" in r:
             rs = r["resolve"]
-            console.print(f"re-solved {rs['solved']}/{rs['plans']} plans in {rs['seconds']:.1f} s")
+            console.print(f"re-solved {rs['solved']}/{rs['plans']} plans in {rs['seconds']:.1f} s"
+                          f" ({r['engine']}, {rs['workers']} worker(s))")
         console.print(f"wrote {', '.join(r['files'])} in {plan_dir}")
 
     emit(result, as_json, render)

@@ -499,17 +499,25 @@ def resolve_sweep(tables: PlanTables, k: int, *, seed: int | None = None,
 
 
 def run_risk(plan_dir: str | Path, samples: int, *, seed: int | None = None,
-             engine: str = "local", workers: int = 1, resolve: int = 0,
+             engine: str = "local", workers: int | None = None, resolve: int = 0,
              ray_address: str | None = None) -> dict[str, Any]:
     """Run the Monte Carlo (and a re-solved sweep when ``resolve`` > 0) on a plan directory
     and write ``risk.csv``, ``risk_fan.csv``, ``tornado.csv``, ``risk_samples.parquet``
-    (and ``risk_resolve.csv``) and ``risk.json`` there. Returns the ``risk.json`` dict."""
+    (and ``risk_resolve.csv``) and ``risk.json`` there. Returns the ``risk.json`` dict.
+
+    ``workers`` None: the Monte Carlo runs in this process (it is vectorised; more processes
+    only add start-up time) and the re-solves use one process per CPU (at most ``resolve``).
+    """
     import json
+    import os
 
     from daulat.console import to_jsonable
 
     tables = load_plan(plan_dir)
-    result = monte_carlo(tables, samples, seed=seed, engine=engine, workers=workers,
+    mc_workers = workers if workers is not None else 1
+    sweep_workers = workers if workers is not None else max(1, min(os.cpu_count() or 1,
+                                                                   max(resolve, 1)))
+    result = monte_carlo(tables, samples, seed=seed, engine=engine, workers=mc_workers,
                          ray_address=ray_address)
     path = tables.path
     result.quantiles.to_csv(path / "risk.csv", index=False)
@@ -524,13 +532,14 @@ def run_risk(plan_dir: str | Path, samples: int, *, seed: int | None = None,
     }
     if resolve > 0:
         started = time.perf_counter()
-        sweep = resolve_sweep(tables, resolve, seed=seed, engine=engine, workers=workers,
+        sweep = resolve_sweep(tables, resolve, seed=seed, engine=engine, workers=sweep_workers,
                               ray_address=ray_address)
         sweep.to_csv(path / "risk_resolve.csv", index=False)
         ok = sweep[sweep["status"].astype(str).str.startswith("optimal")] if not sweep.empty \
             else sweep
         summary["resolve"] = {
             "plans": resolve,
+            "workers": sweep_workers,
             "seconds": time.perf_counter() - started,
             "solved": int(len(ok)),
             "quantiles": {
