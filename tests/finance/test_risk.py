@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from daulat.cli import app
 from daulat.errors import UserError
 from daulat.finance import compute_finance, load_plan, write_finance
-from daulat.finance.risk import build_risk_model, monte_carlo, resolve_sweep, run_risk
+from daulat.finance.risk import build_risk_model, monte_carlo, run_risk
 
 runner = CliRunner()
 
