@@ -65,6 +65,8 @@ def render_summary(summary: dict[str, Any], out: Path | None = None) -> None:
         console.print(sov, highlight=False)
     for b in summary.get("binding", [])[:8]:
         console.print(f" • {b['text']}", highlight=False)
+    for line in summary.get("unmet_explained", [])[:5]:
+        console.print(f" • {line}", highlight=False)
     if out is not None:
         console.print(f"Tables (CSV and Parquet), summary.json and scenario.yaml in [bold]{out}[/]")
 

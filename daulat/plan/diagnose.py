@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from daulat.plan.build import MUSD, BuiltModel
 from daulat.plan.data import PlanData
@@ -74,6 +75,20 @@ def binding_constraints(built: BuiltModel, limit: int = 12) -> list[dict[str, An
             "constraint": "site-power_limit", "site": site, "shadow_price": usd,
             "text": f"One more MW of facility power at {names.get(site, site)} "
                     f"({site_country[site]}) would {gain} by {_money(usd)}.",
+        })
+    earliest: dict[Any, int] = data.sites["earliest_year"].to_dict()
+    can_build = (data.sites["power_limit_mw"] > data.sites["existing_mw"]).to_dict()
+    for (site, year), dual in _duals(built, "site-power_built", ("site", "year")):
+        usd = -float(dual) * MUSD
+        # where new MW could be built that year its dual is just the price of a shell;
+        # it is news only where nothing more can be built (existing capacity, early years)
+        if usd <= 0 or (can_build[site] and year >= earliest[site]):
+            continue
+        out.append({
+            "constraint": "site-power_built", "site": site, "year": int(year),
+            "shadow_price": usd,
+            "text": f"One more MW ready at {names.get(site, site)} ({site_country[site]}) in "
+                    f"{year} would {gain} by {_money(usd)}.",
         })
     for (funder, year), dual in _duals(built, "funder-budget", ("funder", "year")):
         per_usd = -float(dual)
@@ -218,3 +233,41 @@ def explain_infeasible(built: BuiltModel) -> list[str]:
         out.append("the solver reports the rules as infeasible but no single rule could be "
                    "named; check budgets (funders[].budget_usd) against rules.min_served_share.")
     return out
+
+
+def explain_unmet(data: PlanData, tables: dict[str, pd.DataFrame], limit: int = 8) -> list[str]:
+    """Sentences for the largest unmet demand: which country, when, and why it is unserved."""
+    unmet = tables["unmet"]
+    demand = tables["demand"].set_index(["country", "workload", "year"])["tokens_per_s"]
+    rows = unmet[unmet["tokens_per_s"] > 1e-6]
+    if rows.empty:
+        return []
+    names: dict[Any, str] = data.sites["name"].to_dict()
+    earliest: dict[Any, int] = data.sites["earliest_year"].to_dict()
+    country_name: dict[Any, str] = data.countries["name"].to_dict()
+    # one sentence per country and workload: the years and the share left unserved
+    out: list[tuple[float, str]] = []
+    key: Any
+    for key, grp in rows.groupby(["country", "workload"]):
+        c, w = str(key[0]), str(key[1])
+        total = float(grp["tokens_per_s"].sum())
+        years = sorted(int(y) for y in grp["year"])
+        share = total / max(float(sum(demand.get((c, w, y), 0.0) for y in years)), 1e-9)
+        ok: dict[Any, bool] = data.allowed.sel(country=c, workload=w).to_series().to_dict()
+        rtt: dict[Any, float] = data.rtt_ms.sel(country=c).to_series().to_dict()
+        reach = sorted((s for s, v in ok.items() if v), key=lambda s: rtt[s])  # nearest first
+        first = min((earliest[s] for s in reach), default=None)
+        if not reach:
+            why = (f"no site is allowed (residency '{data.residency.get(c, '?')}', latency ≤ "
+                   f"{data.latency_target_ms.get(w, 0):.0f} ms)")
+        elif first is not None and first > years[0]:
+            why = (f"its allowed sites are not ready before {first} ("
+                   + ", ".join(names[s] for s in reach[:3]) + ")")
+        else:
+            why = ("serving it would cost more than the unmet-demand price, or budgets, "
+                   "power ceilings or the portfolio limit leave no room")
+        span = f"{years[0]}" if len(years) == 1 else f"{years[0]}–{years[-1]}"
+        out.append((total, f"{country_name.get(c, c)} ({c}): {share:.0%} of {w} demand "
+                           f"unserved in {span} — {why}."))
+    out.sort(key=lambda t: -t[0])
+    return [text for _, text in out[:limit]]

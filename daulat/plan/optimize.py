@@ -31,7 +31,12 @@ from daulat.console import err_console
 from daulat.plan.baseline import greedy
 from daulat.plan.build import BuiltModel, build_model
 from daulat.plan.data import PlanData
-from daulat.plan.diagnose import binding_constraints, explain_infeasible, precheck
+from daulat.plan.diagnose import (
+    binding_constraints,
+    explain_infeasible,
+    explain_unmet,
+    precheck,
+)
 from daulat.plan.result import PlanResult, extract_tables, people_served
 from daulat.scenario.schema import Scenario
 
@@ -235,6 +240,7 @@ def solve_data(
     total_demand = float(demand["tokens_per_s"].sum())
     summary["served_share"] = (1 - float(unmet["tokens_per_s"].sum()) / total_demand
                                if total_demand > 0 else 1.0)
+    summary["unmet_explained"] = explain_unmet(data, tables)
     summary["people_served"] = people_served(tables, last)
     summary["people_served_by_year"] = {str(y): people_served(tables, y) for y in data.years}
     if "select" in built.model.variables:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from daulat.catalog.constants import constant
+from daulat.catalog.constants import constant, constants
 from daulat.catalog.countries import load_countries
 from daulat.plan import solve
 from daulat.policy import load_pack
@@ -33,7 +33,10 @@ def _rtt(sites: pd.DataFrame):  # type: ignore[no-untyped-def]
         dl = math.radians(s["lon"] - c.lon)
         a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
         km = 2 * 6371.0088 * math.asin(math.sqrt(a))
-        return 2 * km * constant("route_inflation") / constant("fibre_speed_km_per_s") * 1000
+        fixed = constants()["latency_fixed_ms"].value if "latency_fixed_ms" in constants() \
+            else 0.0
+        return 2 * km * constant("route_inflation") / constant("fibre_speed_km_per_s") * 1000 \
+            + fixed
 
     return rtt
 
