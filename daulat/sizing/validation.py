@@ -65,9 +65,7 @@ def predict(row: dict[str, str]) -> tuple[float, str]:
             row["precision"] or None,
             row["scenario"],
             # blank: the calibration workload's prompt length (llama-2-70b, same data set)
-            input_tokens=int(
-                row["input_tokens"] or constant("mlperf_llama2_70b_input_tokens")
-            ),
+            input_tokens=int(row["input_tokens"] or constant("mlperf_llama2_70b_input_tokens")),
             output_tokens=int(row["output_tokens"]),
             ttft_s=float(row["ttft_s"]) if row.get("ttft_s") else None,
             tpot_s=float(row["tpot_s"]) if row.get("tpot_s") else None,

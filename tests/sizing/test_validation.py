@@ -1,8 +1,8 @@
 """The model predicts published figures it was not fitted on (docs/validation.md).
 
 The thresholds below are the errors the model reaches today (median 16.3 %, worst
-196 %), kept as a regression guard; they miss the issue's target (median <= 15 %, none
-beyond ±35 %), as docs/validation.md reports.
+196 %, 34 of 43 within ±35 %), kept as a regression guard; they miss the issue's target
+(median <= 15 %, none beyond ±35 %), as docs/validation.md reports.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from daulat.sizing.validation import load_validation, summary, validate
 
 REACHED_MEDIAN_ABS_ERROR = 0.17
 REACHED_WORST_ABS_ERROR = 1.96
+REACHED_WITHIN_35PCT = 34  # of 43 figures
 
 
 def test_every_validation_figure_is_sourced() -> None:
@@ -38,6 +39,18 @@ def test_median_and_worst_error_reached() -> None:
     s = summary(validate())
     assert float(s["median_abs_error"]) <= REACHED_MEDIAN_ABS_ERROR, s
     assert float(s["worst_abs_error"]) <= REACHED_WORST_ABS_ERROR, s
+    within = round(float(s["within_35pct"]) * int(s["n"]))
+    assert within >= REACHED_WITHIN_35PCT, s
+
+
+def test_moe_and_long_context_rows_reached() -> None:
+    """gpt-oss-120b (engine batch from the published recipe) and Llama 3.1 405B offline
+    (long prompts, per-kernel roofline) stay within the errors reached."""
+    for r in validate():
+        if r.subject == "gpt-oss-120b":
+            assert abs(r.error) <= 0.30, (r.id, r.error)
+        if r.subject == "llama-3.1-405b" and r.scenario == "offline":
+            assert abs(r.error) <= 0.15, (r.id, r.error)
 
 
 def test_llama_class_predictions_within_35_percent() -> None:
