@@ -115,7 +115,7 @@ def build_model(
     in_country = data.site_in_country()  # [country, site]
 
     # ---------------------------------------------------------------- masks
-    site_ready = yr >= data.site_col("earliest_year") + 0  # [site, year]
+    site_ready = yr >= data.site_col("earliest_year")  # [site, year]
     acc_ready = yr >= data.acc_col("first_year")  # [accelerator, year]
     excluded = xr.zeros_like(in_country.isel(country=0, drop=True) * data.acc_col("it_kw"),
                              dtype=bool)  # [site, accelerator]
@@ -139,22 +139,15 @@ def build_model(
                        [country, site, inf, years])
     rate = data.rate.reindex(accelerator=acc, workload=work).fillna(0.0)
     use_ok = (rate > 0) & buy_mask.any("year") if len(site) else rate > 0
+    # an inference workload may use any accelerator at a site; a training run only those at
+    # sites its country's residency allows, up to its deadline
+    work_ok = _full(xr.DataArray(True), [site, work, years])
     if len(trn):
         deadline = xr.DataArray(data.workloads.loc[list(trn), "deadline_year"].to_numpy(),
                                 coords={"workload": trn}, dims="workload")
         train_ok = data.train_allowed.reindex(site=site, workload=trn, fill_value=False) & (
-            yr <= deadline
-        )
-        work_ok = xr.concat(
-            [xr.ones_like(yr * xr.DataArray(np.ones(len(inf)), coords={"workload": inf},
-                                            dims="workload") * xr.ones_like(data.site_col("pue")),
-                          dtype=bool), train_ok.broadcast_like(yr)],
-            dim="workload",
-        )
-    else:
-        work_ok = xr.ones_like(
-            yr * xr.DataArray(np.ones(len(inf)), coords={"workload": inf}, dims="workload")
-            * xr.ones_like(data.site_col("pue")), dtype=bool)
+            yr <= deadline)
+        work_ok.loc[{"workload": list(trn)}] = _full(train_ok, [site, trn, years]).values
     use_mask = _full(use_ok & work_ok, [site, acc, work, years])
     kinds = data.funders["kind"]
     funder_home = xr.DataArray(
