@@ -53,7 +53,7 @@ def test_200_concurrent_streams_without_an_error(gateway: Gateway, fakes: Fakes)
 
     results = asyncio.run(run())
     errors = [r for r in results if isinstance(r, BaseException)]
-    assert errors == []
+    assert errors == [], [repr(e) for e in errors[:5]]
     assert all(str(r).endswith("KTP elektronik") for r in results)
     (usage,) = gateway.store.usage()
     assert usage["requests"] == STREAMS
