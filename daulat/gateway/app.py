@@ -683,10 +683,13 @@ def _local_upstream(cfg: GatewayConfig) -> Upstream | None:
     lm = cfg.local_model
     if lm.enabled is False:
         return None
-    from daulat.gateway.local_model import LocalModelUpstream, local_available
+    from daulat.gateway.local_model import INSTALL_HINT, LocalModelUpstream, local_available
 
-    if lm.enabled == "auto" and not local_available():
-        return None
+    if not local_available():
+        if lm.enabled == "auto":
+            return None
+        raise UserError(f"local_model.enabled is true but the model is not installed: "
+                        f"{INSTALL_HINT}")
     if lm.jurisdiction is None:
         raise UserError("local_model.jurisdiction is required when the local model is enabled "
                         "(the ISO3 of the country this machine is in, e.g. IDN)")

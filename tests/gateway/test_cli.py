@@ -69,3 +69,16 @@ def test_config_errors_name_file_line_field_and_value(tmp_path: Path) -> None:
 def test_example_config_is_valid() -> None:
     cfg = load_config(Path(__file__).parents[2] / "examples" / "gateway.yaml")
     assert cfg.upstreams and all(len(u.jurisdiction) == 3 for u in cfg.upstreams)
+
+
+@pytest.mark.skipif(local_available(), reason="the extra is installed here")
+def test_local_model_enabled_but_missing_is_a_clear_error(tmp_path: Path) -> None:
+    from daulat.gateway.app import create_app
+    from daulat.gateway.config import GatewayConfig
+    from daulat.store import Store
+
+    store = Store(f"sqlite:///{tmp_path / 'd.db'}")
+    store.migrate()
+    cfg = GatewayConfig.model_validate({"local_model": {"enabled": True, "jurisdiction": "IDN"}})
+    with pytest.raises(UserError, match="llama-cpp-python"):
+        create_app(cfg, store)
