@@ -22,6 +22,7 @@ from daulat.sizing.inference import (
     replicas_needed,
 )
 from daulat.sizing.training import TrainingSizing, training
+from daulat.sizing.workloads import Workload, get_workload, load_workloads
 
 __all__ = [
     "SCENARIOS",
@@ -32,6 +33,7 @@ __all__ = [
     "FacilitySizing",
     "InferenceSizing",
     "TrainingSizing",
+    "Workload",
     "accelerator_capex_usd",
     "adoption",
     "annual_opex_usd",
@@ -41,8 +43,10 @@ __all__ = [
     "demand",
     "demand_for",
     "facility",
+    "get_workload",
     "inference_throughput",
     "it_kw_per_accelerator",
+    "load_workloads",
     "replicas_needed",
     "size_demand",
     "training",

@@ -2,7 +2,9 @@
 
 The figures live in ``tests/sizing/data/validation.csv`` (MLPerf Inference results on
 other accelerators, rounds and models; power per accelerator of public AI data-centre
-projects), each with its round, submitter, system and source. Used by
+projects), each with its round, submitter, system and source; each MLPerf row names its
+benchmark ``workload`` (``daulat/sizing/data/workloads.csv``: request shape and latency
+limits, sourced). Used by
 ``benchmarks/sizing_validation.py`` and the test suite.
 """
 
@@ -16,6 +18,7 @@ from pathlib import Path
 from daulat.catalog.constants import constant
 from daulat.sizing.facility import facility, it_kw_per_accelerator
 from daulat.sizing.inference import inference_throughput
+from daulat.sizing.workloads import get_workload
 
 __all__ = ["ValidationRow", "load_validation", "predict", "validate", "summary", "VALIDATION_CSV"]
 
@@ -59,16 +62,24 @@ def predict(row: dict[str, str]) -> tuple[float, str]:
     """(our prediction, binding limit or basis) for one validation row."""
     kind = row["kind"]
     if kind == "inference":
+        # request shape and latency limits from the benchmark's workload row (sourced);
+        # a value in the validation row (e.g. the submission's measured output tokens per
+        # sample) takes precedence
+        wl = get_workload(row["workload"]) if row.get("workload") else None
+        ttft_wl, tpot_wl = wl.targets(row["scenario"]) if wl else (None, None)
+        i_tok = row["input_tokens"] or (wl.input_tokens if wl else None)
+        o_tok = row["output_tokens"] or (wl.output_tokens if wl else None)
+        if i_tok is None or o_tok is None:
+            raise ValueError(f"validation.csv: {row['id']} has no request shape")
         r = inference_throughput(
             row["subject"],
             row["accelerator"],
             row["precision"] or None,
             row["scenario"],
-            # blank: the calibration workload's prompt length (llama-2-70b, same data set)
-            input_tokens=int(row["input_tokens"] or constant("mlperf_llama2_70b_input_tokens")),
-            output_tokens=int(row["output_tokens"]),
-            ttft_s=float(row["ttft_s"]) if row.get("ttft_s") else None,
-            tpot_s=float(row["tpot_s"]) if row.get("tpot_s") else None,
+            input_tokens=int(float(i_tok)),
+            output_tokens=int(float(o_tok)),
+            ttft_s=float(row["ttft_s"]) if row.get("ttft_s") else ttft_wl,
+            tpot_s=float(row["tpot_s"]) if row.get("tpot_s") else tpot_wl,
         )
         return r.tokens_per_s_per_accelerator, f"{r.binding}; n={r.replica_size}, B={r.batch}"
     if kind == "it_kw_per_accelerator":

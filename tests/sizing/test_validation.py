@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from daulat.sizing.calibrate import load_calibration
 from daulat.sizing.validation import load_validation, summary, validate
+from daulat.sizing.workloads import get_workload, load_workloads
 
 REACHED_MEDIAN_ABS_ERROR = 0.17
 REACHED_WORST_ABS_ERROR = 1.96
@@ -59,3 +60,17 @@ def test_llama_class_predictions_within_35_percent() -> None:
     for r in validate():
         if r.subject in ("llama-2-70b", "llama-3.1-8b"):
             assert abs(r.error) <= 0.36, (r.id, r.error)
+
+
+def test_workloads_are_sourced_and_used() -> None:
+    """Each MLPerf benchmark's request shape and latency limits carry a source, and every
+    MLPerf validation row takes its shape from one of them."""
+    table = load_workloads()
+    assert {"mlperf-llama3.1-405b", "mlperf-deepseek-r1", "mlperf-gpt-oss-120b"} <= set(table)
+    for wl in table.values():
+        assert wl.source.strip() and wl.input_tokens > 0 and wl.output_tokens > 0, wl.id
+        assert wl.server_ttft_s and wl.server_tpot_s, wl.id
+    assert get_workload("mlperf-llama3.1-405b").targets("server") == (6.0, 0.175)
+    for r in load_validation():
+        if r["kind"] == "inference":
+            assert get_workload(r["workload"]).model == r["subject"], r["id"]
