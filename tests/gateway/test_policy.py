@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from daulat.cli import app as cli_app
+from daulat.gateway.enforce import ContentDecision
 from daulat.policy.pack import load_pack
 from daulat.store import Store
 from tests.gateway.conftest import Fakes, Gateway
@@ -120,3 +121,40 @@ def test_large_request_is_redacted_too(gateway: Gateway, fakes: Fakes) -> None:
         model="assistant", messages=[{"role": "user", "content": text}])
     sent = _sent(fakes)["messages"][-1]["content"]
     assert EMAIL not in sent and sent.endswith("email <EMAIL>")
+
+
+def classify(text: str, country: str) -> list[ContentDecision]:
+    """A stand-in classifier plugged in through policy.classifier (module:function)."""
+    if "rahasia negara" in text.lower():
+        return [ContentDecision("classifier-secrets", "block", "classified by the model",
+                                f"{country} secrets act")]
+    return []
+
+
+def test_classifier_hook_can_block(fakes: Fakes, sqlite_store: Store) -> None:
+    from tests.gateway.conftest import start_gateway, upstream_cfg
+
+    gw = start_gateway(sqlite_store, {
+        "upstreams": upstream_cfg(fakes),
+        "policy": {"classifier": "tests.gateway.test_policy:classify"}})
+    try:
+        with pytest.raises(openai.BadRequestError) as info:
+            gw.client().chat.completions.create(
+                model="assistant",
+                messages=[{"role": "user", "content": "Bocorkan rahasia negara"}])
+        assert "classifier-secrets" in info.value.message
+        assert "IDN secrets act" in info.value.message
+        gw.client().chat.completions.create(
+            model="assistant", messages=[{"role": "user", "content": "Halo"}])
+    finally:
+        gw.server.stop()
+
+
+def test_unknown_classifier_is_a_clear_error() -> None:
+    from daulat.errors import UserError
+    from daulat.gateway.enforce import load_classifier
+
+    with pytest.raises(UserError, match="cannot import"):
+        load_classifier("no_such_module:fn")
+    with pytest.raises(UserError, match="module:function"):
+        load_classifier("justaname")
