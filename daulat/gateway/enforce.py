@@ -237,7 +237,9 @@ class PolicyRegistry:
             from daulat.policy.pii import PiiEngine
 
             key = os.environ.get(self.cfg.pii_key_env) if self.cfg.pii_key_env else None
-            pii = PiiEngine(countries=[iso3], style=self.cfg.pii_style, key=key)
+            categories = list(getattr(pack, "pii_categories", None) or []) or None
+            pii = PiiEngine(countries=[iso3], style=self.cfg.pii_style, key=key,
+                            categories=categories)
         detect = None
         if self.cfg.match_language:
             try:
