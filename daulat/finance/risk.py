@@ -226,8 +226,11 @@ def build_risk_model(tables: PlanTables, life_years: int | None = None) -> RiskM
     tail_t = [t_index[y] for y in years if y > plan_years[-1]]
     if tail_t:
         life = basis.asset_life_years
+        # Programme-wide: each site's alive share weighted by its capital.
         alive = alive_share(tables.builds, life, years)
-        total_alive = alive.groupby("year")["share"].mean()
+        weight = tables.builds.groupby("site")["capex_usd"].sum()
+        alive["weighted"] = alive["share"] * alive["site"].map(weight).fillna(0.0)
+        total_alive = alive.groupby("year")["weighted"].sum() / max(float(weight.sum()), 1e-9)
         end = float(total_alive.get(plan_years[-1], 0.0))
         for ti in tail_t:
             ratio = float(total_alive.get(years[ti], 0.0)) / end if end > 0 else 0.0
