@@ -194,12 +194,23 @@ def extract_tables(built: BuiltModel) -> dict[str, pd.DataFrame]:
     bud["basis"] = bud["funder"].map(data.funders["basis"])
     budgets = bud.reindex(columns=["funder", "year", "budget_usd", "committed_usd", "basis"])
 
-    return {
+    tables = {
         "builds": builds, "installed": installed, "routing": routing, "training": training,
         "demand": demand, "unmet": unmet, "funding": funding, "ownership": ownership,
         "costs": costs, "site_costs": site_costs, "energy": energy, "sites": site_table,
         "budgets": budgets,
     }
+    return {name: _clean(t) for name, t in tables.items()}
+
+
+def _clean(table: pd.DataFrame) -> pd.DataFrame:
+    """Solver noise (|x| < 1e-9, e.g. -1e-16 MW) written as exact zeros."""
+    out = table.copy()
+    for col in out.select_dtypes(include="float").columns:
+        values = out[col].to_numpy(copy=True)
+        values[np.abs(values) < 1e-9] = 0.0
+        out[col] = values
+    return out
 
 
 def people_served(tables: dict[str, pd.DataFrame], year: int) -> float:
