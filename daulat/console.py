@@ -14,7 +14,7 @@ from rich.console import Console
 __all__ = ["console", "err_console", "emit", "to_jsonable"]
 
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def to_jsonable(obj: Any) -> Any:
