@@ -36,6 +36,7 @@ class Content:
     pays_heading: str
     returns_note: str
     funders: Table
+    unfunded: str
     ownership: Table
     risk_text: str
     risk_table: Table | None
@@ -96,16 +97,19 @@ def _where(d: ReportData, s: Strings, f: Formatter) -> list[str]:
     sites = d.tables.sites.set_index("site")
     lines = []
     for site in dict.fromkeys(b["site"]):
-        rows = b[b["site"] == site]
+        all_rows = b[b["site"] == site]
+        # rows without accelerators (a facility shell built ahead) count in MW, not in items
+        rows = all_rows[all_rows["count"] >= 0.5]
         items = ", ".join(
             s.t("summary.where_item", count=f.number(float(r_count)), accelerator=acc, year=year)
             for r_count, acc, year in zip(rows["count"], rows["accelerator"], rows["year"],
                                           strict=True))
         name = str(sites.loc[site, "name"]) if site in sites.index else str(site)
         iso3 = str(sites.loc[site, "country"]) if site in sites.index else str(
-            rows["country"].iloc[0])
+            all_rows["country"].iloc[0])
         lines.append(s.t("summary.site_line", site=name, country=country_name(iso3, f.locale),
-                         items=items, mw=f.mw(float(rows["facility_mw"].sum()))))
+                         items=items or s.t("table.none"),
+                         mw=f.mw(float(all_rows["facility_mw"].sum()))))
     return lines
 
 
@@ -115,6 +119,8 @@ def _funders(d: ReportData, s: Strings, f: Formatter) -> Table:
     none = s.t("table.none")
     rows = []
     for row in r.to_dict(orient="records"):
+        if not row["capital_usd"]:
+            continue  # listed once, below the table (see _unfunded)
         kind = str(row["funder_kind"])
         payback = row["payback_year"]
         rows.append([
@@ -129,6 +135,11 @@ def _funders(d: ReportData, s: Strings, f: Formatter) -> Table:
     header = [s.t(f"table.{k}") for k in ("funder", "kind", "capital", "capital_share", "npv",
                                           "irr", "payback")]
     return Table(header, rows)
+
+
+def _unfunded(d: ReportData, s: Strings) -> str:
+    names = [str(x) for x in d.returns[d.returns["capital_usd"] == 0]["funder"]]
+    return s.t("summary.unfunded", funders=", ".join(names)) if names else ""
 
 
 def _ownership(d: ReportData, s: Strings, f: Formatter) -> Table:
@@ -265,6 +276,7 @@ def build_content(d: ReportData, s: Strings, f: Formatter, today: dt.date | None
                          year=d.finance.get("discounted_to_year") or y0,
                          price=f.price(fin.token_price_usd_per_million)),
         funders=_funders(d, s, f),
+        unfunded=_unfunded(d, s),
         ownership=_ownership(d, s, f),
         risk_text=risk_text,
         risk_table=risk_table,

@@ -23,7 +23,10 @@ def render_markdown(c: Content) -> str:
     out = [f"# {c.title}", "", f"*{c.subtitle}*", "", f"## {c.sections['summary']}", ""]
     out += [f"- {line}" for line in c.headline] + [""]
     out += [f"### {c.where_heading}", ""] + [f"- {line}" for line in c.where] + [""]
-    out += [f"### {c.pays_heading}", ""] + _table(c.funders) + _table(c.ownership)
+    out += [f"### {c.pays_heading}", ""] + _table(c.funders)
+    if c.unfunded:
+        out += [c.unfunded, ""]
+    out += _table(c.ownership)
     out += [c.returns_note, "", f"## {c.sections['risk']}", "", c.risk_text, ""]
     if c.risk_table:
         out += _table(c.risk_table)
