@@ -56,8 +56,15 @@ def _layout(fig: go.Figure, f: Formatter, title: str, height: int = 380) -> go.F
     return fig
 
 
+def _short(name: str, limit: int = 34) -> str:
+    """A label that fits beside a chart: long site names are cut with an ellipsis."""
+    return name if len(name) <= limit else name[: limit - 1].rstrip() + "…"
+
+
 def _site_names(d: ReportData) -> dict[str, str]:
-    return dict(zip(d.tables.sites["site"], d.tables.sites["name"], strict=False))
+    """Site id -> a short label for axes and legends (full names are in the tables)."""
+    return {str(k): _short(str(v)) for k, v in zip(d.tables.sites["site"],
+                                                    d.tables.sites["name"], strict=False)}
 
 
 def _padded(values: list[float], lowest: float, highest: float) -> list[float]:
