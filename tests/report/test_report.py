@@ -126,3 +126,19 @@ def test_re_solved_sweep_is_summarised_when_present(risky_plan: Path) -> None:
     (risky_plan / "risk.json").write_text(json.dumps(risk))
     md = write_report(risky_plan, "en", today=TODAY).markdown.read_text(encoding="utf-8")
     assert "Re-planning 2 times" in md and "between $300M and $360M" in md
+
+
+def test_facility_shells_and_unfunded_funders_read_well(plan_dir: Path) -> None:
+    import pandas as pd
+
+    builds = pd.read_csv(plan_dir / "builds.csv")
+    shell = {"site": "surabaya-1", "country": "IDN", "year": 2028, "accelerator": "facility",
+             "count": 0, "it_mw": 0.0, "facility_mw": 0.0, "capex_usd": 5e6}
+    pd.concat([builds, pd.DataFrame([shell])]).to_csv(plan_dir / "builds.csv", index=False)
+    text = (plan_dir / "scenario.yaml").read_text().replace(
+        "rules:", "  - {id: gov-mys, kind: government, country: MYS, budget_usd: 1.0e6}\nrules:")
+    (plan_dir / "scenario.yaml").write_text(text)
+    md = write_report(plan_dir, "en", today=TODAY).markdown.read_text(encoding="utf-8")
+    assert "× facility" not in md
+    assert "| gov-mys |" not in md
+    assert "Funders in the programme that this plan asks for no capital: gov-mys." in md
