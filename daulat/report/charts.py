@@ -335,10 +335,16 @@ def tornado_cost_chart(d: ReportData, s: Strings, f: Formatter) -> go.Figure | N
 
 
 def tornado_npv_chart(d: ReportData, s: Strings, f: Formatter) -> go.Figure | None:
-    """Tornado of the (first) provider's NPV."""
-    r = d.returns
-    providers = r[r["funder_kind"] == "provider"]["funder"].tolist() or r["funder"].tolist()
-    return _tornado(d, "npv_usd", providers[0], s, f) if providers else None
+    """Tornado of one funder's NPV: the provider putting in most capital, else whoever does."""
+    if d.tornado is None:
+        return None
+    in_tornado = set(d.tornado[d.tornado["metric"] == "npv_usd"]["funder"])
+    r = d.returns[d.returns["funder"].isin(in_tornado) & (d.returns["capital_usd"] > 0)]
+    if r.empty:
+        return None
+    r = r.assign(is_provider=r["funder_kind"] == "provider").sort_values(
+        ["is_provider", "capital_usd"], ascending=False)
+    return _tornado(d, "npv_usd", str(r["funder"].iloc[0]), s, f)
 
 
 _CHARTS = (
