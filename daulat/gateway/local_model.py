@@ -32,6 +32,15 @@ INSTALL_HINT = (
     "a small demonstration model)"
 )
 _PASS_THROUGH = ("temperature", "top_p", "stop", "seed", "presence_penalty", "frequency_penalty")
+_ROLES = {"user": "User", "assistant": "Assistant", "tool": "Tool"}
+# End of the assistant's turn in the transcript (the model would go on to invent the user's).
+_STOP = ["\nUser:", "\nAssistant:", "\n\n"]
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, list):
+        return " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+    return str(content or "")
 
 
 def local_available() -> bool:
@@ -70,31 +79,54 @@ class LocalModelUpstream:
         return self._llm
 
     def _kwargs(self, body: dict[str, Any]) -> dict[str, Any]:
-        kw = {k: body[k] for k in _PASS_THROUGH if k in body}
+        """llama.cpp completion arguments for an OpenAI chat body.
+
+        Gemma 3 270M is a base model: it answers a plain transcript ("User: …\nAssistant:")
+        far better than its chat template (which it tends to answer with nothing or by
+        repeating the instructions), so the conversation is rendered as one.
+        """
+        kw = {k: body[k] for k in _PASS_THROUGH if k in body and k != "stop"}
         kw["max_tokens"] = int(body.get("max_tokens") or body.get("max_completion_tokens")
                                or self.cfg.max_tokens)
-        messages = body["messages"]
-        # Gemma's chat template has no system role: fold system text into the first user turn.
-        system = "\n\n".join(str(m.get("content", "")) for m in messages
-                             if m.get("role") in ("system", "developer"))
-        rest = [{"role": m["role"], "content": m.get("content") or ""} for m in messages
-                if m.get("role") not in ("system", "developer")]
-        if system and rest and rest[0]["role"] == "user":
-            rest[0] = {"role": "user", "content": f"{system}\n\n{rest[0]['content']}"}
-        kw["messages"] = rest
+        stop = body.get("stop") or []
+        kw["stop"] = [*([stop] if isinstance(stop, str) else stop), *_STOP]
+        lines: list[str] = []
+        system = [str(m.get("content") or "") for m in body["messages"]
+                  if m.get("role") in ("system", "developer")]
+        if system:
+            lines.append("\n\n".join(system) + "\n")
+        for m in body["messages"]:
+            role = _ROLES.get(str(m.get("role")))
+            if role:
+                lines.append(f"{role}: {_text(m.get('content'))}")
+        lines.append("Assistant:")
+        kw["prompt"] = "\n".join(lines)
         return kw
+
+    def _chunk(self, rid: str, created: int, delta: dict[str, Any],
+               finish: str | None) -> dict[str, Any]:
+        return {"id": rid, "object": "chat.completion.chunk", "created": created,
+                "model": self.cfg.name,
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
 
     async def complete(self, body: dict[str, Any]) -> dict[str, Any]:
         def run() -> dict[str, Any]:
             with self._lock:
-                return dict(self._model().create_chat_completion(**self._kwargs(body)))
+                return dict(self._model().create_completion(**self._kwargs(body)))
 
         try:
-            data = await asyncio.to_thread(run)
+            out = await asyncio.to_thread(run)
         except Exception as exc:
             raise UpstreamError(f"local model failed: {exc}") from exc
-        data["model"] = self.cfg.name
-        return data
+        choice = out["choices"][0]
+        return {
+            "id": f"chatcmpl-local-{uuid.uuid4().hex[:12]}", "object": "chat.completion",
+            "created": int(time.time()), "model": self.cfg.name,
+            "choices": [{"index": 0, "finish_reason": choice.get("finish_reason") or "stop",
+                         "message": {"role": "assistant",
+                                     "content": str(choice.get("text", "")).strip()}}],
+            "usage": out.get("usage"),
+        }
 
     async def stream(self, body: dict[str, Any]) -> AsyncIterator[list[dict[str, Any]]]:
         loop = asyncio.get_running_loop()
@@ -104,9 +136,9 @@ class LocalModelUpstream:
         def run() -> None:
             try:
                 with self._lock:
-                    for chunk in self._model().create_chat_completion(stream=True,
-                                                                      **self._kwargs(body)):
-                        loop.call_soon_threadsafe(q.put_nowait, chunk)
+                    for part in self._model().create_completion(stream=True,
+                                                                **self._kwargs(body)):
+                        loop.call_soon_threadsafe(q.put_nowait, part)
             except Exception as exc:  # surfaced as an upstream failure
                 loop.call_soon_threadsafe(q.put_nowait, exc)
             loop.call_soon_threadsafe(q.put_nowait, done)
@@ -114,17 +146,26 @@ class LocalModelUpstream:
         threading.Thread(target=run, daemon=True).start()
         created = int(time.time())
         rid = f"chatcmpl-local-{uuid.uuid4().hex[:12]}"
+        yield [self._chunk(rid, created, {"role": "assistant", "content": ""}, None)]
+        first = True
         while True:
             item = await q.get()
             if item is done:
                 return
             if isinstance(item, Exception):
                 raise UpstreamError(f"local model failed: {item}")
-            item = dict(item)
-            item.setdefault("id", rid)
-            item.setdefault("created", created)
-            item["model"] = self.cfg.name
-            yield [item]
+            choice = item["choices"][0]
+            text = str(choice.get("text") or "")
+            if first:  # the transcript ends with "Assistant:"; drop the space after it
+                text = text.lstrip()
+                first = not text
+            batch = []
+            if text:
+                batch.append(self._chunk(rid, created, {"content": text}, None))
+            if choice.get("finish_reason"):
+                batch.append(self._chunk(rid, created, {}, choice["finish_reason"]))
+            if batch:
+                yield batch
 
     async def health(self) -> bool:
         return True
