@@ -16,9 +16,9 @@ scenario's ``uncertainty`` block (triangular distributions):
 All samples are evaluated at once on numpy arrays (samples × funders × years, samples ×
 countries × years), in chunks that bound memory; 10 000 samples of a national plan take
 a few hundredths of a second. Outputs: P10/P50/P90 of total cost (capex + opex over the
-plan's years, USD), people served (in the plan's last year) and each funder's NPV (as in ``returns.csv``);
-per-year fans of cost and people served; a tornado table (each input at its low and high,
-the others at their mode).
+plan's years, USD), people served (in the plan's last year) and each funder's NPV (as in
+``returns.csv``); per-year fans of cost and people served; a tornado table (each input at
+its low and high, the others at their mode).
 
 **Re-solved sweeps** (:func:`resolve_sweep`): K scenarios, each with the ``sensitivity``
 knobs set from one draw, re-solved through :func:`daulat.plan.solve` in a local process
