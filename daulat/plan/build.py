@@ -25,6 +25,8 @@ Constraint names (quoted by the diagnostics):
 ``country-origin_cap``          accelerators of an origin <= their allowed share
 ``programme-portfolio``         at most K countries selected
 ``site-open``                   a new site is built only when opened, and then at least min MW
+``site-whole_systems``          accelerators bought = integer systems × accelerators per system
+``site-rounded_purchase``       purchases fixed to the LP's, rounded to whole systems
 =============================== ==============================================================
 """
 
@@ -40,7 +42,7 @@ import xarray as xr
 
 from daulat.plan.data import SECONDS_PER_YEAR, PlanData
 
-__all__ = ["MUSD", "BuiltModel", "build_model"]
+__all__ = ["MUSD", "BuiltModel", "build_model", "whole_systems_mode"]
 
 #: Money unit inside the model: one million USD.
 MUSD = 1e6
@@ -59,6 +61,19 @@ class BuiltModel:
     built_mw: linopy.LinearExpression  # [site, year]
     select: linopy.Variable | xr.DataArray | None
     elastic: bool
+    systems: str = "off"  # 'integer' | 'round' | 'off' (how whole systems are bought)
+    integer: bool = False  # integer systems in this model
+
+
+def whole_systems_mode(data: PlanData, purchase_variables: int) -> str:
+    """'integer', 'round' or 'off': how ``data`` buys whole systems (``rules.whole_systems``).
+
+    'auto' is 'integer' while the model has at most ``whole_systems_integer_max`` purchase
+    variables (small models stay fast as a MILP), else 'round' (LP, rounded up after).
+    """
+    if data.whole_systems == "auto":
+        return "integer" if purchase_variables <= data.whole_systems_integer_max else "round"
+    return data.whole_systems
 
 
 def _idx(values: Any, name: str) -> pd.Index:
@@ -93,13 +108,17 @@ def build_model(
     fixed_select: xr.DataArray | None = None,
     fixed_open: xr.DataArray | None = None,
     elastic: bool = False,
+    integer: bool | None = None,
+    fixed_buy: xr.DataArray | None = None,
 ) -> BuiltModel:
     """Build the model for ``data``.
 
     ``fixed_select`` / ``fixed_open`` replace the portfolio / site-opening binaries by
     constants (a re-solve as an LP for shadow prices). ``elastic`` adds non-negative
     slacks to the hard rules and minimises them instead of cost: the slacks that stay
-    positive name the rules that conflict (see ``diagnose.py``).
+    positive name the rules that conflict (see ``diagnose.py``). ``integer`` forces
+    integer systems on or off (default: :func:`whole_systems_mode`); ``fixed_buy`` fixes
+    the accelerators bought [site, accelerator, year] (the rounding re-solve).
     """
     m = linopy.Model(force_dim_names=True)
     years = data.year_index()
@@ -162,8 +181,20 @@ def build_model(
 
     # ---------------------------------------------------------------- variables
     # masked slots contribute nothing to the sums below (fillna(0): explicit, as linopy asks)
-    buy = m.add_variables(lower=0, coords=[site, acc, years], name="accelerators_added",
-                          mask=buy_mask).fillna(0)
+    buy_var = m.add_variables(lower=0, coords=[site, acc, years], name="accelerators_added",
+                              mask=buy_mask)
+    buy = buy_var.fillna(0)
+    systems = whole_systems_mode(data, int(buy_mask.sum()))
+    if integer is None:
+        integer = systems == "integer" and not elastic
+    if integer:
+        n_sys = m.add_variables(lower=0, coords=[site, acc, years], name="systems_added",
+                                integer=True, mask=buy_mask)
+        m.add_constraints(buy - n_sys.fillna(0) * data.system_size() == 0,
+                          name="site-whole_systems", mask=buy_mask)
+    if fixed_buy is not None:
+        fixed = fixed_buy.reindex(site=site, accelerator=acc, year=years).fillna(0.0)
+        m.add_constraints(buy == fixed, name="site-rounded_purchase", mask=buy_mask)
     mw = m.add_variables(lower=0, coords=[site, years], name="mw_added",
                          mask=mw_mask).fillna(0)
     use = m.add_variables(lower=0, coords=[site, acc, work, years], name="accelerators_used",
@@ -347,7 +378,8 @@ def build_model(
         m.add_objective(_no_const(objective))
 
     return BuiltModel(model=m, data=data, capex_musd=capex, opex_musd=opex, installed=installed,
-                      built_mw=built_total, select=select, elastic=elastic)
+                      built_mw=built_total, select=select, elastic=elastic, systems=systems,
+                      integer=bool(integer))
 
 
 def _no_const(expr: Any) -> Any:

@@ -45,7 +45,8 @@ class PlanData:
       earliest_year, pue, power_price_usd_per_mwh, grid_gco2_per_kwh, new (bool).
     - ``accelerators``: origin, capex_usd (per accelerator, system and network share
       included), it_kw (IT kW per accelerator), first_year, opex_usd_per_year
-      (non-energy opex per accelerator-year).
+      (non-energy opex per accelerator-year), system_gpus (accelerators per system, the
+      unit a plan buys in when ``whole_systems`` is on; 1 when the column is absent).
     - ``workloads``: kind ('inference' | 'training'), country (training only),
       required_eflop (training only), deadline_year (training only), model.
     - ``funders``: kind ('provider' | 'government' | 'other'), country, name, basis.
@@ -92,6 +93,8 @@ class PlanData:
     portfolio_max_countries: int | None = None
     site_fixed_cost_usd: float = 0.0
     site_min_mw: float = 0.0
+    whole_systems: Literal["auto", "integer", "round", "off"] = "off"
+    whole_systems_integer_max: int = 6000
     origin_caps: list[OriginCap] = field(default_factory=list)
     latency_target_ms: dict[str, float] = field(default_factory=dict)
     currency: str = "USD"
@@ -113,6 +116,12 @@ class PlanData:
     def year_index(self) -> pd.Index:
         """The ``year`` coordinate."""
         return pd.Index(self.years, name="year")
+
+    def system_size(self) -> xr.DataArray:
+        """Accelerators per purchasable system, over ``accelerator`` (1 if not given)."""
+        if "system_gpus" not in self.accelerators:
+            return xr.ones_like(self.acc_col("capex_usd"))
+        return self.acc_col("system_gpus").astype(float)
 
     def discount(self) -> xr.DataArray:
         """Discount factor per year, 1 in the first year: (1 + r)^-(t - t0)."""

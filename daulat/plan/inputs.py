@@ -203,6 +203,7 @@ def prepare(scenario: Scenario) -> PlanData:
             "opex_usd_per_year": [p[1] * sens.accelerator_price_factor * maintenance
                                   for p in per_acc],
             "vendor": [a.vendor for a in accs],
+            "system_gpus": [max(int(a.system_gpus), 1) for a in accs],
         },
         index=pd.Index([a.id for a in accs], name="accelerator"),
     )
@@ -356,6 +357,8 @@ def prepare(scenario: Scenario) -> PlanData:
         portfolio_max_countries=scenario.rules.portfolio_max_countries,
         site_fixed_cost_usd=scenario.rules.site_fixed_cost_usd,
         site_min_mw=scenario.rules.site_min_mw,
+        whole_systems=scenario.rules.whole_systems,
+        whole_systems_integer_max=scenario.rules.whole_systems_integer_max,
         origin_caps=[OriginCap(r.country, r.origin, r.max_share) for r in scenario.rules.origin],
         latency_target_ms={w.id: w.latency_ms for w in scenario.workloads},
         currency=scenario.finance.currency,

@@ -43,6 +43,9 @@ from daulat.scenario.schema import Scenario
 __all__ = ["solve", "solve_data", "plan_cost_usd"]
 
 _OK = {"optimal"}
+#: Relative MIP gap a MILP stops at when none is given: integer systems make HiGHS's own
+#: default (1e-4) slow to prove for no planning value (0.5 % of the plan's cost).
+DEFAULT_MIP_GAP = 0.005
 
 
 @contextlib.contextmanager
@@ -86,8 +89,8 @@ def _run_highs(built: BuiltModel, time_limit: float | None, mip_gap: float | Non
     options: dict[str, Any] = {"output_flag": False, "threads": 1}
     if time_limit is not None:
         options["time_limit"] = float(time_limit)
-    if mip_gap is not None:
-        options["mip_rel_gap"] = float(mip_gap)
+    if built.model.type.startswith("MI"):
+        options["mip_rel_gap"] = float(DEFAULT_MIP_GAP if mip_gap is None else mip_gap)
     started = time.perf_counter()
     with _quiet_stdout():
         status, condition = built.model.solve(solver_name="highs", progress=False, **options)
@@ -198,8 +201,28 @@ def solve_data(
         return PlanResult(summary=summary, scenario_yaml=scenario_yaml)
 
     summary["status"] = "optimal" if condition == "optimal" else "feasible"
+    lp_cost: float | None = None
+    if built.integer:
+        summary["rounding"] = {
+            "mode": "integer", "applied": True,
+            "text": "Accelerators are bought in whole systems (the catalog's system_gpus per "
+                    "system) as integers in the model.",
+        }
+    elif built.systems == "round":
+        with _stage("rounding to whole systems", quiet):
+            summary["binding"] = binding_constraints(built)  # duals of the LP itself
+            lp_cost = plan_cost_usd(data, extract_tables(built))
+            built, summary["rounding"] = _round_systems(built, kind, time_limit, lp_cost)
+    else:
+        summary["rounding"] = {"mode": "off", "applied": False,
+                               "text": "Accelerator counts are fractional (whole_systems: off)."}
     tables = extract_tables(built)
     cost = plan_cost_usd(data, tables)
+    if lp_cost is not None and summary["rounding"].get("applied"):
+        summary["rounding"]["rounded_cost_usd"] = cost
+        summary["rounding"]["text"] += (
+            f" Rounding adds ${(cost - lp_cost) / 1e6:,.1f}M to the plan's cost "
+            f"({(cost - lp_cost) / lp_cost:+.2%}).") if lp_cost else ""
     summary["objective_value"] = cost if data.objective == "min_cost" else weighted_access(
         data, tables)
     summary["objective_unit"] = "USD" if data.objective == "min_cost" else (
@@ -207,9 +230,11 @@ def solve_data(
 
     # shadow prices: from the LP, or the LP with the binaries fixed
     with _stage("reading shadow prices", quiet):
-        if kind == "MILP":
+        if "binding" in summary:
+            pass  # read from the LP before rounding
+        elif kind == "MILP" or built.integer:
             sel, opn = _fixed(built)
-            lp = build_model(data, fixed_select=sel, fixed_open=opn)
+            lp = build_model(data, fixed_select=sel, fixed_open=opn, integer=False)
             lp_status, _, _, _ = _run_highs(lp, time_limit, None)
             summary["binding"] = binding_constraints(lp) if lp_status == "ok" else []
         else:
@@ -257,11 +282,13 @@ def solve_data(
                 if r_status == "ok" or rb.model.objective.value is not None:
                     r_tables = extract_tables(rb)
                     r_cost = plan_cost_usd(relaxed, r_tables)
-                    summary["cost_of_sovereignty_usd"] = cost - r_cost
+                    # a rounded plan is priced against the relaxed LP by its LP cost
+                    own = lp_cost if lp_cost is not None and rb.systems == "round" else cost
+                    summary["cost_of_sovereignty_usd"] = own - r_cost
                     summary["sovereignty"] = {
                         "relaxed_cost_usd": r_cost,
                         "relaxed_people_served": people_served(r_tables, last),
-                        "text": _sovereignty_text(data, cost - r_cost,
+                        "text": _sovereignty_text(data, own - r_cost,
                                                   summary["people_served"]
                                                   - people_served(r_tables, last)),
                     }
@@ -277,6 +304,42 @@ def solve_data(
                                "saving_share": saving / base.cost_usd if base.cost_usd else 0.0}
     summary["notes"] = list(data.notes)
     return PlanResult(summary=summary, tables=tables, scenario_yaml=scenario_yaml)
+
+
+def _round_systems(built: BuiltModel, kind: str, time_limit: float | None, lp_cost: float
+                   ) -> tuple[BuiltModel, dict[str, Any]]:
+    """Round the LP's purchases to whole systems and re-solve with them fixed.
+
+    Each purchase (site, accelerator, year) goes up to whole systems; the re-solve
+    re-derives MW, funding, routing and cost from those counts. Where rounding up breaks
+    a site limit or a budget, purchases are rounded down instead (demand the lost
+    capacity served is then reported unmet).
+    """
+    data = built.data
+    buy = built.model.variables["accelerators_added"].solution.fillna(0.0)
+    size = data.system_size()
+    sel, opn = _fixed(built) if kind == "MILP" else (None, None)
+    lp_count = float(buy.sum())
+    tol = 1e-6
+    for direction in ("up", "down"):
+        systems = np.ceil(buy / size - tol) if direction == "up" else np.floor(buy / size + tol)
+        fixed = systems.clip(min=0) * size
+        rb = build_model(data, fixed_select=sel, fixed_open=opn, integer=False,
+                         fixed_buy=fixed)
+        status, _, _, _ = _run_highs(rb, time_limit, None)
+        if status == "ok":
+            count = float(fixed.sum())
+            return rb, {
+                "mode": "round", "applied": True, "direction": direction,
+                "lp_accelerators": lp_count, "accelerators": count, "lp_cost_usd": lp_cost,
+                "text": f"Solved as an LP ({kind} too large for integer systems), then each "
+                        f"purchase was rounded {direction} to whole systems ({lp_count:,.1f} "
+                        f"-> {count:,.0f} accelerators) and the plan re-solved with those "
+                        "counts fixed: MW, funding, routing and cost are re-derived.",
+            }
+    return built, {"mode": "round", "applied": False, "lp_cost_usd": lp_cost,
+                   "text": "Rounding to whole systems failed both up (limits or budgets) and "
+                           "down; the counts written are the LP's, fractional."}
 
 
 def _sovereignty_text(data: PlanData, extra_usd: float, people_delta: float) -> str:

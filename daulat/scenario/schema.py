@@ -276,6 +276,19 @@ class Rules(_Strict):
     site_min_mw: float = Field(
         default=0.0, ge=0, description="Least facility MW of a new site once opened."
     )
+    whole_systems: Literal["auto", "integer", "round", "off"] = Field(
+        default="auto",
+        description="Buy accelerators in whole systems (the catalog's system_gpus: an 8-GPU "
+        "server, a 72-GPU rack). 'integer': integer systems in the model (a MILP); 'round': "
+        "solve the LP, then round each purchase up to whole systems and re-solve with them "
+        "fixed; 'auto': integer while the model has at most "
+        "whole_systems_integer_max purchase variables, else round; 'off': fractional counts.",
+    )
+    whole_systems_integer_max: int = Field(
+        default=6000, ge=0,
+        description="'auto' keeps integer systems up to this many purchase variables "
+        "(site x accelerator x year); above it, it rounds after the LP.",
+    )
 
     @field_validator("residency")
     @classmethod

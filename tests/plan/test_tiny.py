@@ -260,3 +260,40 @@ def test_the_plan_beats_the_greedy_baseline_by_the_hand_computed_saving(tmp_path
     assert base["cost_usd"] == pytest.approx(15_015.0 + opex)
     assert base["saving_usd"] == pytest.approx(opex)
     check_all(tmp_path, allowed=lambda c, s: c == s or (c, s) == ("AAA", "BBB"))
+
+
+def _whole(data, size: float):  # type: ignore[no-untyped-def]
+    data.accelerators = data.accelerators.assign(system_gpus=[size])
+    return data
+
+
+@pytest.mark.parametrize("mode", ["integer", "round"])
+def test_whole_systems_are_bought_and_still_cover_demand(tmp_path: Path, mode: str) -> None:
+    # AAA needs 10 accelerators, BBB 5: in 8-accelerator systems, 16 and 8 (2 + 1 systems)
+    data = _whole(tiny(whole_systems=mode), 8)
+    result = _solve(data, tmp_path)
+    assert result.summary["rounding"]["mode"] == mode
+    assert result.summary["rounding"]["applied"] is True
+    t = check_all(tmp_path, allowed=_home)
+    acc = t["builds"][t["builds"]["accelerator"] != "facility"]
+    assert (acc["count"] % 8).abs().max() < 1e-6, acc
+    assert acc.groupby("site")["count"].sum().to_dict() == pytest.approx(
+        {"site-a": 16.0, "site-b": 8.0})
+    assert result.summary["served_share"] == pytest.approx(1.0)
+    # capacity after rounding still covers what is served: installed x 100 tokens/s each
+    cap = t["installed"].groupby(["site", "year"])["count"].sum() * 100.0
+    served = t["routing"].groupby(["site", "year"])["tokens_per_s"].sum()
+    assert (served <= cap.reindex(served.index).fillna(0.0) + 1e-6).all()
+    # MW and cost re-derived from whole systems: 24 x $1000 + 0.024 MW x $1000/MW
+    assert result.summary["totals"]["plan_cost_usd"] == pytest.approx(24_024.0)
+    assert result.summary["totals"]["it_mw"] == pytest.approx(0.024)
+
+
+def test_rounding_down_where_rounding_up_breaks_a_site_limit(tmp_path: Path) -> None:
+    data = _whole(tiny(whole_systems="round"), 8)
+    data.sites.loc["site-b", "power_limit_mw"] = 0.006  # room for 6 accelerators, not 8
+    result = _solve(data, tmp_path)
+    assert result.summary["rounding"]["direction"] == "down"
+    t = check_all(tmp_path, allowed=_home)
+    acc = t["builds"][t["builds"]["accelerator"] != "facility"]
+    assert (acc["count"] % 8).abs().max() < 1e-6
