@@ -284,14 +284,32 @@ def prepare(scenario: Scenario) -> PlanData:
     rate = np.zeros((len(accs), len(wdf)))
     notes: list[str] = []
     mfu = _constant("mfu_default")
+    # each workload's request shape (tokens per query) and latency targets: the throughput
+    # is sized for the requests the demand model counts (country overrides of the shape
+    # change demand, not the per-accelerator rate)
+    shapes: list[dict[str, Any]] = []
+    for w in scenario.workloads:
+        wa = _demand_assumptions({"model": w.model, **w.demand})
+        shapes.append({
+            "scenario": w.scenario or wa.scenario,
+            "input_tokens": int(wa.input_tokens_per_query),
+            "output_tokens": int(wa.output_tokens_per_query),
+            "ttft_s": w.ttft_s, "tpot_s": w.tpot_s,
+        })
     for i, a in enumerate(accs):
         for j, w in enumerate(scenario.workloads):
             try:
                 sz = inference_throughput(w.model, a, precision=w.precision,
-                                          efficiency=efficiency)
+                                          efficiency=efficiency, **shapes[j])
                 rate[i, j] = float(sz.tokens_per_s_per_accelerator)
             except UserError as exc:
                 notes.append(f"{a.id} cannot serve {w.model}: {exc}")
+    for w, shape in zip(scenario.workloads, shapes, strict=True):
+        notes.append(f"{w.id}: throughput sized for {shape['input_tokens']:,} input / "
+                     f"{shape['output_tokens']:,} output tokens per query, "
+                     f"{shape['scenario']} latency targets"
+                     + (f" (TTFT {w.ttft_s:g} s)" if w.ttft_s else "")
+                     + (f" (TPOT {w.tpot_s:g} s)" if w.tpot_s else "") + ".")
         for j, (_iso3, t) in enumerate(trainings, start=len(inf_ids)):
             assert t is not None
             tf = a.tflops.get(t.precision)

@@ -133,7 +133,23 @@ class WorkloadSpec(_Strict):
     )
     demand: dict[str, Any] = Field(
         default_factory=dict,
-        description="Demand-assumption overrides for this workload (all countries).",
+        description="Demand-assumption overrides for this workload (all countries): "
+        "profile, queries_per_user_day, input/output_tokens_per_query, scenario, ... — the "
+        "request shape they give (tokens per query) is also the shape the throughput is "
+        "sized for.",
+    )
+    scenario: Literal["offline", "server", "interactive"] | None = Field(
+        default=None,
+        description="Serving latency scenario the throughput is sized for (MLPerf "
+        "server/interactive TTFT/TPOT limits); the demand assumptions' scenario if unset.",
+    )
+    ttft_s: float | None = Field(
+        default=None, gt=0, description="Time-to-first-token target, seconds (overrides the "
+        "scenario's).",
+    )
+    tpot_s: float | None = Field(
+        default=None, gt=0, description="Time-per-output-token target, seconds (overrides the "
+        "scenario's).",
     )
 
 

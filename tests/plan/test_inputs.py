@@ -61,3 +61,27 @@ def test_relaxing_residency_opens_pairs_abroad(indonesia) -> None:  # type: igno
     relaxed = data.with_residency_relaxed()
     assert not at_home
     assert bool(relaxed.allowed.sel(country="IDN", site="mys-johor-kulai").any())
+
+
+def test_throughput_is_sized_for_each_workloads_own_request_shape(  # type: ignore[no-untyped-def]
+        indonesia) -> None:
+    from daulat.sizing import inference_throughput
+
+    long = indonesia.workloads[0].model_copy(update={
+        "demand": {"input_tokens_per_query": 3000, "output_tokens_per_query": 4000},
+        "scenario": "interactive"})
+    data = prepare(indonesia.model_copy(update={"workloads": [long]}))
+    want = inference_throughput("assistant-medium", "B200", scenario="interactive",
+                                efficiency=data_efficiency(indonesia),
+                                input_tokens=3000, output_tokens=4000)
+    got = float(data.rate.sel(accelerator="B200", workload="assistant"))
+    assert got == pytest.approx(want.tokens_per_s_per_accelerator)
+    default = float(prepare(indonesia).rate.sel(accelerator="B200", workload="assistant"))
+    assert got != pytest.approx(default)
+    assert any("3,000 input / 4,000 output" in n for n in data.notes)
+
+
+def data_efficiency(scenario):  # type: ignore[no-untyped-def]
+    from daulat.catalog.constants import constant
+
+    return scenario.serving_efficiency or constant("stock_stack_efficiency")
