@@ -96,10 +96,20 @@ def _write_batch(engine: Engine, entries: list[AuditEntry]) -> None:
     usage_rows: dict[tuple[str, str, str], list[Any]] = {}
     body_rows: list[tuple[Any, ...]] = []
     audit_rows: list[tuple[Any, ...]] = []
-    with engine.begin() as conn:
-        sql = _SQL_PG if conn.dialect.name == "postgresql" else _SQL
-        seq, prev = conn.exec_driver_sql(sql["head"]).one()
-        seq = int(seq)
+    # A raw DB-API connection from the pool: this runs once per batch on the hot path, and
+    # SQLAlchemy's per-statement machinery would cost more than the database work.
+    postgres = engine.dialect.name == "postgresql"
+    sql = _SQL_PG if postgres else _SQL
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        if not postgres:
+            cur.execute("BEGIN IMMEDIATE")  # take the write lock before reading the head
+        cur.execute(sql["head"])
+        head = cur.fetchone()
+        if head is None:
+            raise RuntimeError("the audit chain head row is missing; run `daulat store migrate`")
+        seq, prev = int(head[0]), str(head[1])
         for e in entries:
             seq += 1
             rec = {**e.record, "seq": seq, "ts": round(e.ts, 6), "request_id": e.request_id}
@@ -119,12 +129,19 @@ def _write_batch(engine: Engine, entries: list[AuditEntry]) -> None:
             if e.retention_s > 0 and e.tenant and e.country and (e.body_request or e.body_response):
                 body_rows.append((e.request_id, e.tenant, e.country, e.ts, e.ts + e.retention_s,
                                   e.body_request, e.body_response, True))
-        conn.exec_driver_sql(sql["audit"], audit_rows)  # type: ignore[arg-type]
+        cur.executemany(sql["audit"], audit_rows)
         if usage_rows:
-            conn.exec_driver_sql(sql["usage"], [tuple(r) for r in usage_rows.values()])  # type: ignore[arg-type]
+            cur.executemany(sql["usage"], [tuple(r) for r in usage_rows.values()])
         if body_rows:
-            conn.exec_driver_sql(sql["bodies"], body_rows)  # type: ignore[arg-type]
-        conn.exec_driver_sql(sql["move"], (seq, prev))
+            cur.executemany(sql["bodies"], body_rows)
+        cur.execute(sql["move"], (seq, prev))
+        cur.close()
+        raw.commit()
+    except BaseException:
+        raw.rollback()
+        raise
+    finally:
+        raw.close()  # back to the pool
 
 
 class Recorder:
