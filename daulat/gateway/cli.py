@@ -50,10 +50,15 @@ def _store(cfg: Any, url: str | None, data_dir: Path | None, schema: str | None)
 
 def _open(config: Path | None, url: str | None, data_dir: Path | None, schema: str | None,
           migrate: bool = True) -> tuple[Any, Any]:
+    from daulat.store import Tenant
+
     cfg = _config(config)
     store = _store(cfg, url, data_dir, schema)
     if migrate:
         store.migrate()
+        # the config's tenants exist for every command that reads it (keys create, serve)
+        for t in cfg.tenants:
+            store.put_tenant(Tenant(t.name, t.country, t.tokens_per_day, t.requests_per_s))
     return cfg, store
 
 
@@ -113,8 +118,6 @@ def serve(
             "  or configure an OpenAI-compatible upstream (vLLM, llama.cpp server, a provider):\n"
             "      daulat serve --config gateway.yaml\n"
             "  (see examples/gateway.yaml and docs/gateway.md)")
-    for t in cfg.tenants:
-        store.put_tenant(Tenant(t.name, t.country, t.tokens_per_day, t.requests_per_s))
     if cfg.demo_tenant and store.get_tenant(DEMO_TENANT) is None:
         store.put_tenant(Tenant(DEMO_TENANT, DEMO_COUNTRY))
         _, secret = store.create_key(DEMO_TENANT, label="demo key printed at first start")

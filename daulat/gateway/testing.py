@@ -190,3 +190,21 @@ class ServerThread:
 def serve_in_thread(app: Any, port: int | None = None, **kwargs: Any) -> ServerThread:
     """Start ``app`` on loopback in a thread; returns the running :class:`ServerThread`."""
     return ServerThread(app, port, **kwargs).start()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m daulat.gateway.testing [--port 9000] [--mode ok]``: run a fake upstream."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description="A deterministic fake OpenAI-compatible upstream.")
+    ap.add_argument("--port", type=int, default=9000)
+    ap.add_argument("--mode", default="ok", choices=["ok", "error", "timeout", "slow",
+                                                     "truncated"])
+    ap.add_argument("--reply", default=None, help="fixed answer (default: echo the question)")
+    args = ap.parse_args(argv)
+    fake = FakeUpstream("fake", mode=args.mode, reply=args.reply)
+    uvicorn.run(fake.app, host="127.0.0.1", port=args.port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()
