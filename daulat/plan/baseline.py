@@ -66,9 +66,16 @@ def greedy(data: PlanData, countries: list[str] | None = None) -> BaselineResult
                                        ascending=[True, False])
                   for c, rows_ in sites.groupby("country")}
 
+    programme_runs = {w for w in data.training
+                      if not isinstance(data.workloads.loc[w, "country"], str)}
+
     def options(country: str, year: int, workload: str) -> list[tuple[str, str, float, float]]:
         """(site, accelerator, kW per accelerator at the meter, rate), best first."""
         home = by_country.get(country)
+        if workload in programme_runs:  # a programme run: the sites it may use, cheapest first
+            ok = data.train_allowed.sel(workload=workload).to_series()
+            home = sites.loc[[x for x in ok[ok].index if x in sites.index]].sort_values(
+                ["power_price_usd_per_mwh", "power_limit_mw"], ascending=[True, False])
         if home is None:
             return []
         out = []
@@ -123,7 +130,9 @@ def greedy(data: PlanData, countries: list[str] | None = None) -> BaselineResult
                 unmet_usd += short * data.unmet_usd_per_tps_year * float(discount[year])
         for w in data.training if year == years[0] else []:
             wl: Any = data.workloads.loc[w]
-            ready = [y for y in years if y <= wl["deadline_year"]]
+            start = int(wl["start_year"]) if "start_year" in wl and wl["start_year"] == \
+                wl["start_year"] else 0
+            ready = [y for y in years if start <= y <= wl["deadline_year"]]
             remaining = float(wl["required_eflop"])
             for i, y in enumerate(ready):
                 run_years = len(ready) - i  # accelerators placed in y run to the deadline

@@ -164,8 +164,12 @@ def build_model(
     if len(trn):
         deadline = xr.DataArray(data.workloads.loc[list(trn), "deadline_year"].to_numpy(),
                                 coords={"workload": trn}, dims="workload")
+        start = xr.DataArray(
+            data.workloads.loc[list(trn), "start_year"].fillna(0).to_numpy()
+            if "start_year" in data.workloads else np.zeros(len(trn)),
+            coords={"workload": trn}, dims="workload")
         train_ok = data.train_allowed.reindex(site=site, workload=trn, fill_value=False) & (
-            yr <= deadline)
+            yr <= deadline) & (yr >= start)
         work_ok.loc[{"workload": list(trn)}] = _full(train_ok, [site, trn, years]).values
     use_mask = _full(use_ok & work_ok, [site, acc, work, years])
     kinds = data.funders["kind"]

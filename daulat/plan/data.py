@@ -47,8 +47,10 @@ class PlanData:
       included), it_kw (IT kW per accelerator), first_year, opex_usd_per_year
       (non-energy opex per accelerator-year), system_gpus (accelerators per system, the
       unit a plan buys in when ``whole_systems`` is on; 1 when the column is absent).
-    - ``workloads``: kind ('inference' | 'training'), country (training only),
-      required_eflop (training only), deadline_year (training only), model.
+    - ``workloads``: kind ('inference' | 'training'), country (a national training run's
+      country; None for inference and for programme-level runs, whose sites are in
+      ``train_allowed``), required_eflop, deadline_year and start_year (training only;
+      start_year 0 or absent: no start), model.
     - ``funders``: kind ('provider' | 'government' | 'other'), country, name, basis.
 
     Arrays (xarray):

@@ -124,6 +124,13 @@ def _scenario_sites(scenario: Scenario, iso3s: list[str]) -> list[_Site]:
             for s in cat_sites.candidate_sites(iso3, n=n):
                 if s.id not in out:
                     add(s)
+    if spec.include:
+        known_all = {s.id: s for s in cat_sites.load_sites()}
+        for sid in spec.include:
+            if sid not in known_all:
+                raise UserError(f"sites.include: unknown site id {sid!r}; valid: ids of "
+                                "`daulat catalog sites` (e.g. stargate-abilene)")
+            add(known_all[sid])
     for inline in spec.inline:
         add(inline)
     for sid in spec.exclude:
@@ -247,15 +254,35 @@ def prepare(scenario: Scenario) -> PlanData:
     inf_ids = [w.id for w in scenario.workloads]
     trainings = [(c, specs[c].training) for c in iso3s if c in specs and specs[c].training]
     wrows = [{"workload": w.id, "kind": "inference", "country": None, "required_eflop": 0.0,
-              "deadline_year": 0, "model": w.model} for w in scenario.workloads]
+              "deadline_year": 0, "start_year": 0, "model": w.model}
+             for w in scenario.workloads]
+    # (precision, mfu) of each training run, in workload order
+    train_specs: list[tuple[str, float | None]] = []
     for iso3, t in trainings:
         assert t is not None
         active = t.active_params_b or t.params_b
         flops = 6 * active * 1e9 * t.tokens
         wrows.append({"workload": f"{t.id}-{iso3}" if len(trainings) > 1 else t.id,
                       "kind": "training", "country": iso3, "required_eflop": flops / 1e18,
-                      "deadline_year": t.deadline_year + sens.delay_years,
+                      "deadline_year": t.deadline_year + sens.delay_years, "start_year": 0,
                       "model": f"{t.params_b:g}B"})
+        train_specs.append((t.precision, t.mfu))
+    site_ids = set(sdf.index)
+    run_sites: dict[str, list[str]] = {}
+    for pt in scenario.training:
+        unknown = [x for x in pt.sites if x not in site_ids]
+        if unknown:
+            raise UserError(f"training[{pt.id}].sites: {', '.join(unknown)} not among the "
+                            f"plan's sites; valid: {', '.join(sorted(site_ids)[:12])}, … "
+                            "(add catalog ids with sites.include)")
+        run_sites[pt.id] = list(pt.sites) or list(sdf.index)
+        wrows.append({"workload": pt.id, "kind": "training", "country": None,
+                      "required_eflop": pt.required_flop() / 1e18,
+                      "deadline_year": pt.deadline_year + sens.delay_years,
+                      "start_year": (pt.start_year or 0) + (sens.delay_years
+                                                             if pt.start_year else 0),
+                      "model": f"{pt.required_flop():.1e} FLOP"})
+        train_specs.append((pt.precision, pt.mfu))
     wdf = pd.DataFrame(wrows).set_index("workload")
     if wdf.index.duplicated().any():
         raise UserError("workloads: a training id equals an inference workload id — rename "
@@ -304,17 +331,16 @@ def prepare(scenario: Scenario) -> PlanData:
                 rate[i, j] = float(sz.tokens_per_s_per_accelerator)
             except UserError as exc:
                 notes.append(f"{a.id} cannot serve {w.model}: {exc}")
+        for j, (precision, t_mfu) in enumerate(train_specs, start=len(inf_ids)):
+            tf = a.tflops.get(precision)
+            if tf:
+                rate[i, j] = tf * 1e12 * (t_mfu or mfu) * SECONDS_PER_YEAR / 1e18
     for w, shape in zip(scenario.workloads, shapes, strict=True):
         notes.append(f"{w.id}: throughput sized for {shape['input_tokens']:,} input / "
                      f"{shape['output_tokens']:,} output tokens per query, "
                      f"{shape['scenario']} latency targets"
                      + (f" (TTFT {w.ttft_s:g} s)" if w.ttft_s else "")
                      + (f" (TPOT {w.tpot_s:g} s)" if w.tpot_s else "") + ".")
-        for j, (_iso3, t) in enumerate(trainings, start=len(inf_ids)):
-            assert t is not None
-            tf = a.tflops.get(t.precision)
-            if tf:
-                rate[i, j] = tf * 1e12 * (t.mfu or mfu) * SECONDS_PER_YEAR / 1e18
     rate_da = xr.DataArray(rate, coords={"accelerator": adf.index, "workload": wdf.index},
                            dims=("accelerator", "workload"))
 
@@ -335,7 +361,8 @@ def prepare(scenario: Scenario) -> PlanData:
     allowed = (resid_da & (rtt <= target)).transpose("country", "site", "workload")
     train_ids = [w for w in wdf.index if wdf.loc[w, "kind"] == "training"]
     train_allowed = xr.DataArray(
-        np.array([[bool(resid_da.sel(country=wdf.loc[w, "country"], site=s))
+        np.array([[s in run_sites[w] if w in run_sites else
+                   bool(resid_da.sel(country=wdf.loc[w, "country"], site=s))
                    for w in train_ids] for s in sdf.index]).reshape(len(sdf), len(train_ids)),
         coords={"site": sdf.index, "workload": train_ids}, dims=("site", "workload"))
 

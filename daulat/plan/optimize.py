@@ -16,6 +16,7 @@ Progress (building, solving, elapsed, gap) goes to stderr so ``--json`` stdout s
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sys
 import time
@@ -92,8 +93,15 @@ def _run_highs(built: BuiltModel, time_limit: float | None, mip_gap: float | Non
     if built.model.type.startswith("MI"):
         options["mip_rel_gap"] = float(DEFAULT_MIP_GAP if mip_gap is None else mip_gap)
     started = time.perf_counter()
-    with _quiet_stdout():
-        status, condition = built.model.solve(solver_name="highs", progress=False, **options)
+    linopy_log = logging.getLogger("linopy")
+    level = linopy_log.level
+    linopy_log.setLevel(logging.ERROR)  # an infeasible re-solve is explained in words
+    try:
+        with _quiet_stdout():
+            status, condition = built.model.solve(solver_name="highs", progress=False,
+                                                  **options)
+    finally:
+        linopy_log.setLevel(level)
     seconds = time.perf_counter() - started
     gap: float | None = None
     solver = getattr(built.model, "solver_model", None)
@@ -312,8 +320,9 @@ def _round_systems(built: BuiltModel, kind: str, time_limit: float | None, lp_co
 
     Each purchase (site, accelerator, year) goes up to whole systems; the re-solve
     re-derives MW, funding, routing and cost from those counts. Where rounding up breaks
-    a site limit or a budget, purchases are rounded down instead (demand the lost
-    capacity served is then reported unmet).
+    a site limit or a budget, purchases at the sites without the power headroom for it
+    are rounded down instead ('mixed'), and failing that every purchase ('down'); demand the
+    lost capacity served is then reported unmet.
     """
     data = built.data
     buy = built.model.variables["accelerators_added"].solution.fillna(0.0)
@@ -321,25 +330,53 @@ def _round_systems(built: BuiltModel, kind: str, time_limit: float | None, lp_co
     sel, opn = _fixed(built) if kind == "MILP" else (None, None)
     lp_count = float(buy.sum())
     tol = 1e-6
-    for direction in ("up", "down"):
-        systems = np.ceil(buy / size - tol) if direction == "up" else np.floor(buy / size + tol)
+    up = np.ceil(buy / size - tol)
+    down = np.floor(buy / size + tol)
+    tight = _power_bound_sites(built, (up * size - buy).clip(min=0))
+    for direction in ("up", "mixed", "down"):
+        if direction == "up":
+            systems = up
+        elif direction == "mixed":
+            if not bool(tight.any()):
+                continue
+            systems = xr.where(tight, down, up)
+        else:
+            systems = down
         fixed = systems.clip(min=0) * size
         rb = build_model(data, fixed_select=sel, fixed_open=opn, integer=False,
                          fixed_buy=fixed)
         status, _, _, _ = _run_highs(rb, time_limit, None)
         if status == "ok":
             count = float(fixed.sum())
+            how = {"up": "up", "down": "down", "mixed": (
+                f"up, and down at the {int(tight.sum())} sites without the power headroom,")}[
+                direction]
             return rb, {
                 "mode": "round", "applied": True, "direction": direction,
                 "lp_accelerators": lp_count, "accelerators": count, "lp_cost_usd": lp_cost,
                 "text": f"Solved as an LP ({kind} too large for integer systems), then each "
-                        f"purchase was rounded {direction} to whole systems ({lp_count:,.1f} "
+                        f"purchase was rounded {how} to whole systems ({lp_count:,.1f} "
                         f"-> {count:,.0f} accelerators) and the plan re-solved with those "
                         "counts fixed: MW, funding, routing and cost are re-derived.",
             }
     return built, {"mode": "round", "applied": False, "lp_cost_usd": lp_cost,
                    "text": "Rounding to whole systems failed both up (limits or budgets) and "
                            "down; the counts written are the LP's, fractional."}
+
+
+def _power_bound_sites(built: BuiltModel, extra_accelerators: xr.DataArray) -> xr.DataArray:
+    """Sites without the power headroom for ``extra_accelerators`` [site, accelerator,
+    year] on top of the solved LP (facility MW against the site's ceiling), over ``site``."""
+    data = built.data
+    sites = data.sites.index
+    kw = data.acc_col("it_kw")
+    pue = data.site_col("pue")
+    it_mw = (built.installed.solution.fillna(0.0) * kw / 1000).sum("accelerator")
+    peak_mw = (it_mw * pue).max("year")
+    extra_mw = (extra_accelerators * kw / 1000).sum(["accelerator", "year"]) * pue
+    limit = data.site_col("power_limit_mw")
+    tight = (peak_mw + extra_mw > limit * (1 - 1e-9)) & (extra_mw > 0)
+    return tight.reindex(site=sites, fill_value=False).astype(bool)
 
 
 def _sovereignty_text(data: PlanData, extra_usd: float, people_delta: float) -> str:

@@ -92,6 +92,54 @@ class TrainingSpec(_Strict):
     )
 
 
+class ProgrammeTrainingSpec(_Strict):
+    """A programme-level training run (e.g. a frontier model) on chosen sites, any country.
+
+    Its compute is ``flop`` if given, else the Epoch AI frontier trend for
+    ``frontier_year`` (``daulat.sizing.demand.frontier_training_flop``).
+    """
+
+    id: str = Field(default="frontier", description="Workload id of the run.")
+    flop: float | None = Field(default=None, gt=0, description="Training compute, FLOP.")
+    frontier_year: int | None = Field(
+        default=None, ge=2020, le=2100,
+        description="Size the run as the frontier run of this year (Epoch AI trend: ~5e26 "
+        "FLOP in 2025, x4.5 a year) when flop is unset.",
+    )
+    start_year: int | None = Field(
+        default=None, ge=2020, le=2100, description="First year the run may use (default: any)."
+    )
+    deadline_year: int = Field(ge=2020, le=2100, description="Last year the run may use.")
+    sites: list[str] = Field(
+        default_factory=list,
+        description="Site ids the run may use (one campus or a few linked ones); empty: any "
+        "site of the plan.",
+    )
+    precision: Literal["bf16", "fp8", "fp4"] = Field(
+        default="bf16", description="Training precision (dense TFLOPS column used)."
+    )
+    mfu: float | None = Field(
+        default=None, gt=0, le=1, description="Model FLOPs utilisation; catalog default if unset."
+    )
+
+    @model_validator(mode="after")
+    def check_size(self) -> ProgrammeTrainingSpec:
+        if self.flop is None and self.frontier_year is None:
+            raise ValueError("give flop or frontier_year (the Epoch AI frontier trend)")
+        if self.start_year is not None and self.start_year > self.deadline_year:
+            raise ValueError(f"start_year {self.start_year} is after deadline_year "
+                             f"{self.deadline_year}")
+        return self
+
+    def required_flop(self) -> float:
+        """The run's compute, FLOP."""
+        if self.flop is not None:
+            return self.flop
+        from daulat.sizing.demand import frontier_training_flop
+
+        return frontier_training_flop(int(self.frontier_year or 0))
+
+
 class CountrySpec(_Strict):
     """A country in the programme, with optional overrides of its demand assumptions."""
 
@@ -185,6 +233,11 @@ class SitesSpec(_Strict):
         description="Generated candidate sites per country (largest cities).",
     )
     inline: list[InlineSite] = Field(default_factory=list, description="Sites defined here.")
+    include: list[str] = Field(
+        default_factory=list,
+        description="Catalog site ids added on top of 'catalog' (any country), e.g. the US "
+        "Stargate sites for a programme's frontier training.",
+    )
     exclude: list[str] = Field(default_factory=list, description="Site ids to leave out.")
     power_mw: dict[str, float] = Field(
         default_factory=dict, description="Facility MW ceiling per site id, overriding the catalog."
@@ -407,6 +460,10 @@ class Scenario(_Strict):
     )
     funders: list[FunderSpec] = Field(min_length=1)
     rules: Rules = Field(default_factory=Rules)
+    training: list[ProgrammeTrainingSpec] = Field(
+        default_factory=list,
+        description="Programme-level training runs (frontier models) on chosen sites.",
+    )
     objective: Objective = Field(default_factory=Objective)
     serving_efficiency: float | None = Field(
         default=None, gt=0, le=1,

@@ -1,8 +1,10 @@
 """Demand of a localised assistant and the country sizing built on it (DESIGN.md §3).
 
 ``users = population × internet_share × adoption(year)``;
-``peak output tokens/s = users × queries/user/day × output tokens/query / 86 400 × peak
-factor``. Prefill is carried by the serving model through input tokens/query. Every default
+``peak output tokens/s = users × queries/user/day × (1 + institutional share) × output
+tokens/query / 86 400 × peak factor``; queries and tokens per query come from the usage
+profile (``chat``, ``reasoning``, ``agentic``) unless given. Prefill is carried by the
+serving model through input tokens/query. Every default
 below is documented in docs/sizing.md: cited where a source exists, else labelled an
 assumption; all are overridable through :class:`DemandAssumptions`.
 """
@@ -11,8 +13,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from daulat.catalog.accelerators import get_accelerator
 from daulat.catalog.constants import constant
@@ -20,6 +23,11 @@ from daulat.catalog.models import get_model
 from daulat.errors import UserError
 
 __all__ = [
+    "PROFILES",
+    "DemandProfile",
+    "FRONTIER_TRAINING",
+    "FRONTIER_TRAINING_SOURCE",
+    "frontier_training_flop",
     "DemandAssumptions",
     "Demand",
     "CountrySizing",
@@ -27,6 +35,68 @@ __all__ = [
     "demand",
     "country_assistant",
 ]
+
+
+@dataclass(frozen=True)
+class DemandProfile:
+    """What one active user asks of the assistant per day, and each request's shape.
+
+    A *query* is one model call: a chat turn, a reasoning answer, or one step of an agent
+    task (an agent task is many steps, each re-reading its growing context).
+    """
+
+    id: str
+    queries_per_user_day: float
+    input_tokens_per_query: int | None  # None: the catalog's default_input_tokens
+    output_tokens_per_query: int | None  # None: the catalog's default_output_tokens
+    basis: str
+
+
+#: Usage profiles (docs/sizing.md "Demand profiles"). Every figure is cited or labelled.
+PROFILES: dict[str, DemandProfile] = {
+    "chat": DemandProfile(
+        "chat", 3.5, None, None,
+        "queries: DERIVED, ChatGPT 2.5B prompts/day (Axios, 22 Jul 2025; NBER w34255 "
+        "Chatterji et al. 2025) / ~700M weekly users; tokens: the catalog's "
+        "default_input_tokens / default_output_tokens (1000 in incl. system prompt, policy "
+        "pack and history; 400 out, ASSUMPTION; MLPerf chat sets average 150-300). "
+        "The documented conservative case: ~4.9k tokens per user-day.",
+    ),
+    "reasoning": DemandProfile(
+        "reasoning", 3.5, 2000, 4000,
+        "queries: as chat; output: DERIVED, 10x chat (thinking tokens; Gemini 2.5 Flash uses "
+        "~17x the tokens per request of its predecessor, Artificial Analysis via The Decoder, "
+        "Oct 2025; o1/R1 spend 8k-15k thinking tokens on hard problems); check: 3.5 x 6k = "
+        "21k tokens per user-day = Google's 1.3 quadrillion tokens/month (Pichai, Oct 2025) "
+        "over ~2B monthly AI Overviews/Gemini users; input: ASSUMPTION (longer context).",
+    ),
+    "agentic": DemandProfile(
+        "agentic", 15.0, 30000, 1000,
+        "a query = one agent step. ASSUMPTION: 0.5 agent tasks per user-day x ~30 steps; "
+        "each step re-reads ~30k tokens of context and writes ~1k. Anchor: agentic coding "
+        "tasks use ~1000x the tokens of code chat, mostly input (Bai et al. 2026, "
+        "arXiv:2604.22750, SWE-bench Verified, 8 frontier LLMs): ~0.5M tokens per "
+        "user-day, ~100x chat.",
+    ),
+}
+
+#: Training compute of the largest frontier run, FLOP, by year: Grok 4 (2025) ~5e26 FLOP
+#: (Epoch AI estimate; 100-200k H100/H200 Colossus), growing 4-5x per year (Epoch AI,
+#: "Training compute of frontier AI models grows by 4-5x per year", 2024) — the mid 4.5x
+#: is used. ASSUMPTION that the trend holds through 2030.
+FRONTIER_TRAINING: dict[str, float] = {"base_year": 2025, "base_flop": 5e26,
+                                       "growth_per_year": 4.5}
+FRONTIER_TRAINING_SOURCE = (
+    "Epoch AI: Grok 4 ~5e26 FLOP (2025); 'Training compute of frontier AI models grows by "
+    "4-5x per year' (2024); ~2e29 FLOP runs judged feasible by 2030 ('Can AI scaling "
+    "continue through 2030?', 2024). Mid growth 4.5x/yr: ASSUMPTION that the trend holds."
+)
+
+
+def frontier_training_flop(year: int) -> float:
+    """FLOP of a frontier training run of ``year`` on the Epoch AI trend (FRONTIER_TRAINING)."""
+    f = FRONTIER_TRAINING
+    return f["base_flop"] * f["growth_per_year"] ** (year - int(f["base_year"]))
 
 
 class DemandAssumptions(BaseModel):
@@ -38,6 +108,21 @@ class DemandAssumptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    profile: Literal["chat", "reasoning", "agentic"] = Field(
+        default="chat",
+        description="usage profile (PROFILES): sets queries_per_user_day and input/output "
+        "tokens per query unless given; chat is the documented conservative default",
+    )
+    institutional_share: float = Field(
+        default=0.0,
+        ge=0,
+        description=(
+            "public-sector and enterprise demand on top of consumer demand, as a share of it "
+            "(0: consumer only, the conservative default). Anchor: 27 % of consumer ChatGPT "
+            "messages were work-related in Jun 2025 (NBER w34255), and enterprise/API use "
+            "comes on top of consumer plans; examples use an ASSUMPTION of 0.5"
+        ),
+    )
     adoption_cap: float = Field(
         default=0.7, gt=0, le=1, description="ASSUMPTION: long-run share of internet users"
     )
@@ -96,6 +181,23 @@ class DemandAssumptions(BaseModel):
         default=1.0, gt=0, description="sensitivity multiplier on adoption"
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _from_profile(cls, values: Any) -> Any:
+        """Fill queries and tokens per query from the profile where not given."""
+        if not isinstance(values, dict):
+            return values
+        prof = PROFILES.get(str(values.get("profile", "chat")))
+        if prof is None:
+            return values  # the Literal check names the valid profiles
+        out = dict(values)
+        out.setdefault("queries_per_user_day", prof.queries_per_user_day)
+        if prof.input_tokens_per_query is not None:
+            out.setdefault("input_tokens_per_query", prof.input_tokens_per_query)
+        if prof.output_tokens_per_query is not None:
+            out.setdefault("output_tokens_per_query", prof.output_tokens_per_query)
+        return out
+
 
 def adoption(year: float, a: DemandAssumptions | None = None) -> float:
     """Share (0–1) of internet users who use the assistant in ``year``."""
@@ -146,7 +248,7 @@ def demand_for(
         raise UserError(f"population: {population} negative; valid values: >= 0")
     ad = adoption(year, a)
     users = population * internet_share * ad
-    qpd = users * a.queries_per_user_day
+    qpd = users * a.queries_per_user_day * (1.0 + a.institutional_share)
     seconds = constant("seconds_per_day")
     mean_out = qpd * a.output_tokens_per_query / seconds
     return Demand(

@@ -133,3 +133,31 @@ def test_demand_overrides_are_checked_against_the_sizing_assumptions() -> None:
     assert any(p.startswith("d.yaml:6:7: countries[0].demand.queries_per_user_dy")
                and "queries_per_user_day" in p for p in problems), problems
     assert any(p.startswith("d.yaml:7:20: countries[0].demand.peak_factor") for p in problems)
+
+
+def test_programme_training_needs_a_size_and_a_consistent_window() -> None:
+    text = ("name: t\nhorizon: {start: 2027, end: 2030}\ncountries: [{iso3: IDN}]\n"
+            "funders: [{id: p, kind: provider, budget_usd: 1.0e9}]\n"
+            "training:\n  - {id: f, deadline_year: 2029}\n"
+            "  - {id: g, frontier_year: 2028, start_year: 2030, deadline_year: 2029}\n"
+            "workloads: [{id: w, demand: {profile: deep-thought}}]\n")
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario(text, "t.yaml")
+    problems = info.value.problems
+    assert any(p.startswith("t.yaml:6:5: training[0]") and "frontier_year" in p
+               for p in problems), problems
+    assert any(p.startswith("t.yaml:7:5: training[1]") and "after deadline_year" in p
+               for p in problems), problems
+    fixed = (text.replace("{id: f, deadline_year: 2029}",
+                          "{id: f, flop: 1.0e27, deadline_year: 2029}")
+             .replace("start_year: 2030", "start_year: 2028"))
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario(fixed, "t.yaml")
+    assert any("workloads[0].demand.profile" in p and "reasoning" in p
+               for p in info.value.problems), info.value.problems
+    ok = parse_scenario(text.replace("{id: f, deadline_year: 2029}",
+                                     "{id: f, flop: 1.0e27, deadline_year: 2029}")
+                        .replace("start_year: 2030", "start_year: 2028")
+                        .replace("deep-thought", "agentic"), "t.yaml")
+    assert ok.training[0].required_flop() == 1e27
+    assert ok.training[1].required_flop() == pytest.approx(5e26 * 4.5**3)

@@ -43,3 +43,40 @@ def test_more_users_never_fewer_accelerators(u1: int, u2: int) -> None:
     big = size_demand(demand_for("XXX", hi, 1.0, 2030, a), a)
     assert big.accelerators >= small.accelerators
     assert big.facility_mw >= small.facility_mw
+
+
+def test_profiles_fill_queries_and_tokens_unless_given() -> None:
+    from daulat.sizing.demand import PROFILES
+
+    chat, reasoning = DemandAssumptions(), DemandAssumptions(profile="reasoning")
+    assert chat.profile == "chat" and chat.queries_per_user_day == 3.5
+    assert (chat.input_tokens_per_query, chat.output_tokens_per_query) == (1000, 400)
+    assert reasoning.output_tokens_per_query == 10 * chat.output_tokens_per_query
+    agentic = DemandAssumptions(profile="agentic", queries_per_user_day=5)
+    assert agentic.queries_per_user_day == 5  # an explicit value wins over the profile
+    assert agentic.input_tokens_per_query == PROFILES["agentic"].input_tokens_per_query
+    for p in PROFILES.values():
+        assert p.basis  # every profile says where its figures come from
+
+
+def test_institutional_share_adds_demand_on_top_of_consumers() -> None:
+    base = demand_for("XXX", 10_000_000, 0.5, 2030, DemandAssumptions())
+    more = demand_for("XXX", 10_000_000, 0.5, 2030, DemandAssumptions(institutional_share=0.5))
+    assert more.users == pytest.approx(base.users)  # same people, more use
+    assert more.peak_output_tokens_per_s == pytest.approx(1.5 * base.peak_output_tokens_per_s)
+
+
+def test_agentic_use_needs_far_more_compute_per_user_than_chat() -> None:
+    chat = size_demand(demand_for("XXX", 10_000_000, 1.0, 2030, DemandAssumptions()),
+                       DemandAssumptions())
+    a = DemandAssumptions(profile="agentic")
+    agents = size_demand(demand_for("XXX", 10_000_000, 1.0, 2030, a), a)
+    assert agents.accelerators > 50 * chat.accelerators
+
+
+def test_frontier_training_follows_the_epoch_trend() -> None:
+    from daulat.sizing.demand import frontier_training_flop
+
+    assert frontier_training_flop(2025) == pytest.approx(5e26)
+    assert frontier_training_flop(2029) == pytest.approx(5e26 * 4.5**4)
+    assert 1e29 < frontier_training_flop(2029) < 3e29  # Epoch: ~2e29 feasible by 2030
