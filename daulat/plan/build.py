@@ -47,6 +47,8 @@ __all__ = ["MUSD", "BuiltModel", "build_model", "whole_systems_mode"]
 #: Money unit inside the model: one million USD.
 MUSD = 1e6
 _HOURS_PER_YEAR = SECONDS_PER_YEAR / 3600
+#: Objective weight (MUSD per MUSD) that breaks ties in who pays: the provider first.
+_GOVERNMENT_TIEBREAK = 1e-6
 
 
 @dataclass
@@ -348,6 +350,11 @@ def build_model(
     # ---------------------------------------------------------------- objective
     discount = data.discount()
     cost = ((capex + opex) * discount).sum()
+    if len(funder) and bool(is_gov.any()):
+        # tie-break: where the rules leave the split open, the provider pays as much as
+        # they allow and governments their minimum (a partnership's usual terms); worth
+        # $1 per $1M, it never changes what is built
+        cost = cost + (fund * is_gov).sum() * _GOVERNMENT_TIEBREAK
     if site_open is not None and not isinstance(site_open, xr.DataArray):
         cost = cost + (site_open * (data.site_fixed_cost_usd / MUSD)).sum()
     if elastic:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from daulat.plan.build import MUSD, BuiltModel
+from daulat.plan.build import _GOVERNMENT_TIEBREAK, MUSD, BuiltModel
 from daulat.plan.data import PlanData
 
 __all__ = ["binding_constraints", "explain_infeasible", "precheck"]
@@ -34,10 +34,27 @@ def _money(usd: float) -> str:
     return f"${usd:,.2f}"
 
 
-def _gain_word(data: PlanData) -> str:
-    return "lower the plan's cost (NPV)" if data.objective == "min_cost" else (
-        "improve the objective (cost saved plus access valued at "
-        f"${data.value_of_access_usd_per_person_year:,.0f} per weighted person-year)")
+def _worth(data: PlanData, usd: float, from_year: int | None = None) -> str:
+    """'save $X (NPV of the plan; ≈ $Y a year …)' in plain words for a marginal value."""
+    disc = data.discount().to_series()
+    years = [y for y in data.years if from_year is None or y >= from_year]
+    annuity = float(sum(disc[y] for y in years)) or 1.0
+    per_year = (f", ≈ {_money(usd / annuity)} a year over {years[0]}–{years[-1]}"
+                if len(years) > 1 else "")
+    if data.objective == "min_cost":
+        return f"save {_money(usd)} (NPV of the plan's cost{per_year})"
+    return (f"be worth {_money(usd)} to the plan (NPV{per_year}; cost saved plus access "
+            f"valued at ${data.value_of_access_usd_per_person_year:,.0f} per weighted "
+            "person-year)")
+
+
+def _place(data: PlanData, site: Any) -> str:
+    """A site in plain words: its name and its country's name."""
+    name = str(data.sites["name"].get(site, site))
+    iso3 = str(data.sites["country"].get(site, ""))
+    country = (str(data.sites["country_name"].get(site)) if "country_name" in data.sites
+               else str(data.countries["name"].get(iso3, iso3)))
+    return f"{name}, {country}"
 
 
 def _duals(built: BuiltModel, name: str, dims: tuple[str, ...] | None = None
@@ -63,18 +80,15 @@ def binding_constraints(built: BuiltModel, limit: int = 12) -> list[dict[str, An
     (per MW for site limits, per USD for budgets and shares).
     """
     data = built.data
-    names: dict[Any, str] = data.sites["name"].to_dict()
-    site_country: dict[Any, str] = data.sites["country"].to_dict()
     funder_name: dict[Any, str] = data.funders["name"].to_dict()
     funder_basis: dict[Any, str] = data.funders["basis"].to_dict()
-    gain = _gain_word(data)
     out: list[dict[str, Any]] = []
     for site, dual in _duals(built, "site-power_limit"):
         usd = -float(dual) * MUSD
         out.append({
             "constraint": "site-power_limit", "site": site, "shadow_price": usd,
-            "text": f"One more MW of facility power at {names.get(site, site)} "
-                    f"({site_country[site]}) would {gain} by {_money(usd)}.",
+            "text": f"One more MW of power at {_place(data, site)} would "
+                    f"{_worth(data, usd)}.",
         })
     earliest: dict[Any, int] = data.sites["earliest_year"].to_dict()
     can_build = (data.sites["power_limit_mw"] > data.sites["existing_mw"]).to_dict()
@@ -87,8 +101,8 @@ def binding_constraints(built: BuiltModel, limit: int = 12) -> list[dict[str, An
         out.append({
             "constraint": "site-power_built", "site": site, "year": int(year),
             "shadow_price": usd,
-            "text": f"One more MW ready at {names.get(site, site)} ({site_country[site]}) in "
-                    f"{year} would {gain} by {_money(usd)}.",
+            "text": f"One more MW ready at {_place(data, site)} in {year} would "
+                    f"{_worth(data, usd)}: the site's power binds that year.",
         })
     for (funder, year), dual in _duals(built, "funder-budget", ("funder", "year")):
         per_usd = -float(dual)
@@ -98,22 +112,26 @@ def binding_constraints(built: BuiltModel, limit: int = 12) -> list[dict[str, An
             "constraint": "funder-budget", "funder": funder, "year": int(year),
             "shadow_price": per_usd,
             "text": f"{funder_name[funder]}'s budget {when} binds: each extra "
-                    f"$1M would {gain} by {_money(per_usd * 1e6)}.",
+                    f"$1M would {_worth(data, per_usd * 1e6)}.",
         })
     for site, dual in _duals(built, "site-government_share"):
         per_usd = float(dual)
+        if abs(per_usd) <= 2 * _GOVERNMENT_TIEBREAK:
+            continue  # only the who-pays tie-break, no cost to the plan
         out.append({
             "constraint": "site-government_share", "site": site, "shadow_price": per_usd,
             "text": f"The minimum government share ({data.min_government_share:.0%}) binds at "
-                    f"{names.get(site, site)}: each extra $1M the government must put in "
+                    f"{_place(data, site)}: each extra $1M the government must put in "
                     f"costs the plan {_money(abs(per_usd) * 1e6)}.",
         })
     for site, dual in _duals(built, "site-provider_share"):
         per_usd = -float(dual)
+        if abs(per_usd) <= 2 * _GOVERNMENT_TIEBREAK:
+            continue
         out.append({
             "constraint": "site-provider_share", "site": site, "shadow_price": per_usd,
             "text": f"The provider share cap ({data.max_provider_share:.0%}) binds at "
-                    f"{names.get(site, site)}.",
+                    f"{_place(data, site)}.",
         })
     origin_dims = ("country", "origin", "year")
     for (country, origin, year), dual in _duals(built, "country-origin_cap", origin_dims):
@@ -122,7 +140,7 @@ def binding_constraints(built: BuiltModel, limit: int = 12) -> list[dict[str, An
             "constraint": "country-origin_cap", "country": country, "origin": origin,
             "year": int(year), "shadow_price": per_acc,
             "text": f"The cap on {origin}-origin accelerators in {country} binds in {year}: "
-                    f"one more allowed would {gain} by {_money(per_acc)}.",
+                    f"one more allowed would {_worth(data, per_acc)}.",
         })
     for workload, dual in _duals(built, "training-compute"):
         per_eflop = float(dual) * MUSD

@@ -240,7 +240,8 @@ def prepare(scenario: Scenario) -> PlanData:
                  else home.power_price_usd_per_mwh if home else
                  _constant("power_price_usd_per_mwh_default"))
         rows.append({
-            "site": s.id, "name": s.name, "country": s.country, "lat": s.lat, "lon": s.lon,
+            "site": s.id, "name": s.name, "country": s.country,
+            "country_name": home.name if home else s.country, "lat": s.lat, "lon": s.lon,
             "status": s.status, "power_limit_mw": float(limit), "existing_mw": float(existing),
             "earliest_year": s.earliest_year + sens.delay_years, "pue": pue,
             "power_price_usd_per_mwh": price * sens.power_price_factor,

@@ -64,7 +64,7 @@ def test_residency_costs_what_the_relaxed_plan_saves(tmp_path: Path) -> None:
     assert result.summary["cost_of_sovereignty_usd"] == pytest.approx(plan_cost - 15_015.0)
     check_all(tmp_path, allowed=_home)
     texts = [b["text"] for b in result.summary["binding"]]
-    assert any("One more MW of facility power at Site B" in t for t in texts), texts
+    assert any("One more MW of power at Site B, B would save $" in t for t in texts), texts
 
 
 def test_latency_target_keeps_the_relaxed_plan_at_home(tmp_path: Path) -> None:
