@@ -121,28 +121,157 @@ def _regions_for(countries: Iterable[str]) -> tuple[str, ...]:
     return tuple(regions)
 
 
-_PhoneMeta = tuple[str, int, str, frozenset[int], "re.Pattern[str] | None", bool]
+class _PhoneRegion:
+    """One pack country's phone metadata, prepared once per engine: region and calling
+    code, trunk prefix, national number lengths and pattern (cheap prefilters before the
+    full check), and for regions whose national-prefix rule rewrites the number
+    (Argentina's ``0 11 15-…`` mobiles, Japan, Brazil) the regular expressions that say
+    when libphonenumber's full parser can reach a different national number."""
+
+    __slots__ = ("region", "code", "prefix", "lengths", "general", "parse_gate", "idd")
+
+    def __init__(self, meta: phonenumbers.PhoneMetadata, region: str) -> None:
+        desc = meta.general_desc
+        self.region = region
+        self.code = int(meta.country_code or 0)
+        self.prefix = meta.national_prefix or ""
+        self.lengths = frozenset(desc.possible_length or ()) if desc is not None else frozenset()
+        pattern = desc.national_number_pattern if desc is not None else None
+        self.general = re.compile(pattern) if pattern else None
+        complex_prefix = meta.national_prefix_transform_rule is not None
+        self.parse_gate = (
+            re.compile(meta.national_prefix_for_parsing)
+            if complex_prefix and meta.national_prefix_for_parsing
+            else None
+        )
+        self.idd = (
+            re.compile(meta.international_prefix)
+            if complex_prefix and meta.international_prefix
+            else None
+        )
+
+    def needs_parser(self, digits: str) -> bool:
+        """Whether libphonenumber's parser could read ``digits`` differently from "strip
+        the trunk prefix": its prefix rule rewrites them (a capture group matched, or it
+        strips more than the trunk prefix), the parser may keep them whole (they match the
+        national pattern with the prefix), a zero follows the trunk prefix (the parser keeps
+        leading zeros, the quick path drops them), they start with the international call
+        prefix or with the country's calling code."""
+        if self.parse_gate is None:
+            return False
+        found = self.parse_gate.match(digits)
+        if found is not None and (found.lastindex or found.group() not in ("", self.prefix)):
+            return True
+        if self.general is not None and self.general.fullmatch(digits):
+            return True
+        if digits.startswith(self.prefix + "0"):
+            return True
+        if self.idd is not None and self.idd.match(digits):
+            return True
+        return digits.startswith(str(self.code))
 
 
-def _phone_metadata(regions: Iterable[str]) -> tuple[_PhoneMeta, ...]:
-    """Per region: code, country calling code, trunk prefix, national number lengths, the
-    national number pattern (a cheap prefilter before libphonenumber's full check), and
-    whether its national-prefix rule needs libphonenumber's full parser."""
+def _phone_metadata(regions: Iterable[str]) -> tuple[_PhoneRegion, ...]:
+    """The prepared phone metadata of each region that libphonenumber knows."""
     out = []
     for region in regions:
         meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
-        if meta is None:
-            continue
-        desc = meta.general_desc
-        lengths = frozenset(desc.possible_length or ()) if desc is not None else frozenset()
-        pattern = desc.national_number_pattern if desc is not None else None
-        general = re.compile(pattern) if pattern else None
-        prefix = meta.national_prefix or ""
-        complex_prefix = meta.national_prefix_transform_rule is not None
-        out.append(
-            (region, int(meta.country_code or 0), prefix, lengths, general, complex_prefix)
-        )
+        if meta is not None:
+            out.append(_PhoneRegion(meta, region))
     return tuple(out)
+
+
+class _TypeCheck:
+    """libphonenumber's "valid for this region" test with the region's patterns compiled
+    once: the national significant number must match the general description and at least
+    one number type (fixed line, mobile, toll free, ...), each with its possible lengths —
+    what ``phonenumbers.is_valid_number_for_region`` computes, without re-looking-up and
+    re-compiling the metadata on every call (a test checks both agree)."""
+
+    __slots__ = ("general", "general_lengths", "by_length", "any_length", "leading")
+
+    def __init__(self, meta: phonenumbers.PhoneMetadata) -> None:
+        desc = meta.general_desc
+        pattern = desc.national_number_pattern if desc is not None else None
+        self.general = re.compile(pattern) if pattern else None
+        self.general_lengths = (
+            frozenset(desc.possible_length or ()) if desc is not None else frozenset()
+        )
+        types = (
+            meta.premium_rate, meta.toll_free, meta.shared_cost, meta.voip,
+            meta.personal_number, meta.pager, meta.uan, meta.voicemail,
+            meta.fixed_line, meta.mobile,
+        )
+        by_length: dict[int, list[str]] = {}
+        any_length: list[str] = []
+        for t in types:
+            if t is None or not t.national_number_pattern:
+                continue
+            if t.possible_length:
+                for size in t.possible_length:
+                    by_length.setdefault(size, []).append(t.national_number_pattern)
+            else:
+                any_length.append(t.national_number_pattern)
+
+        def union(patterns: list[str]) -> re.Pattern[str] | None:
+            return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
+
+        self.any_length = union(any_length)
+        self.by_length = {n: union(p + any_length) for n, p in by_length.items()}
+        self.leading = re.compile(meta.leading_digits) if meta.leading_digits else None
+
+    def valid(self, nsn: str) -> bool:
+        """Whether the national significant number ``nsn`` is valid here."""
+        if self.general is None:
+            return False
+        if self.general_lengths and len(nsn) not in self.general_lengths:
+            return False
+        if self.general.fullmatch(nsn) is None:
+            return False
+        check = self.by_length.get(len(nsn), self.any_length)
+        return check is not None and check.fullmatch(nsn) is not None
+
+
+_TYPE_CHECKS: dict[tuple[int, str], _TypeCheck | None] = {}
+
+
+def _type_check(code: int, region: str) -> _TypeCheck | None:
+    """The compiled check of ``region`` (or of calling code ``code``'s non-geographic
+    entity, region "001"), built once per process."""
+    key = (code, region)
+    if key not in _TYPE_CHECKS:
+        if region == phonenumbers.REGION_CODE_FOR_NON_GEO_ENTITY:
+            meta = phonenumbers.PhoneMetadata.metadata_for_nongeo_region(code)
+        else:
+            meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
+        _TYPE_CHECKS[key] = _TypeCheck(meta) if meta is not None else None
+    return _TYPE_CHECKS[key]
+
+
+def _valid_for_region(code: int, region: str, nsn: str) -> bool:
+    """``phonenumbers.is_valid_number_for_region`` of ``+code nsn`` for ``region``."""
+    check = _type_check(code, region)
+    return check is not None and check.valid(nsn)
+
+
+def _valid_international(code: int, nsn: str) -> bool:
+    """``phonenumbers.is_valid_number`` of ``+code nsn``: the region is the only one of the
+    calling code, else the first whose leading digits match or whose patterns accept."""
+    regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(code)
+    if not regions:
+        return False
+    if len(regions) == 1:
+        return _valid_for_region(code, regions[0], nsn)
+    for region in regions:
+        check = _type_check(code, region)
+        if check is None:
+            continue
+        if check.leading is not None:
+            if check.leading.match(nsn):
+                return check.valid(nsn)
+        elif check.valid(nsn):
+            return True
+    return False
 
 
 def _grouped_alternation(recognizers: Sequence[Recognizer]) -> str:
@@ -277,10 +406,7 @@ class PiiEngine:
             for size in (1, 2, 3):
                 code = int(digits[:size])
                 if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
-                    number = phonenumbers.PhoneNumber(
-                        country_code=code, national_number=int(digits[size:] or "0")
-                    )
-                    return bool(phonenumbers.is_valid_number(number))
+                    return _valid_international(code, str(int(digits[size:] or "0")))
             return False
         # A national number right after another digit group ("3502 6128 4851 3908") is a
         # fragment of a longer number that failed its own check, not a phone.
@@ -291,20 +417,23 @@ class PiiEngine:
         # without a trunk prefix (Norway: "412 34 567") need digit groups split by spaces.
         shaped = candidate.startswith(("0", "(")) or _NANP_SHAPE.fullmatch(candidate) is not None
         spaced = " " in candidate and "." not in candidate
-        for region, code, prefix, lengths, general, complex_prefix in self._phone_meta:
+        for meta in self._phone_meta:
+            prefix = meta.prefix
             if not shaped and not (spaced and not prefix):
                 continue
             national = digits[len(prefix) :] if prefix and digits.startswith(prefix) else digits
-            if len(national) in lengths and (general is None or general.fullmatch(national)):
-                number = phonenumbers.PhoneNumber(country_code=code, national_number=int(national))
-                if phonenumbers.is_valid_number_for_region(number, region):
-                    return True
-            if complex_prefix:  # e.g. Argentina's 0 11 15-xxxx-xxxx mobile form
+            if (
+                len(national) in meta.lengths
+                and (meta.general is None or meta.general.fullmatch(national))
+                and _valid_for_region(meta.code, meta.region, str(int(national)))
+            ):
+                return True
+            if meta.needs_parser(digits):  # e.g. Argentina's 0 11 15-xxxx-xxxx mobile form
                 try:
-                    parsed = phonenumbers.parse(candidate, region)
+                    parsed = phonenumbers.parse(candidate, meta.region)
                 except phonenumbers.NumberParseException:
                     continue
-                if phonenumbers.is_valid_number_for_region(parsed, region):
+                if phonenumbers.is_valid_number_for_region(parsed, meta.region):
                     return True
         return False
 
