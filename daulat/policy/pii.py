@@ -33,7 +33,6 @@ from daulat.policy.recognizers import (
     LABEL_CHARS,
     MAX_MATCH,
     Recognizer,
-    compile_one,
     labels_of,
     left_boundary,
     recognizers_for,
@@ -274,19 +273,26 @@ def _valid_international(code: int, nsn: str) -> bool:
     return False
 
 
-def _grouped_alternation(recognizers: Sequence[Recognizer]) -> str:
-    """``(?P<r0>p0)|(?P<r1>p1)|…`` in priority order, with consecutive alternatives that
-    start with the same character class behind one look-ahead: at a position where the
-    class fails, ``re`` skips the whole group in one test instead of trying each pattern.
+def _grouped_alternation(recognizers: Sequence[Recognizer], first: int = 0) -> str:
+    """``(?P<r0>p0)|(?P<r1>p1)|…`` in priority order (group names count from ``first``),
+    with consecutive alternatives that start with the same character class behind one
+    look-ahead: at a position where the class fails, ``re`` skips the whole group in one
+    test instead of trying each pattern.
     """
     groups: list[tuple[str, list[str]]] = []
-    for i, rec in enumerate(recognizers):
+    for i, rec in enumerate(recognizers, start=first):
         alt = f"(?P<r{i}>{rec.pattern})"
         if groups and groups[-1][0] == rec.starts:
             groups[-1][1].append(alt)
         else:
             groups.append((rec.starts, [alt]))
     return "|".join(f"(?={starts})(?:{'|'.join(alts)})" for starts, alts in groups)
+
+
+def _compile_alternation(recognizers: Sequence[Recognizer], first: int = 0) -> re.Pattern[str]:
+    """The boundaries around :func:`_grouped_alternation`, compiled."""
+    alternatives = _grouped_alternation(recognizers, first)
+    return re.compile(left_boundary() + "(?:" + (alternatives or "(?!)") + ")" + right_boundary())
 
 
 _WORD = re.compile(r"\w+")
@@ -307,16 +313,6 @@ class _Labels:
     def found_in(self, window: str, tokens: set[str]) -> bool:
         """Whether a label occurs in ``window`` (lower case) with word ``tokens``."""
         return not self.tokens.isdisjoint(tokens) or any(p in window for p in self.phrases)
-
-
-_ASCII = [chr(c) for c in range(32, 127)]
-
-
-def _first_chars(starts: str) -> frozenset[str]:
-    """Printable ASCII characters a text accepted by look-ahead ``starts`` can begin with."""
-    pattern = re.compile(starts)
-    tails = ("0" * 24, ".0.0.0", "A" * 24, ":0:0")
-    return frozenset(c for c in _ASCII if any(pattern.match(c + t) for t in tails))
 
 
 def _default_countries() -> tuple[str, ...]:
@@ -372,12 +368,10 @@ class PiiEngine:
             self.countries if self.countries is not None else _default_countries()
         )
         self._phone_meta = _phone_metadata(self._regions)
-        alternatives = _grouped_alternation(self.recognizers)
-        self._combined = re.compile(
-            left_boundary() + "(?:" + (alternatives or "(?!)") + ")" + right_boundary()
-        )
-        self._single = tuple(compile_one(r) for r in self.recognizers)
-        self._first_chars = tuple(_first_chars(r.starts) for r in self.recognizers)
+        self._combined = _compile_alternation(self.recognizers)
+        # _rest[i]: the alternation of recognizers i.. (compiled on first use), which
+        # finds the next one that matches where an earlier one's validator said no
+        self._rest: dict[int, re.Pattern[str]] = {0: self._combined}
         self._own_labels = tuple(_Labels(labels_of(r)) for r in self.recognizers)
         self._foreign_labels = tuple(
             _Labels(
@@ -437,45 +431,53 @@ class PiiEngine:
                     return True
         return False
 
-    def _accepts(self, i: int, text: str, start: int, candidate: str) -> bool:
-        rec = self.recognizers[i]
-        if rec.context:
-            window = text[max(0, start - CONTEXT_CHARS) : start].lower()
-            if not any(k in window for k in rec.context):
-                return False
-        if rec.type == "PHONE":
-            valid = self._phone_valid(text, start, candidate)
-        else:
-            valid = rec.validator(candidate)
-        if not valid:
-            return False
-        foreign = self._foreign_labels[i]
-        if foreign and rec.type not in _SELF_EVIDENT:
-            # right after another identifier's label, and none of its own: that one's
-            near = text[max(0, start - LABEL_CHARS) : start].lower()
-            tokens = set(_WORD.findall(near))
-            if foreign.found_in(near, tokens) and not self._own_labels[i].found_in(near, tokens):
-                return False
-        return True
+    def _rest_from(self, i: int) -> re.Pattern[str]:
+        """The alternation of recognizers ``i`` onwards (group names keep their index)."""
+        found = self._rest.get(i)
+        if found is None:
+            found = self._rest[i] = _compile_alternation(self.recognizers[i:], i)
+        return found
 
     def _decide_at(self, text: str, match: re.Match[str]) -> Entity | None:
+        """The entity starting where ``match`` does: the first recognizer, in priority
+        order, whose pattern matches there and whose checks accept; or None."""
         start = match.start()
-        first = int((match.lastgroup or "r0")[1:])
-        head = text[start]
-        for i in range(first, len(self.recognizers)):
-            if i == first:
-                found: re.Match[str] | None = match
-            elif head not in self._first_chars[i]:
-                continue
-            else:
-                found = self._single[i].match(text, start)
-            if found is None:
-                continue
-            rec = self.recognizers[i]
-            candidate = found.group()
-            if self._accepts(i, text, start, candidate):
-                return Entity(rec.type, start, found.end(), candidate, rec.subtype)
-        return None
+        recognizers = self.recognizers
+        last = len(recognizers) - 1
+        near: str | None = None  # the label window before ``start``, computed once
+        tokens: set[str] = set()
+        while True:
+            i = int((match.lastgroup or "r0")[1:])
+            rec = recognizers[i]
+            candidate = match.group()
+            ok = True
+            if rec.context:
+                window = text[max(0, start - CONTEXT_CHARS) : start].lower()
+                ok = any(k in window for k in rec.context)
+            if ok:
+                if rec.type == "PHONE":
+                    ok = self._phone_valid(text, start, candidate)
+                else:
+                    ok = rec.validator(candidate)
+            if ok:
+                foreign = self._foreign_labels[i]
+                if foreign and rec.type not in _SELF_EVIDENT:
+                    # right after another identifier's label, and none of its own: that one's
+                    if near is None:
+                        near = text[max(0, start - LABEL_CHARS) : start].lower()
+                        tokens = set(_WORD.findall(near))
+                    if foreign.found_in(near, tokens) and not self._own_labels[i].found_in(
+                        near, tokens
+                    ):
+                        ok = False
+            if ok:
+                return Entity(rec.type, start, match.end(), candidate, rec.subtype)
+            if i == last:
+                return None
+            following = self._rest_from(i + 1).match(text, start)
+            if following is None:
+                return None
+            match = following
 
     def _decide(self, text: str, pos: int, limit: int) -> tuple[list[Entity], int]:
         """Entities starting in ``[pos, limit)``; returns them and where scanning resumes."""
