@@ -40,8 +40,10 @@ def _sweep_scenario(n: int, milp: bool) -> Any:
                      "budget_usd": {2026: 100e9, 2027: 200e9, 2028: 350e9, 2029: 500e9}}],
         "objective": {"kind": "max_access" if milp else "min_cost"},
     }
-    if milp:
-        doc["rules"] = {"portfolio_max_countries": max(1, n // 3)}
+    # LP: purchases rounded to whole systems after the solve; MILP: a portfolio, and
+    # integer systems while small enough (rules.whole_systems: auto)
+    doc["rules"] = {"portfolio_max_countries": max(1, n // 3)} if milp else {
+        "whole_systems": "round"}
     return Scenario.model_validate(doc)
 
 

@@ -194,5 +194,10 @@ class PlanData:
         )
         allowed = (self.rtt_ms <= target).transpose("country", "site", "workload")
         allowed = allowed.reindex_like(self.allowed, fill_value=False)
-        train_allowed = xr.ones_like(self.train_allowed, dtype=bool)
+        # national runs lose their residency limit; a programme run keeps its named sites
+        national = xr.DataArray(
+            np.array([isinstance(self.workloads["country"].get(w), str)
+                      for w in self.train_allowed["workload"].values], dtype=bool),
+            coords={"workload": self.train_allowed["workload"]}, dims="workload")
+        train_allowed = self.train_allowed | national
         return replace(self, allowed=allowed, train_allowed=train_allowed)

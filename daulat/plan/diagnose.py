@@ -34,13 +34,14 @@ def _money(usd: float) -> str:
     return f"${usd:,.2f}"
 
 
-def _worth(data: PlanData, usd: float, from_year: int | None = None) -> str:
-    """'save $X (NPV of the plan; ≈ $Y a year …)' in plain words for a marginal value."""
+def _worth(data: PlanData, usd: float, spread: bool = True) -> str:
+    """'save $X (NPV of the plan; ≈ $Y a year …)' in plain words for a marginal value;
+    ``spread``: also as an even yearly amount over the horizon (its annuity)."""
     disc = data.discount().to_series()
-    years = [y for y in data.years if from_year is None or y >= from_year]
+    years = list(data.years)
     annuity = float(sum(disc[y] for y in years)) or 1.0
     per_year = (f", ≈ {_money(usd / annuity)} a year over {years[0]}–{years[-1]}"
-                if len(years) > 1 else "")
+                if spread and len(years) > 1 else "")
     if data.objective == "min_cost":
         return f"save {_money(usd)} (NPV of the plan's cost{per_year})"
     return (f"be worth {_money(usd)} to the plan (NPV{per_year}; cost saved plus access "
@@ -102,7 +103,7 @@ def binding_constraints(built: BuiltModel, limit: int = 12) -> list[dict[str, An
             "constraint": "site-power_built", "site": site, "year": int(year),
             "shadow_price": usd,
             "text": f"One more MW ready at {_place(data, site)} in {year} would "
-                    f"{_worth(data, usd)}: the site's power binds that year.",
+                    f"{_worth(data, usd, spread=False)}: the site's power binds that year.",
         })
     for (funder, year), dual in _duals(built, "funder-budget", ("funder", "year")):
         per_usd = -float(dual)

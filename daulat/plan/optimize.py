@@ -285,7 +285,10 @@ def solve_data(
         with _stage("pricing sovereignty (residency relaxed)", quiet):
             relaxed = data.with_residency_relaxed()
             if bool((relaxed.allowed != data.allowed).any()):
-                rb = build_model(relaxed)
+                # a portfolio keeps its countries: what residency costs *this* selection
+                # (and the re-solve stays quick)
+                same = _fixed(built)[0] if "select" in built.model.variables else None
+                rb = build_model(relaxed, fixed_select=same)
                 r_status, r_cond, _, _ = _run_highs(rb, time_limit, mip_gap)
                 if r_status == "ok" or rb.model.objective.value is not None:
                     r_tables = extract_tables(rb)
@@ -310,6 +313,11 @@ def solve_data(
         saving = base.cost_usd - cost
         summary["baseline"] = {**base.as_dict(), "saving_usd": saving,
                                "saving_share": saving / base.cost_usd if base.cost_usd else 0.0}
+        if data.objective == "max_access":
+            summary["baseline"]["note"] = (
+                "max_access: the plan spends where access is worth its cost (and the greedy "
+                "serves every selected country in full at home), so compare served shares "
+                "and people served, not only cost.")
     summary["notes"] = list(data.notes)
     return PlanResult(summary=summary, tables=tables, scenario_yaml=scenario_yaml)
 
@@ -386,7 +394,7 @@ def _sovereignty_text(data: PlanData, extra_usd: float, people_delta: float) -> 
                 "within latency targets.")
     return (f"Keeping every country's traffic where its law allows changes the people served "
             f"by {people_delta:+,.0f} and the cost by ${extra_usd / 1e9:+,.2f}B (NPV) against "
-            "a plan free to serve anywhere within latency targets.")
+            "a plan free to serve anywhere within latency targets (same countries selected).")
 
 
 def solve(
