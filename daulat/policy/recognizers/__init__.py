@@ -19,7 +19,6 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from stdnum import iban as std_iban
 from stdnum.ar import cuit as ar_cuit
 from stdnum.au import abn as au_abn
 from stdnum.au import tfn as au_tfn
@@ -148,7 +147,7 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
     Recognizer(
         "IBAN", "IBAN",
         r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?",
-        _stdnum(std_iban),
+        v.iban,
         source="ISO 13616 via python-stdnum (stdnum.iban: length per country, mod-97)",
         starts="[A-Z]",
     ),
