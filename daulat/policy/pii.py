@@ -298,6 +298,12 @@ def _compile_alternation(recognizers: Sequence[Recognizer], first: int = 0) -> r
 _WORD = re.compile(r"\w+")
 
 
+def _any_of(words: Iterable[str]) -> re.Pattern[str] | None:
+    """One pattern finding any of ``words`` as a substring (None for no words)."""
+    ordered = sorted(set(words), key=lambda w: (-len(w), w))
+    return re.compile("|".join(re.escape(w) for w in ordered)) if ordered else None
+
+
 class _Labels:
     """A set of label words, matched fast: one-token ASCII labels as whole words (a set
     lookup: "pan" is not in "company"), other labels (CJK, several words) as substrings."""
@@ -306,13 +312,16 @@ class _Labels:
         words = {w.lower() for w in words}
         self.tokens = frozenset(w for w in words if w.isascii() and _WORD.fullmatch(w))
         self.phrases = tuple(sorted(words - self.tokens))
+        self._phrase = _any_of(self.phrases)
 
     def __bool__(self) -> bool:
         return bool(self.tokens or self.phrases)
 
     def found_in(self, window: str, tokens: set[str]) -> bool:
         """Whether a label occurs in ``window`` (lower case) with word ``tokens``."""
-        return not self.tokens.isdisjoint(tokens) or any(p in window for p in self.phrases)
+        if not self.tokens.isdisjoint(tokens):
+            return True
+        return self._phrase is not None and self._phrase.search(window) is not None
 
 
 def _default_countries() -> tuple[str, ...]:
@@ -368,10 +377,12 @@ class PiiEngine:
             self.countries if self.countries is not None else _default_countries()
         )
         self._phone_meta = _phone_metadata(self._regions)
+        self._phone_meta_unprefixed = tuple(m for m in self._phone_meta if not m.prefix)
         self._combined = _compile_alternation(self.recognizers)
         # _rest[i]: the alternation of recognizers i.. (compiled on first use), which
         # finds the next one that matches where an earlier one's validator said no
         self._rest: dict[int, re.Pattern[str]] = {0: self._combined}
+        self._context = tuple(_any_of(r.context) for r in self.recognizers)
         self._own_labels = tuple(_Labels(labels_of(r)) for r in self.recognizers)
         self._foreign_labels = tuple(
             _Labels(
@@ -409,12 +420,14 @@ class PiiEngine:
         # National formats: a trunk prefix, an area code in brackets, or NANP grouping;
         # a bare digit run is an order number as often as a phone number. Countries
         # without a trunk prefix (Norway: "412 34 567") need digit groups split by spaces.
-        shaped = candidate.startswith(("0", "(")) or _NANP_SHAPE.fullmatch(candidate) is not None
-        spaced = " " in candidate and "." not in candidate
-        for meta in self._phone_meta:
+        if candidate.startswith(("0", "(")) or _NANP_SHAPE.fullmatch(candidate) is not None:
+            regions = self._phone_meta
+        elif " " in candidate and "." not in candidate:
+            regions = self._phone_meta_unprefixed
+        else:
+            return False
+        for meta in regions:
             prefix = meta.prefix
-            if not shaped and not (spaced and not prefix):
-                continue
             national = digits[len(prefix) :] if prefix and digits.startswith(prefix) else digits
             if (
                 len(national) in meta.lengths
@@ -445,15 +458,18 @@ class PiiEngine:
         recognizers = self.recognizers
         last = len(recognizers) - 1
         near: str | None = None  # the label window before ``start``, computed once
+        window: str | None = None  # the context window, likewise
         tokens: set[str] = set()
         while True:
             i = int((match.lastgroup or "r0")[1:])
             rec = recognizers[i]
             candidate = match.group()
             ok = True
-            if rec.context:
-                window = text[max(0, start - CONTEXT_CHARS) : start].lower()
-                ok = any(k in window for k in rec.context)
+            context = self._context[i]
+            if context is not None:
+                if window is None:
+                    window = text[max(0, start - CONTEXT_CHARS) : start].lower()
+                ok = context.search(window) is not None
             if ok:
                 if rec.type == "PHONE":
                     ok = self._phone_valid(text, start, candidate)

@@ -45,3 +45,18 @@ def test_iban_equals_stdnum() -> None:
     assert sum(std_iban.is_valid(c) for c in cases) > len(cases) // 4  # valid ones included
     for case in cases:
         assert v.iban(case) == std_iban.is_valid(case), case
+
+
+def test_nik_quick_check_never_rejects_a_valid_nik() -> None:
+    from stdnum.id import nik
+
+    rng = random.Random(2)
+    numbers = ["".join(rng.choice("0123456789") for _ in range(16)) for _ in range(20000)]
+    # plus real-looking ones: a known region code, a date, women's day + 40
+    for _ in range(2000):
+        day = rng.randint(1, 31) + rng.choice([0, 40])
+        numbers.append(f"3171{rng.randint(0, 99):02d}{day:02d}{rng.randint(1, 12):02d}"
+                       f"{rng.randint(0, 99):02d}{rng.randint(0, 9999):04d}")
+    valid = [n for n in numbers if nik.is_valid(n)]
+    assert len(valid) > 500
+    assert all(v.nik_date_plausible(n) for n in valid)

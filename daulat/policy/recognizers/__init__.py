@@ -97,6 +97,15 @@ def _stdnum(module: object) -> Callable[[str], bool]:
     return check
 
 
+def _both(quick: Callable[[str], bool], full: Callable[[str], bool]) -> Callable[[str], bool]:
+    """``full``, skipped when ``quick`` (a necessary condition of it) already fails."""
+
+    def check(text: str) -> bool:
+        return quick(text) and full(text)
+
+    return check
+
+
 @dataclass(frozen=True)
 class Recognizer:
     """One identifier: candidates by ``pattern``, decided by ``validator``.
@@ -218,7 +227,7 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
         source="python-stdnum stdnum.id.npwp (15-digit, Luhn on the first 9)",
     ),
     Recognizer(
-        "IDN_NIK", "NATIONAL_ID", _d(16), _stdnum(id_nik), ("IDN",),
+        "IDN_NIK", "NATIONAL_ID", _d(16), _both(v.nik_date_plausible, _stdnum(id_nik)), ("IDN",),
         source="python-stdnum stdnum.id.nik (region code + DDMMYY, women +40)",
     ),
     Recognizer(
