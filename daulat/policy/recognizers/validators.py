@@ -13,7 +13,9 @@ from collections.abc import Callable
 
 from stdnum import iban as std_iban
 from stdnum import numdb
+from stdnum.es import ccc as es_ccc
 from stdnum.exceptions import ValidationError
+from stdnum.no import kontonr as no_kontonr
 from stdnum.util import get_cc_module
 
 __all__ = [
@@ -195,6 +197,13 @@ _IBAN_SEPARATORS = str.maketrans("", "", " -.")
 _BASE36 = str.maketrans({chr(c): str(c - 55) for c in range(ord("A"), ord("Z") + 1)})
 _IbanCountry = tuple["re.Pattern[str] | None", "Callable[[str], object] | None"]
 _IBAN_COUNTRIES: dict[str, _IbanCountry] = {}
+# Where stdnum's country IBAN module is "the generic check again, then the national
+# account number's own check" (stdnum.no.iban, stdnum.es.iban), call that national check
+# directly on the BBAN; other country modules are called whole.
+_IBAN_NATIONAL: dict[str, Callable[[str], object]] = {
+    "NO": lambda n: no_kontonr.validate(n[4:]),
+    "ES": lambda n: es_ccc.validate(n[4:]),
+}
 
 
 def _iban_country(cc: str) -> _IbanCountry:
@@ -208,7 +217,8 @@ def _iban_country(cc: str) -> _IbanCountry:
             )
             struct = re.compile(f"^{bban}$")
         module = get_cc_module(cc.lower(), "iban") if props else None
-        found = _IBAN_COUNTRIES[cc] = (struct, module.validate if module else None)
+        national = _IBAN_NATIONAL.get(cc) or (module.validate if module else None)
+        found = _IBAN_COUNTRIES[cc] = (struct, national if props else None)
     return found
 
 
