@@ -426,6 +426,8 @@ class PiiEngine:
             regions = self._phone_meta_unprefixed
         else:
             return False
+        # Valid in any of the regions: the precompiled checks first, libphonenumber's
+        # parser (slow) only after all of them said no.
         for meta in regions:
             prefix = meta.prefix
             national = digits[len(prefix) :] if prefix and digits.startswith(prefix) else digits
@@ -435,6 +437,7 @@ class PiiEngine:
                 and _valid_for_region(meta.code, meta.region, str(int(national)))
             ):
                 return True
+        for meta in regions:
             if meta.needs_parser(digits):  # e.g. Argentina's 0 11 15-xxxx-xxxx mobile form
                 try:
                     parsed = phonenumbers.parse(candidate, meta.region)
