@@ -10,6 +10,10 @@ libphonenumber-valid numbers in national and international format. Each sample a
 carries decoys that must NOT be flagged: order numbers, broken IDs (one check digit
 changed), amounts, booking codes, invoice numbers, dates, versions.
 
+A second row (``--prose N``, ours only) times what a gateway mostly sees: 2 KB prompts of
+ordinary assistant-chat prose (years, prices, times, versions; no identifiers) with 0-2
+identifiers from the corpus dropped in, unlabelled, and scores them.
+
 Scores are entity-level: a prediction counts when its type equals the gold type and the
 spans overlap (one-to-one). Only the seven daulat types are scored; Presidio's other
 entities (PERSON, LOCATION, DATE_TIME, US_BANK_NUMBER, ...) are mapped to nothing and
@@ -322,6 +326,78 @@ def _corpus(samples_per_locale: int, seed: int) -> list[dict[str, Any]]:
     return samples
 
 
+# ----------------------------------------------------------------------- prose
+
+# Ordinary assistant-chat sentences: what a gateway mostly sees. Numbers that are not
+# identifiers (years, prices, times, versions, page and step counts) on purpose.
+PROSE_SENTENCES = (
+    "Sure! Here is a short overview of how to renew your passport.",
+    "First, check whether your current passport expires within the next six months.",
+    "Many countries require at least 6 months of validity for entry, so plan ahead.",
+    "You will need the application form, two recent photos (35 x 45 mm), and your old passport.",
+    "In 2024 the standard fee was about 350,000 rupiah for a 48-page booklet.",
+    "Processing usually takes 3 to 5 working days, or 1 day with the express service.",
+    "Let me know if you would like a checklist in Bahasa Indonesia or in English.",
+    "Here is a simple Python example that reads a CSV file and prints the first 10 rows.",
+    "The function returns None when the file is empty, so check the result before using it.",
+    "Version 3.11 of Python made this about 25% faster than 3.10 on most benchmarks.",
+    "If you run it on a laptop with 16 GB of memory, a file of 2 GB should still fit.",
+    "To summarise the meeting: the budget for Q3 was approved, and the launch moved to 14 March.",
+    "The team agreed to review the design again at 10:30 on Thursday.",
+    "A good rule of thumb is to save 20% of your income and keep 3 months of expenses aside.",
+    "For a family of four, groceries cost roughly $800 to $1,200 a month in most US cities.",
+    "The recipe needs 250 g of flour, 2 eggs, 180 ml of milk and a pinch of salt.",
+    "Bake it at 180 degrees for 25 to 30 minutes, until the top is golden.",
+    "The train from Jakarta to Bandung takes about 3 hours and leaves every 45 minutes.",
+    "Chapter 7 explains the idea in more detail, starting on page 112.",
+    "The error usually means the port 8080 is already in use by another program.",
+    "Try restarting the service, then run the command again with the --verbose flag.",
+    "In short: the contract runs for 24 months and can be cancelled with 30 days of notice.",
+    "The population of Norway is about 5.5 million, and roughly 1 million live in Oslo.",
+    "I would recommend starting with 3 sessions a week of 30 minutes each.",
+    "Drink plenty of water, and if the fever stays above 38.5 degrees for 2 days, see a doctor.",
+    "The article cites a study of 1,204 participants published in 2019.",
+    "Step 4 is optional; you can skip it if you already have an account.",
+    "The invoice total is 1,450.00 EUR including 19% VAT.",
+    "Your order should arrive between 12 and 15 November.",
+    "Is there anything else you would like me to explain?",
+)
+PROSE_LEADS = {
+    "EMAIL": "You can write to them at {x} if the form does not work.",
+    "PHONE": "The office said to call {x} during opening hours.",
+    "NATIONAL_ID": "The form you pasted shows the number {x} in the first field.",
+    "TAX_ID": "The tax number on the letter is {x}, so use that one.",
+    "CREDIT_CARD": "The card ending in the number {x} was charged twice.",
+    "IBAN": "Transfer the deposit to {x} before Friday.",
+    "IP_ADDRESS": "The server at {x} did not answer the health check.",
+}
+
+
+def _prose(samples: list[dict[str, Any]], count: int, seed: int) -> list[dict[str, Any]]:
+    """``count`` prompts of at most PROMPT_BYTES of assistant-chat prose, each with 0-2
+    identifiers drawn from the labelled corpus (gold spans kept)."""
+    rng = random.Random(seed + 1)
+    pool = [(g["type"], s["text"][g["start"] : g["end"]]) for s in samples for g in s["gold"]]
+    out: list[dict[str, Any]] = []
+    for _ in range(count):
+        # (sentence, identifier in it or "", its type)
+        parts = [(rng.choice(PROSE_SENTENCES), "", "") for _ in range(40)]
+        for etype, value in (rng.choice(pool) for _ in range(rng.choice((0, 1, 1, 2)))):
+            lead = PROSE_LEADS[etype].replace("{x}", value, 1)
+            parts.insert(rng.randrange(12), (lead, value, etype))  # within the first 2 KB
+        text, gold = "", []
+        for sentence, value, etype in parts:
+            piece = (" " if text else "") + sentence
+            if len((text + piece).encode()) > PROMPT_BYTES:
+                break
+            if value:
+                start = len(text) + piece.index(value)
+                gold.append({"type": etype, "start": start, "end": start + len(value)})
+            text += piece
+        out.append({"locale": "prose", "text": text, "gold": gold})
+    return out
+
+
 # ----------------------------------------------------------------------- scoring
 
 
@@ -625,6 +701,12 @@ def main() -> None:
     ap.add_argument("--threshold", type=float, default=0.0, help="Presidio score threshold")
     ap.add_argument("--no-presidio", action="store_true")
     ap.add_argument("--matchers", action="store_true", help="also time re vs re2 vs hyperscan")
+    ap.add_argument(
+        "--prose",
+        type=int,
+        default=200,
+        help="2 KB prompts of assistant-chat prose with 0-2 identifiers (ours only; 0: skip)",
+    )
     ap.add_argument("--worker", nargs=3, metavar=("KIND", "CORPUS", "OUT"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
@@ -641,6 +723,11 @@ def main() -> None:
         f"{len(samples) * 3} decoys; {len(prompts)} prompts of {PROMPT_BYTES} bytes"
     )
     results = {"daulat": _run_daulat(samples, prompts, args.reps)}
+    if args.prose:
+        prose = _prose(samples, args.prose, args.seed)
+        results["daulat, prose 2 KB with 0-2 identifiers"] = _run_daulat(
+            prose, [p["text"] for p in prose], args.reps
+        )
     if not args.no_presidio:
         pres = _run_presidio(samples, prompts, args.presidio_reps, args.threshold)
         if pres:
@@ -662,7 +749,7 @@ def main() -> None:
             c = r["types"][typ]
             cells.append(f"{c['precision']:.3f} / {c['recall']:.3f}".rjust(26))
         print(f"{typ:12s} " + " ".join(cells))
-    names = list(results)
+    names = [n for n in results if "prose" not in n]
     if len(names) > 1:
         ours, theirs = results[names[0]]["timing"], results[names[1]]["timing"]
         print(
