@@ -67,6 +67,14 @@ def render_summary(summary: dict[str, Any], out: Path | None = None) -> None:
         console.print(f" • {b['text']}", highlight=False)
     for line in summary.get("unmet_explained", [])[:5]:
         console.print(f" • {line}", highlight=False)
+    for row in summary.get("finance", {}).get("funders", []):
+        console.print(f" • {row['funder']}: capital {_usd(row.get('capital_usd'))}, "
+                      f"NPV {_usd(row.get('npv_usd'))} (finance.json, returns.csv)",
+                      highlight=False)
+    for q in summary.get("risk", {}).get("quantiles", []):
+        if q["metric"] == "cost_usd":
+            console.print(f" • cost P10/P50/P90: {_usd(q['p10'])} / {_usd(q['p50'])} / "
+                          f"{_usd(q['p90'])} (risk.json, tornado.csv)", highlight=False)
     if out is not None:
         console.print(f"Tables (CSV and Parquet), summary.json and scenario.yaml in [bold]{out}[/]")
 
@@ -84,6 +92,13 @@ def plan(
     sovereignty: bool = typer.Option(
         True, "--sovereignty/--no-sovereignty",
         help="Re-solve with residency relaxed to price sovereignty."),
+    finance: bool = typer.Option(
+        True, "--finance/--no-finance",
+        help="Also write cash flows, ownership and returns per funder (daulat finance)."),
+    risk: int = typer.Option(
+        0, "--risk", min=0,
+        help="Also run a Monte Carlo of N samples over the scenario's uncertainty (daulat risk)."),
+    seed: int | None = typer.Option(None, "--seed", help="Random seed of the --risk samples."),
 ) -> None:
     """Plan where, when and on what to build; write tables and summary.json to --out."""
     from daulat.plan.optimize import solve
@@ -95,8 +110,18 @@ def plan(
     result = solve(sc, time_limit=time_limit, mip_gap=mip_gap, sovereignty=sovereignty,
                    baseline=baseline == "greedy", quiet=False)
     result.write(out)
-    emit(result.summary, as_json, lambda s: render_summary(s, out))
-    if result.status in ("infeasible", "no_solution"):
+    printed = dict(result.summary)
+    solved = result.status not in ("infeasible", "no_solution")
+    if solved and finance:
+        from daulat.finance import write_finance
+
+        printed["finance"] = write_finance(out)
+    if solved and risk > 0:
+        from daulat.finance import run_risk
+
+        printed["risk"] = run_risk(out, risk, seed=seed)
+    emit(printed, as_json, lambda s: render_summary(s, out))
+    if not solved:
         what = "infeasible" if result.status == "infeasible" else "no plan found"
         raise UserError(f"{scenario}: {what} — " + " ".join(
             result.summary.get("infeasibility", [])))
