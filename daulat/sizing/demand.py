@@ -11,8 +11,10 @@ assumption; all are overridable through :class:`DemandAssumptions`.
 
 from __future__ import annotations
 
+import csv
 import math
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -25,8 +27,6 @@ from daulat.errors import UserError
 __all__ = [
     "PROFILES",
     "DemandProfile",
-    "FRONTIER_TRAINING",
-    "FRONTIER_TRAINING_SOURCE",
     "frontier_training_flop",
     "DemandAssumptions",
     "Demand",
@@ -52,51 +52,38 @@ class DemandProfile:
     basis: str
 
 
-#: Usage profiles (docs/sizing.md "Demand profiles"). Every figure is cited or labelled.
-PROFILES: dict[str, DemandProfile] = {
-    "chat": DemandProfile(
-        "chat", 3.5, None, None,
-        "queries: DERIVED, ChatGPT 2.5B prompts/day (Axios, 22 Jul 2025; NBER w34255 "
-        "Chatterji et al. 2025) / ~700M weekly users; tokens: the catalog's "
-        "default_input_tokens / default_output_tokens (1000 in incl. system prompt, policy "
-        "pack and history; 400 out, ASSUMPTION; MLPerf chat sets average 150-300). "
-        "The documented conservative case: ~4.9k tokens per user-day.",
-    ),
-    "reasoning": DemandProfile(
-        "reasoning", 3.5, 2000, 4000,
-        "queries: as chat; output: DERIVED, 10x chat (thinking tokens; Gemini 2.5 Flash uses "
-        "~17x the tokens per request of its predecessor, Artificial Analysis via The Decoder, "
-        "Oct 2025; o1/R1 spend 8k-15k thinking tokens on hard problems); check: 3.5 x 6k = "
-        "21k tokens per user-day = Google's 1.3 quadrillion tokens/month (Pichai, Oct 2025) "
-        "over ~2B monthly AI Overviews/Gemini users; input: ASSUMPTION (longer context).",
-    ),
-    "agentic": DemandProfile(
-        "agentic", 15.0, 30000, 1000,
-        "a query = one agent step. ASSUMPTION: 0.5 agent tasks per user-day x ~30 steps; "
-        "each step re-reads ~30k tokens of context and writes ~1k. Anchor: agentic coding "
-        "tasks use ~1000x the tokens of code chat, mostly input (Bai et al. 2026, "
-        "arXiv:2604.22750, SWE-bench Verified, 8 frontier LLMs): ~0.5M tokens per "
-        "user-day, ~100x chat.",
-    ),
-}
+PROFILES_FILE = "demand_profiles.csv"
 
-#: Training compute of the largest frontier run, FLOP, by year: Grok 4 (2025) ~5e26 FLOP
-#: (Epoch AI estimate; 100-200k H100/H200 Colossus), growing 4-5x per year (Epoch AI,
-#: "Training compute of frontier AI models grows by 4-5x per year", 2024) — the mid 4.5x
-#: is used. ASSUMPTION that the trend holds through 2030.
-FRONTIER_TRAINING: dict[str, float] = {"base_year": 2025, "base_flop": 5e26,
-                                       "growth_per_year": 4.5}
-FRONTIER_TRAINING_SOURCE = (
-    "Epoch AI: Grok 4 ~5e26 FLOP (2025); 'Training compute of frontier AI models grows by "
-    "4-5x per year' (2024); ~2e29 FLOP runs judged feasible by 2030 ('Can AI scaling "
-    "continue through 2030?', 2024). Mid growth 4.5x/yr: ASSUMPTION that the trend holds."
-)
+
+def _load_profiles() -> dict[str, DemandProfile]:
+    """Usage profiles from ``data/demand_profiles.csv`` (each row with its source)."""
+    text = resources.files("daulat.sizing").joinpath("data", PROFILES_FILE).read_text("utf-8")
+    out: dict[str, DemandProfile] = {}
+    for row in csv.DictReader(text.splitlines()):
+        out[row["id"]] = DemandProfile(
+            row["id"],
+            float(row["queries_per_user_day"]),
+            int(row["input_tokens_per_query"]) if row["input_tokens_per_query"] else None,
+            int(row["output_tokens_per_query"]) if row["output_tokens_per_query"] else None,
+            row["source"],
+        )
+    return out
+
+
+#: Usage profiles (docs/sizing.md "Demand profiles"), from ``data/demand_profiles.csv``:
+#: every figure is cited there or labelled an assumption.
+PROFILES: dict[str, DemandProfile] = _load_profiles()
 
 
 def frontier_training_flop(year: int) -> float:
-    """FLOP of a frontier training run of ``year`` on the Epoch AI trend (FRONTIER_TRAINING)."""
-    f = FRONTIER_TRAINING
-    return f["base_flop"] * f["growth_per_year"] ** (year - int(f["base_year"]))
+    """FLOP of a frontier training run of ``year`` on the Epoch AI trend.
+
+    The trend (base year, base FLOP, growth per year) lives in the catalog's constants
+    ``frontier_training_*`` with its sources.
+    """
+    base_year = int(constant("frontier_training_base_year"))
+    growth = constant("frontier_training_growth_per_year")
+    return constant("frontier_training_base_flop") * growth ** (year - base_year)
 
 
 class DemandAssumptions(BaseModel):
