@@ -10,6 +10,7 @@ import pandas as pd
 
 from daulat.finance.risk import power_price_usd_per_mwh
 from daulat.report.data import ReportData, country_name
+from daulat.report.explain import Explainer, source_text
 from daulat.report.text import Formatter, Strings
 
 __all__ = ["Content", "Table", "build_content"]
@@ -44,6 +45,10 @@ class Content:
     assumptions_intro: str
     assumptions: Table
     footer: str
+    notes: list[str] = field(default_factory=list)
+    unmet_heading: str = ""
+    unmet: list[str] = field(default_factory=list)
+    rounding: str = ""
     sections: dict[str, str] = field(default_factory=dict)
 
 
@@ -180,11 +185,11 @@ def _risk(d: ReportData, s: Strings, f: Formatter) -> tuple[str, Table | None]:
     return text, Table(header, rows)
 
 
-def _binding(d: ReportData, s: Strings, f: Formatter) -> Table | None:
+def _binding(d: ReportData, s: Strings, f: Formatter, ex: Explainer) -> Table | None:
     rows = []
     for b in d.tables.summary.get("binding") or []:
         price = _f(b.get("shadow_price"))
-        rows.append([str(b.get("constraint", "")), str(b.get("text", "")),
+        rows.append([ex.kind_label(str(b.get("constraint", ""))), ex.binding(b),
                      f.number(price, 2) if price is not None else s.t("table.none")])
     if not rows:
         return None
@@ -207,11 +212,12 @@ def _assumptions(d: ReportData, s: Strings, f: Formatter) -> Table:
         values = sorted(set(factors.values()))
         rows.append([s.t("assumptions.peak_factor"),
                      " / ".join(f.number(v, 2) for v in values),
-                     str(basis.get("peak_factor_source", ""))])
+                     source_text(str(basis.get("peak_factor_source", "")), s, f)])
     rows.append([s.t("assumptions.asset_life"),
                  s.t("assumptions.years", n=f.number(basis.get("asset_life_years"), 0)),
-                 str(basis.get("asset_life_source", ""))])
-    rows.append([s.t("assumptions.opex_allocation"), "", str(basis.get("opex_allocation", ""))])
+                 source_text(str(basis.get("asset_life_source", "")), s, f)])
+    rows.append([s.t("assumptions.opex_allocation"),
+                 source_text(str(basis.get("opex_allocation", "")), s, f), "daulat finance"])
     try:
         from daulat.catalog.accelerators import get_accelerator
 
@@ -238,7 +244,7 @@ def _assumptions(d: ReportData, s: Strings, f: Formatter) -> Table:
             name = country_name(iso3, f.locale)
             price, source = power_price_usd_per_mwh(d.tables, iso3)
             rows.append([s.t("assumptions.power_price", country=name),
-                         f"{f.number(price, 1)} {f.currency}/MWh", source])
+                         f"{f.number(price, 1)} {f.currency}/MWh", source_text(source, s, f)])
             if c.grid_gco2_per_kwh is not None:
                 rows.append([s.t("assumptions.grid", country=name),
                              f"{f.number(c.grid_gco2_per_kwh, 0)} gCO2/kWh",
@@ -263,6 +269,7 @@ def build_content(d: ReportData, s: Strings, f: Formatter, today: dt.date | None
     fin = d.tables.finance
     note_key = "summary.returns_note" if fin.token_price_usd_per_million else "summary.no_revenue"
     risk_text, risk_table = _risk(d, s, f)
+    ex = Explainer(d, s, f)
     return Content(
         lang=s.lang,
         title=s.t("title", name=d.name),
@@ -280,9 +287,13 @@ def build_content(d: ReportData, s: Strings, f: Formatter, today: dt.date | None
         ownership=_ownership(d, s, f),
         risk_text=risk_text,
         risk_table=risk_table,
-        binding=_binding(d, s, f),
+        binding=_binding(d, s, f, ex),
         assumptions_intro=s.t("assumptions.intro"),
         assumptions=_assumptions(d, s, f),
         footer=s.t("footer", path=str(d.tables.path)),
         sections={k: s.t(f"sections.{k}") for k in s.data["sections"]},
+        notes=[n for n in (ex.sovereignty(), ex.baseline_note()) if n],
+        unmet_heading=s.t("explain.unmet_heading"),
+        unmet=ex.unmet(),
+        rounding=ex.rounding(),
     )

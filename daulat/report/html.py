@@ -47,7 +47,7 @@ def render_html(content: Content, charts: list[Chart], toc: str) -> str:
         by_section.setdefault(ch.section, []).append({"id": ch.id, "html": html})
     chart_sections = [k for k in content.sections if k in by_section]
     present = {"summary", "assumptions", *chart_sections}
-    if content.binding:
+    if content.binding or content.unmet or content.rounding:
         present.add("binding")
     topojson = resources.files("daulat.report").joinpath("assets", "world_110m.json").read_text(
         encoding="utf-8")

@@ -22,6 +22,7 @@ def render_markdown(c: Content) -> str:
     """The report as Markdown."""
     out = [f"# {c.title}", "", f"*{c.subtitle}*", "", f"## {c.sections['summary']}", ""]
     out += [f"- {line}" for line in c.headline] + [""]
+    out += [line for note in c.notes for line in (note, "")]
     out += [f"### {c.where_heading}", ""] + [f"- {line}" for line in c.where] + [""]
     out += [f"### {c.pays_heading}", ""] + _table(c.funders)
     if c.unfunded:
@@ -30,8 +31,14 @@ def render_markdown(c: Content) -> str:
     out += [c.returns_note, "", f"## {c.sections['risk']}", "", c.risk_text, ""]
     if c.risk_table:
         out += _table(c.risk_table)
+    if c.binding or c.unmet or c.rounding:
+        out += [f"## {c.sections['binding']}", ""]
     if c.binding:
-        out += [f"## {c.sections['binding']}", ""] + _table(c.binding)
+        out += _table(c.binding)
+    if c.unmet:
+        out += [f"### {c.unmet_heading}", ""] + [f"- {line}" for line in c.unmet] + [""]
+    if c.rounding:
+        out += [c.rounding, ""]
     out += [f"## {c.sections['assumptions']}", "", c.assumptions_intro, ""]
     out += _table(c.assumptions)
     out += ["---", "", c.footer, ""]

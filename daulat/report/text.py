@@ -120,12 +120,13 @@ class Formatter:
             return "—"
         return format_compact_decimal(v, locale=self.locale, fraction_digits=1)
 
-    def pct(self, x: float | None) -> str:
-        """A percentage with one decimal, from a fraction."""
+    def pct(self, x: float | None, digits: int = 1) -> str:
+        """A percentage with ``digits`` decimals, from a fraction."""
         v = self._num(x)
         if v is None:
             return "—"
-        return format_percent(v, format="#,##0.0%", locale=self.locale)
+        pattern = "#,##0" + ("." + "0" * digits if digits else "") + "%"
+        return format_percent(v, format=pattern, locale=self.locale)
 
     def mw(self, x: float | None) -> str:
         """Megawatts with one decimal."""
