@@ -404,6 +404,19 @@ class PiiEngine:
     # -- validation ---------------------------------------------------------------------
 
     def _phone_valid(self, text: str, start: int, candidate: str) -> bool:
+        international = candidate.startswith("+")
+        # National formats: a trunk prefix, an area code in brackets, or NANP grouping;
+        # a bare digit run is an order number as often as a phone number. Countries
+        # without a trunk prefix (Norway: "412 34 567") need digit groups split by spaces.
+        # (Checked first: it rejects most dates, versions and order numbers at once.)
+        regions = self._phone_meta
+        if not international:
+            if candidate.startswith(("0", "(")) or _NANP_SHAPE.fullmatch(candidate) is not None:
+                pass
+            elif " " in candidate and "." not in candidate:
+                regions = self._phone_meta_unprefixed
+            else:
+                return False
         digits = _NON_DIGITS.sub("", candidate)
         if not _PHONE_MIN_DIGITS <= len(digits) <= _PHONE_MAX_DIGITS:
             return False
@@ -411,7 +424,7 @@ class PiiEngine:
             return False  # 1.500.000 / 1,250,000: an amount, not a phone number
         if "." in candidate and ("-" in candidate or " " in candidate):
             return False  # 01.234.567.8-901: dotted codes mix separators, phones do not
-        if candidate.startswith("+"):
+        if international:
             for size in (1, 2, 3):
                 code = int(digits[:size])
                 if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
@@ -420,15 +433,6 @@ class PiiEngine:
         # A national number right after another digit group ("3502 6128 4851 3908") is a
         # fragment of a longer number that failed its own check, not a phone.
         if start >= 2 and text[start - 1] in " -." and text[start - 2].isdigit():
-            return False
-        # National formats: a trunk prefix, an area code in brackets, or NANP grouping;
-        # a bare digit run is an order number as often as a phone number. Countries
-        # without a trunk prefix (Norway: "412 34 567") need digit groups split by spaces.
-        if candidate.startswith(("0", "(")) or _NANP_SHAPE.fullmatch(candidate) is not None:
-            regions = self._phone_meta
-        elif " " in candidate and "." not in candidate:
-            regions = self._phone_meta_unprefixed
-        else:
             return False
         # Valid in any of the regions: the precompiled checks first, libphonenumber's
         # parser (slow) only after all of them said no.
