@@ -297,17 +297,26 @@ _SOURCES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^catalog default: (?P<source>.*)$"), "catalog_default"),
     (re.compile(r"^catalog: fallback: median of (?P<n>\d+) sourced countries in "
                 r"(?P<level>subregion|region) (?P<area>.+)$"), "power_fallback"),
+    (re.compile(r"^catalog: fallback: median of (?P<n>\d+) sourced countries in all sourced "
+                r"countries$"), "power_fallback_all"),
     (re.compile(r"^catalog: (?P<source>.*)$"), "catalog"),
 )
 
 
+#: UN M49 region names the catalog uses that babel's English names spell otherwise.
+_M49_ALIASES = {"Australia and New Zealand": "053", "Latin America and the Caribbean": "419",
+                "South-eastern Asia": "035"}
+
+
 def _area_name(english: str, locale: str) -> str:
     """An M49 region's English name in ``locale`` (babel's territory names), else as is."""
+    if locale.split("_")[0] == "en":
+        return english  # the catalog's own (UN M49) name
     try:
         from babel import Locale
 
         codes = {str(v): k for k, v in Locale.parse("en").territories.items()}
-        code = codes.get(english)
+        code = _M49_ALIASES.get(english) or codes.get(english)
         if code:
             return str(Locale.parse(locale).territories.get(code, english))
     except Exception:  # no locale data: the English name

@@ -124,3 +124,20 @@ def test_real_plan_explanations_in_indonesian(real_plan_with_risk: Path) -> None
     assert not sov or sov not in md
     assert summary["rounding"]["text"] not in md
     assert "Asumsi dan sumber" in md and "catalog constant" not in md
+
+
+def test_sources_framing_in_indonesian() -> None:
+    from daulat.report import load_strings
+    from daulat.report.explain import source_text
+    from daulat.report.text import Formatter
+
+    s, f = load_strings("id"), Formatter("id_ID")
+    assert source_text("catalog: fallback: median of 4 sourced countries in subregion Latin "
+                       "America and the Caribbean", s, f) == (
+        "katalog daulat: tidak ada harga bersumber; median 4 negara bersumber di subkawasan "
+        "Amerika Latin")
+    assert source_text("pro rata to site energy (energy.csv)", s, f) == (
+        "pro rata menurut energi setiap lokasi (energy.csv)")
+    cited = "catalog: OWID/Ember+EI (CC BY 4.0)"
+    assert source_text(cited, s, f) == "katalog daulat: OWID/Ember+EI (CC BY 4.0)"
+    assert source_text("a source nobody frames", s, f) == "a source nobody frames"
