@@ -60,3 +60,28 @@ def test_nik_quick_check_never_rejects_a_valid_nik() -> None:
     valid = [n for n in numbers if nik.is_valid(n)]
     assert len(valid) > 500
     assert all(v.nik_date_plausible(n) for n in valid)
+
+
+def test_ip_address_equals_ipaddress_module() -> None:
+    import ipaddress
+
+    rng = random.Random(4)
+    cases = ["10:30", "::", "::1", "fe80::1%eth0", "1.2.3.4", "256.1.1.1", "1.2.3"]
+    cases.append("::ffff:1.2.3.4")
+    for _ in range(3000):
+        if rng.random() < 0.5:
+            parts = rng.choice((3, 4, 4, 5))
+            cases.append(".".join(str(rng.randint(0, 300)) for _ in range(parts)))
+        else:
+            parts = rng.choice((2, 3, 6, 7, 8, 8, 9))
+            groups = [f"{rng.randint(0, 0xFFFF):x}" for _ in range(parts)]
+            if rng.random() < 0.4:
+                groups[rng.randrange(len(groups))] = ""
+            cases.append(":".join(groups))
+    for case in cases:
+        try:
+            ipaddress.ip_address(case)
+            want = case.count(":") != 1
+        except ValueError:
+            want = False
+        assert v.ip_address(case) == want, case

@@ -177,10 +177,16 @@ def payment_card(text: str) -> bool:
 def ip_address(text: str) -> bool:
     """IPv4 or IPv6 address as parsed by :mod:`ipaddress`; IPv6 needs at least two colons
     so that times (``10:30``) and ratios never qualify."""
-    if ":" in text and text.count(":") < 2:
+    colons = text.count(":")
+    if colons == 1:
         return False
+    # what ipaddress.ip_address does, without first trying (and failing) the other version:
+    # an IPv4 address never contains ':' and an IPv6 address always does
     try:
-        ipaddress.ip_address(text)
+        if colons:
+            ipaddress.IPv6Address(text)
+        else:
+            ipaddress.IPv4Address(text)
     except ValueError:
         return False
     return True
