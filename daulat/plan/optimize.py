@@ -29,7 +29,7 @@ import xarray as xr
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from daulat.console import err_console
-from daulat.plan.baseline import greedy
+from daulat.plan.baseline import BaselineResult, greedy
 from daulat.plan.build import BuiltModel, build_model
 from daulat.plan.data import PlanData
 from daulat.plan.diagnose import (
@@ -41,7 +41,7 @@ from daulat.plan.diagnose import (
 from daulat.plan.result import PlanResult, extract_tables, people_served
 from daulat.scenario.schema import Scenario
 
-__all__ = ["solve", "solve_data", "plan_cost_usd"]
+__all__ = ["solve", "solve_data", "plan_cost_usd", "compare_baseline"]
 
 _OK = {"optimal"}
 #: Relative MIP gap a MILP stops at when none is given: integer systems make HiGHS's own
@@ -146,6 +146,57 @@ def weighted_access(data: PlanData, tables: dict[str, Any]) -> float:
     share = 1 - pd.Series(unmet, index=d.index) / d["tokens_per_s"]
     weight = d["country"].map(data.countries["weight"])
     return float((weight * d["users"] * share).sum() / max(len(data.inference), 1))
+
+
+def compare_baseline(data: PlanData, base: BaselineResult, cost: float,
+                     tables: dict[str, Any]) -> dict[str, Any]:
+    """summary.json ``baseline``: the greedy against the plan in the objective's terms.
+
+    Always ``cost_usd``, ``saving_usd`` (greedy cost − plan cost) and ``saving_share``;
+    for ``max_access`` also people and weighted people served by each (same budgets),
+    ``access_gain`` (plan − greedy, weighted person-years) and ``access_gain_share``.
+    ``text`` says it in words.
+    """
+    saving = base.cost_usd - cost
+    out: dict[str, Any] = {**base.as_dict(), "saving_usd": saving,
+                           "saving_share": saving / base.cost_usd if base.cost_usd else 0.0}
+    last = data.years[-1]
+    b_tables = {"demand": base.demand, "unmet": base.unmet}
+    out["people_served"] = people_served(b_tables, last)
+    out["weighted_served"] = weighted_access(data, b_tables)
+    plan_people = people_served(tables, last)
+    plan_weighted = weighted_access(data, tables)
+    out["plan_people_served"] = plan_people
+    out["plan_weighted_served"] = plan_weighted
+    gain = plan_weighted - out["weighted_served"]
+    out["access_gain"] = gain
+    out["access_gain_share"] = gain / out["weighted_served"] if out["weighted_served"] else None
+    money = "within the same budgets" if base.budget_bound else (
+        "within the same budgets (which did not bind the greedy)")
+    if data.objective == "max_access":
+        share = out["access_gain_share"]
+        rel = f" ({share:+.1%})" if share is not None else ""
+        out["text"] = (
+            f"The plan serves {plan_weighted:,.0f} weighted person-years ({plan_people:,.0f} "
+            f"people in {last}) against the greedy's {out['weighted_served']:,.0f} "
+            f"({out['people_served']:,.0f} people in {last}), {money}: "
+            f"{gain:+,.0f} weighted person-years{rel}, at a cost (NPV) of "
+            f"${cost / 1e9:,.2f}B against ${base.cost_usd / 1e9:,.2f}B. The greedy serves "
+            f"its own {len(base.countries)} countries with the most weighted people per "
+            "dollar, at home, cheapest site and accelerator first.")
+    else:
+        out["text"] = (
+            f"The plan costs ${cost / 1e9:,.3f}B (NPV incl. unmet demand) against the "
+            f"greedy's ${base.cost_usd / 1e9:,.3f}B {money}: a saving of "
+            f"${saving / 1e9:,.3f}B ({out['saving_share']:.1%}); the greedy serves "
+            f"{base.served_share:.1%} of demand, the plan "
+            f"{1 - _unmet_share(tables):.1%}.")
+    return out
+
+
+def _unmet_share(tables: dict[str, Any]) -> float:
+    total = float(tables["demand"]["tokens_per_s"].sum())
+    return float(tables["unmet"]["tokens_per_s"].sum()) / total if total > 0 else 0.0
 
 
 def _fixed(built: BuiltModel) -> tuple[xr.DataArray | None, xr.DataArray | None]:
@@ -309,15 +360,10 @@ def solve_data(
                                           "allowed pair is already within the rules."}
     if baseline:
         with _stage("greedy baseline", quiet):
-            base = greedy(data, summary.get("selected_countries"))
-        saving = base.cost_usd - cost
-        summary["baseline"] = {**base.as_dict(), "saving_usd": saving,
-                               "saving_share": saving / base.cost_usd if base.cost_usd else 0.0}
-        if data.objective == "max_access":
-            summary["baseline"]["note"] = (
-                "max_access: the plan spends where access is worth its cost (and the greedy "
-                "serves every selected country in full at home), so compare served shares "
-                "and people served, not only cost.")
+            portfolio: list[str] | None = summary.get("selected_countries") \
+                if data.objective == "min_cost" else None
+            base = greedy(data, portfolio)
+        summary["baseline"] = compare_baseline(data, base, cost, tables)
     summary["notes"] = list(data.notes)
     return PlanResult(summary=summary, tables=tables, scenario_yaml=scenario_yaml)
 
