@@ -18,7 +18,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import sys
+import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -26,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import xarray as xr
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn
 
 from daulat.console import err_console
 from daulat.plan.baseline import BaselineResult, greedy
@@ -49,18 +52,110 @@ _OK = {"optimal"}
 DEFAULT_MIP_GAP = 0.005
 
 
+#: How often the live status re-reads HiGHS's log, seconds.
+_LOG_POLL_S = 0.25
+#: A HiGHS branch-and-bound line: [source] nodes queue leaves explored% bound best gap …
+_MIP_LINE = re.compile(r"^\s*[A-Za-z]?\s+(\d+)\s+\d+\s+\d+\s+[\d.]+%\s+(\S+)\s+(\S+)\s+(\S+)")
+#: A HiGHS simplex line: iteration objective Pr|Du|Ph1|Ph2: infeasibilities time
+_LP_LINE = re.compile(r"^\s*(\d+)\s+(-?[\d.]+e[+-]\d+)\s+(?:Pr|Du|Ph1|Ph2):")
+
+
+def highs_progress(line: str) -> str | None:
+    """Read one line of HiGHS's log; return what the live status should show, or None.
+
+    Branch-and-bound lines give the MIP gap ("gap 0.32 %, 1 nodes"; "gap –" before the
+    first incumbent), simplex lines the iteration ("simplex iteration 4,210")."""
+    m = _MIP_LINE.match(line)
+    if m:
+        nodes, _, best, gap = m.groups()
+        if gap.endswith("%"):
+            text = f"gap {gap[:-1]} %"
+        else:  # 'inf' or 'Large': no incumbent yet, or a gap above 10^4 %
+            text = "gap – (no plan yet)" if best == "inf" else "gap large"
+        return f"{text}, {int(nodes):,} nodes"
+    m = _LP_LINE.match(line)
+    if m:
+        return f"simplex iteration {int(m.group(1)):,}"
+    return None
+
+
+class _Stage:
+    """One phase's live status on stderr: label, elapsed seconds and a detail (the gap)."""
+
+    def __init__(self, label: str, progress: Progress | None = None,
+                 task: TaskID | None = None) -> None:
+        self.label = label
+        self.progress = progress
+        self.task = task
+        self.last = ""
+
+    @property
+    def live(self) -> bool:
+        """Whether anyone sees the status (not quiet)."""
+        return self.progress is not None
+
+    def detail(self, text: str) -> None:
+        """Show ``text`` next to the label (e.g. the current MIP gap)."""
+        self.last = text
+        if self.progress is not None and self.task is not None:
+            self.progress.update(self.task, description=f"{self.label}… {text}")
+
+
 @contextlib.contextmanager
-def _stage(label: str, quiet: bool) -> Iterator[None]:
+def _stage(label: str, quiet: bool) -> Iterator[_Stage]:
+    """A phase with a rich live status on stderr (spinner, label, detail, elapsed s);
+    on exit one line 'label: 12.3 s' (and the last detail, e.g. the gap)."""
     started = time.perf_counter()
     if quiet:
+        yield _Stage(label)
+        return
+    columns = (SpinnerColumn(), TextColumn("{task.description}"),
+               TextColumn("[dim]{task.elapsed:.0f} s[/]"))
+    with Progress(*columns, console=err_console, transient=True) as progress:
+        stage = _Stage(label, progress, progress.add_task(f"{label}…", total=None))
+        yield stage
+    tail = f" ({stage.last})" if stage.last else ""
+    err_console.print(f"[dim]{label}: {time.perf_counter() - started:.1f} s{tail}[/]",
+                      highlight=False)
+
+
+@contextlib.contextmanager
+def _follow_log(stage: _Stage | None, options: dict[str, Any]) -> Iterator[None]:
+    """While HiGHS runs, write its log to a temporary file (never the console) and show
+    each new gap or iteration on ``stage``'s live status."""
+    if stage is None or not stage.live:
         yield
         return
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
-    with Progress(*columns, console=err_console, transient=True) as progress:
-        progress.add_task(f"{label}…", total=None)
+    fd, path = tempfile.mkstemp(prefix="daulat-highs-", suffix=".log")
+    os.close(fd)
+    options.update(output_flag=True, log_to_console=False, log_file=path)
+    done = threading.Event()
+
+    def follow() -> None:
+        pos = 0
+        while True:
+            finished = done.wait(_LOG_POLL_S)
+            with contextlib.suppress(OSError), open(path, "rb") as f:
+                f.seek(pos)
+                chunk = f.read()
+                cut = chunk.rfind(b"\n") + 1  # whole lines only
+                pos += cut
+                for line in chunk[:cut].decode("utf-8", errors="replace").splitlines():
+                    text = highs_progress(line)
+                    if text is not None:
+                        stage.detail(text)
+            if finished:
+                return
+
+    reader = threading.Thread(target=follow, name="highs-log", daemon=True)
+    reader.start()
+    try:
         yield
-    err_console.print(f"[dim]{label}: {time.perf_counter() - started:.1f} s[/]",
-                      highlight=False)
+    finally:
+        done.set()
+        reader.join()
+        with contextlib.suppress(OSError):
+            os.unlink(path)
 
 
 @contextlib.contextmanager
@@ -84,9 +179,12 @@ def _quiet_stdout() -> Iterator[None]:
         os.close(devnull)
 
 
-def _run_highs(built: BuiltModel, time_limit: float | None, mip_gap: float | None
-               ) -> tuple[str, str, float | None, float]:
-    """Solve; return (status, termination condition, relative MIP gap, seconds)."""
+def _run_highs(built: BuiltModel, time_limit: float | None, mip_gap: float | None,
+               stage: _Stage | None = None) -> tuple[str, str, float | None, float]:
+    """Solve; return (status, termination condition, relative MIP gap, seconds).
+
+    With a live ``stage`` the current gap (MILP) or simplex iteration (LP) is shown on it
+    as HiGHS reports it."""
     options: dict[str, Any] = {"output_flag": False, "threads": 1}
     if time_limit is not None:
         options["time_limit"] = float(time_limit)
@@ -97,7 +195,7 @@ def _run_highs(built: BuiltModel, time_limit: float | None, mip_gap: float | Non
     level = linopy_log.level
     linopy_log.setLevel(logging.ERROR)  # an infeasible re-solve is explained in words
     try:
-        with _quiet_stdout():
+        with _quiet_stdout(), _follow_log(stage, options):
             status, condition = built.model.solve(solver_name="highs", progress=False,
                                                   **options)
     finally:
@@ -234,11 +332,11 @@ def solve_data(
         build_s = time.perf_counter() - t0
     kind = "MILP" if built.model.type.startswith("MI") else "LP"
     size = f"{built.model.nvars:,} variables, {built.model.ncons:,} constraints ({kind})"
-    with _stage(f"solving {size}", quiet):
-        status, condition, gap, seconds = _run_highs(built, time_limit, mip_gap)
+    with _stage(f"solving {size}", quiet) as stage:
+        status, condition, gap, seconds = _run_highs(built, time_limit, mip_gap, stage)
     if not quiet:
-        err_console.print(f"[dim]status {condition}, gap {gap if gap is not None else '–'}[/]",
-                          highlight=False)
+        err_console.print(f"[dim]status {condition}, gap "
+                          f"{'–' if gap is None else f'{gap:.2%}'}[/]", highlight=False)
     summary.update(build_seconds=build_s, solve_seconds=seconds, model_size=size,
                    mip_gap=gap, termination=condition)
 
@@ -268,10 +366,11 @@ def solve_data(
                     "system) as integers in the model.",
         }
     elif built.systems == "round":
-        with _stage("rounding to whole systems", quiet):
+        with _stage("rounding to whole systems", quiet) as stage:
             summary["binding"] = binding_constraints(built)  # duals of the LP itself
             lp_cost = plan_cost_usd(data, extract_tables(built))
-            built, summary["rounding"] = _round_systems(built, kind, time_limit, lp_cost)
+            built, summary["rounding"] = _round_systems(built, kind, time_limit, lp_cost,
+                                                        stage)
     else:
         summary["rounding"] = {"mode": "off", "applied": False,
                                "text": "Accelerator counts are fractional (whole_systems: off)."}
@@ -288,13 +387,13 @@ def solve_data(
         "weighted person-years")
 
     # shadow prices: from the LP, or the LP with the binaries fixed
-    with _stage("reading shadow prices", quiet):
+    with _stage("reading shadow prices", quiet) as stage:
         if "binding" in summary:
             pass  # read from the LP before rounding
         elif kind == "MILP" or built.integer:
             sel, opn = _fixed(built)
             lp = build_model(data, fixed_select=sel, fixed_open=opn, integer=False)
-            lp_status, _, _, _ = _run_highs(lp, time_limit, None)
+            lp_status, _, _, _ = _run_highs(lp, time_limit, None, stage)
             summary["binding"] = binding_constraints(lp) if lp_status == "ok" else []
         else:
             summary["binding"] = binding_constraints(built)
@@ -333,14 +432,14 @@ def solve_data(
 
     summary["cost_of_sovereignty_usd"] = None
     if sovereignty:
-        with _stage("pricing sovereignty (residency relaxed)", quiet):
+        with _stage("pricing sovereignty (residency relaxed)", quiet) as stage:
             relaxed = data.with_residency_relaxed()
             if bool((relaxed.allowed != data.allowed).any()):
                 # a portfolio keeps its countries: what residency costs *this* selection
                 # (and the re-solve stays quick)
                 same = _fixed(built)[0] if "select" in built.model.variables else None
                 rb = build_model(relaxed, fixed_select=same)
-                r_status, r_cond, _, _ = _run_highs(rb, time_limit, mip_gap)
+                r_status, r_cond, _, _ = _run_highs(rb, time_limit, mip_gap, stage)
                 if r_status == "ok" or rb.model.objective.value is not None:
                     r_tables = extract_tables(rb)
                     r_cost = plan_cost_usd(relaxed, r_tables)
@@ -368,8 +467,8 @@ def solve_data(
     return PlanResult(summary=summary, tables=tables, scenario_yaml=scenario_yaml)
 
 
-def _round_systems(built: BuiltModel, kind: str, time_limit: float | None, lp_cost: float
-                   ) -> tuple[BuiltModel, dict[str, Any]]:
+def _round_systems(built: BuiltModel, kind: str, time_limit: float | None, lp_cost: float,
+                   stage: _Stage | None = None) -> tuple[BuiltModel, dict[str, Any]]:
     """Round the LP's purchases to whole systems and re-solve with them fixed.
 
     Each purchase (site, accelerator, year) goes up to whole systems; the re-solve
@@ -399,7 +498,7 @@ def _round_systems(built: BuiltModel, kind: str, time_limit: float | None, lp_co
         fixed = systems.clip(min=0) * size
         rb = build_model(data, fixed_select=sel, fixed_open=opn, integer=False,
                          fixed_buy=fixed)
-        status, _, _, _ = _run_highs(rb, time_limit, None)
+        status, _, _, _ = _run_highs(rb, time_limit, None, stage)
         if status == "ok":
             count = float(fixed.sum())
             how = {"up": "up", "down": "down", "mixed": (
