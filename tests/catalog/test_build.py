@@ -26,9 +26,7 @@ def _render(columns: list[str], rows: list[dict[str, object]]) -> str:
 # which a fresh install may move ahead of the ones the data was built with.
 @pytest.mark.slow
 @pytest.mark.skipif(not SHARED.exists(), reason="../shared/data not laid out beside the repo")
-def test_build_script_reproduces_the_shipped_csvs(request: pytest.FixtureRequest) -> None:
-    if "slow" not in (request.config.getoption("markexpr") or ""):
-        pytest.skip("slow check: run with `pytest -m slow` (not part of make test)")
+def test_build_script_reproduces_the_shipped_csvs() -> None:
     spec = importlib.util.spec_from_file_location("build_catalog",
                                                   REPO / "scripts" / "build_catalog.py")
     assert spec is not None and spec.loader is not None
