@@ -101,7 +101,7 @@ def test_max_access_plan_serves_at_least_the_greedy_under_the_same_budget() -> N
                                                 - base["weighted_served"])
     assert base["people_served"] <= result.summary["people_served"] + 1e-6
     assert {"cost_usd", "saving_usd", "saving_share", "text"} <= set(base)
-    assert "weighted person-years" in base["text"]
+    assert "weighted person-years" in base["text"] and base["note"] == base["text"]
     # the greedy itself kept to the budget
     assert greedy(data).builds["capex_usd"].sum() <= 8_000.0 + 1e-6
 
