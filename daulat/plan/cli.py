@@ -52,14 +52,22 @@ def render_summary(summary: dict[str, Any], out: Path | None = None) -> None:
     base = summary.get("baseline")
     if base:
         table.add_row("greedy baseline cost", _usd(base["cost_usd"]))
-        table.add_row("saving vs greedy", f"{_usd(base['saving_usd'])} "
-                                          f"({base['saving_share']:.1%})")
+        if summary.get("objective") == "max_access" and base.get("access_gain_share") is not None:
+            table.add_row("people served by the greedy (last year)",
+                          f"{base.get('people_served', 0):,.0f}")
+            table.add_row("access gain vs greedy (weighted)", f"{base['access_gain_share']:+.1%}")
+        else:
+            table.add_row("saving vs greedy", f"{_usd(base['saving_usd'])} "
+                                              f"({base['saving_share']:.1%})")
     if summary.get("selected_countries"):
         table.add_row("countries selected", ", ".join(summary["selected_countries"]))
     gap = summary.get("mip_gap")
     table.add_row("solve time", f"{summary.get('solve_seconds', 0):.1f} s, gap "
                                 f"{'–' if gap is None else f'{gap:.2%}'}")
     console.print(table)
+    base_text = (summary.get("baseline") or {}).get("text")
+    if base_text and summary.get("objective") == "max_access":
+        console.print(base_text, highlight=False)
     sov = summary.get("sovereignty", {}).get("text")
     if sov:
         console.print(sov, highlight=False)
