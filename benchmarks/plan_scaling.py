@@ -77,6 +77,9 @@ def run_case(name: str) -> dict[str, Any]:
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "cost_usd": (s.get("totals") or {}).get("plan_cost_usd"),
         "baseline_usd": base.get("cost_usd"), "saving_share": base.get("saving_share"),
+        # max_access plans are compared in people served, not cost (DESIGN.md §4).
+        "access_gain_share": base.get("access_gain_share")
+        if s.get("objective") == "max_access" else None,
     }
 
 
@@ -105,7 +108,7 @@ def main() -> None:
         rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
         print(f"done {case}", file=sys.stderr)
     head = ("case", "size", "model", "prep s", "build s", "solve s", "total s", "gap",
-            "RSS MB", "plan cost", "greedy", "saving")
+            "RSS MB", "plan cost", "greedy", "saving", "access gain")
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     for r in rows:
@@ -119,6 +122,7 @@ def main() -> None:
             _fmt(None if r.get("baseline_usd") is None else r["baseline_usd"] / 1e9, ",.3f")
             + "B" if r.get("baseline_usd") is not None else "–",
             _fmt(r.get("saving_share"), ".1%"),
+            _fmt(r.get("access_gain_share"), "+.1%"),
         ]) + " |")
     print(f"\n{os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f} at the end; "
           "HiGHS single-threaded; examples solved with --mip-gap 0.01 and the full "
