@@ -8,13 +8,13 @@ accelerator) and the policy packs (residency). The model itself sees only arrays
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
+from daulat.catalog.sites import Site
 from daulat.errors import UserError
 from daulat.plan.data import SECONDS_PER_YEAR, OriginCap, PlanData
 from daulat.scenario.schema import ResidencyRule, Scenario
@@ -25,19 +25,6 @@ __all__ = ["latency_ms", "prepare", "residency_rule"]
 #: Reference System 1980) — for great-circle distances.
 EARTH_RADIUS_KM = 6371.0088
 _EXISTING = ("operational", "under_construction", "announced")
-
-
-@dataclass(frozen=True)
-class _Site:
-    id: str
-    name: str
-    country: str
-    lat: float
-    lon: float
-    status: str
-    power_mw: float | None
-    earliest_year: int
-    programme_share: float
 
 
 def _constant(name: str, default: float | None = None) -> float:
@@ -92,19 +79,21 @@ def _allows(rule: ResidencyRule, home: str, where: str) -> bool:
     return where == home or where in rule
 
 
-def _scenario_sites(scenario: Scenario, iso3s: list[str]) -> list[_Site]:
+def _scenario_sites(scenario: Scenario, iso3s: list[str]) -> list[Site]:
+    """The scenario's sites (catalog, candidates, inline) as catalog records, MW NaN → None."""
     from daulat.catalog import sites as cat_sites
 
-    out: dict[str, _Site] = {}
+    out: dict[str, Site] = {}
     spec = scenario.sites
     wanted = set(iso3s)
 
     def add(s: Any) -> None:
-        out[s.id] = _Site(s.id, s.name, s.country, float(s.lat), float(s.lon), s.status,
-                          None if s.power_mw is None or (isinstance(s.power_mw, float)
-                                                         and math.isnan(s.power_mw))
-                          else float(s.power_mw),
-                          int(s.earliest_year), float(s.programme_share))
+        out[s.id] = Site(s.id, s.name, s.country, float(s.lat), float(s.lon), s.status,
+                         None if s.power_mw is None or (isinstance(s.power_mw, float)
+                                                        and math.isnan(s.power_mw))
+                         else float(s.power_mw),
+                         int(s.earliest_year), float(s.programme_share),
+                         source=getattr(s, "source", "scenario (inline site)"))
 
     if spec.catalog != "none":
         known = {s.id: s for s in cat_sites.load_sites()}
