@@ -359,6 +359,16 @@ class Gateway:
         else:
             route.breaker.success()
 
+    async def _upstream_error(self, ctx: _Ctx, route: Route,
+                              exc: UpstreamError) -> Response | None:
+        """Record an upstream's failure. Returns the client's answer when the upstream
+        rejected the request itself (no retry helps), else None: try the next upstream."""
+        self._failed(ctx, route, exc)
+        if exc.retryable:
+            return None
+        return await self._reject(ctx, exc.status or 502, str(exc), "invalid_request_error",
+                                  "upstream_rejected", status="upstream_rejected")
+
     async def _complete(self, ctx: _Ctx, policy: CountryPolicy, upstream_body: dict[str, Any],
                         messages: list[dict[str, Any]]) -> Response:
         assert ctx.principal is not None and ctx.model is not None
@@ -375,11 +385,9 @@ class Gateway:
                 data = await self.upstreams[route.name].complete(upstream_body)
             except UpstreamError as exc:
                 ctx.upstream_s += time.perf_counter() - t_up
-                self._failed(ctx, route, exc)
-                if not exc.retryable:
-                    return await self._reject(ctx, exc.status or 502, str(exc),
-                                              "invalid_request_error", "upstream_rejected",
-                                              status="upstream_rejected")
+                rejected = await self._upstream_error(ctx, route, exc)
+                if rejected is not None:
+                    return rejected
                 continue
             ctx.upstream_s += time.perf_counter() - t_up
             route.breaker.success()
@@ -445,11 +453,9 @@ class Gateway:
                 first = []
             except UpstreamError as exc:
                 ctx.upstream_s += time.perf_counter() - t_up
-                self._failed(ctx, route, exc)
-                if not exc.retryable:
-                    return await self._reject(ctx, exc.status or 502, str(exc),
-                                              "invalid_request_error", "upstream_rejected",
-                                              status="upstream_rejected")
+                rejected = await self._upstream_error(ctx, route, exc)
+                if rejected is not None:
+                    return rejected
                 continue
             ctx.upstream_s += time.perf_counter() - t_up
             opened = (route, agen, first)
