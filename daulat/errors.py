@@ -1,16 +1,41 @@
-"""Errors a user can act on.
+"""Errors a user can act on, as one documented tree (as httpx's ``_exceptions.py``).
 
-Raise :class:`UserError` for bad input anywhere in the package: the CLI prints its
-message (which must name the file, line or field, the bad value and what is valid) and
-exits with status 2, never with a traceback.
+Raise :class:`UserError` (or one of its subclasses) for bad input anywhere in the package:
+the CLI prints its message (which must name the file, line or field, the bad value and
+what is valid) and exits with status 2, never with a traceback. Catch the subclass you
+can handle, never ``Exception``.
+
+::
+
+    UserError                 bad input: a file, a field, an option
+    ├── ScenarioError         a scenario file that does not validate
+    ├── PackError             a country policy pack that is missing or does not validate
+    ├── PlanDirectoryError    not a plan directory, a foreign one, or an older format
+    └── CountryCodeError      not an ISO 3166-1 alpha-3 country code
 """
 
 from __future__ import annotations
 
-__all__ = ["UserError"]
+__all__ = ["CountryCodeError", "PackError", "PlanDirectoryError", "ScenarioError", "UserError"]
 
 
 class UserError(Exception):
     """Bad input from the user: a file, a field, an option. Exit status 2 in the CLI."""
 
     exit_code = 2
+
+
+class ScenarioError(UserError):
+    """A scenario file that does not validate (every problem listed, with file:line:col)."""
+
+
+class PackError(UserError):
+    """A country policy pack that does not validate; its country is served nowhere new."""
+
+
+class PlanDirectoryError(UserError):
+    """Not a plan directory written by ``daulat plan``, a foreign one or an older format."""
+
+
+class CountryCodeError(UserError, ValueError):
+    """Not an ISO 3166-1 alpha-3 country code (the message suggests close codes)."""
