@@ -25,7 +25,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
-from daulat.errors import UserError
+from daulat.errors import PackError, UserError
 from daulat.policy.recognizers import ENTITY_TYPES
 
 __all__ = [
@@ -271,13 +271,13 @@ def _read_yaml(path: Path) -> CommentedMap:
         with path.open(encoding="utf-8") as fh:
             data = yaml.load(fh)
     except FileNotFoundError as exc:
-        raise UserError(f"{path}: no such pack file") from exc
+        raise PackError(f"{path}: no such pack file") from exc
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        raise UserError(f"{where}: invalid YAML: {exc.problem or exc.context}") from exc
+        raise PackError(f"{where}: invalid YAML: {exc.problem or exc.context}") from exc
     if not isinstance(data, CommentedMap):
-        raise UserError(f"{path}:1:1: a pack file must be a YAML mapping of fields")
+        raise PackError(f"{path}:1:1: a pack file must be a YAML mapping of fields")
     return data
 
 
@@ -407,7 +407,7 @@ def load_pack_file(path: str | Path) -> Pack:
     """Load and validate a pack file (merged onto the base pack); UserError lists every error."""
     pack, errors = _build(Path(path))
     if pack is None:
-        raise UserError(f"{path}: {len(errors)} error(s) in pack:\n  " + "\n  ".join(errors))
+        raise PackError(f"{path}: {len(errors)} error(s) in pack:\n  " + "\n  ".join(errors))
     return pack
 
 
