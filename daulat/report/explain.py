@@ -101,7 +101,7 @@ class Explainer:
         return self.f.price(usd) if abs(usd) < _PRICE_BELOW else self.f.money(usd)
 
     def _signed_money(self, usd: float) -> str:
-        return ("+" if usd > 0 else "") + self.f.money(usd)
+        return self.f.signed_money(usd)
 
     def place(self, site: Any) -> str | None:
         """A site's name and its country's name in the report's language."""

@@ -8,24 +8,14 @@ numbers, money, percentages and dates are formatted by babel for the language's 
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
 import yaml
-from babel.dates import format_date
-from babel.numbers import (
-    format_compact_currency,
-    format_compact_decimal,
-    format_currency,
-    format_decimal,
-    format_percent,
-    get_decimal_symbol,
-    get_group_symbol,
-)
 
+from daulat import formatting
 from daulat.errors import UserError
 
 __all__ = ["LANGUAGES", "Formatter", "Strings", "languages", "load_strings"]
@@ -72,71 +62,56 @@ def load_strings(lang: str) -> Strings:
 
 @dataclass(frozen=True)
 class Formatter:
-    """Numbers, money and dates for one babel ``locale`` in one ``currency``."""
+    """Numbers, money and dates for one babel ``locale`` in one ``currency``.
+
+    A thin binding of :mod:`daulat.formatting` (the one formatter of the whole toolkit) to a
+    locale and currency, so report code writes ``f.money(x)``.
+    """
 
     locale: str
     currency: str = "USD"
 
-    @staticmethod
-    def _num(x: float | None) -> float | None:
-        if x is None or not isinstance(x, int | float) or not math.isfinite(x):
-            return None
-        return float(x)
-
     def money(self, x: float | None) -> str:
-        """Compact money, e.g. ``$332.6M`` / ``US$332,6 jt``."""
-        v = self._num(x)
-        if v is None:
-            return "—"
-        return format_compact_currency(v, self.currency, locale=self.locale, fraction_digits=1)
+        """Compact money, e.g. ``$332.6M`` / ``US$332,6 jt``; cents under a thousand."""
+        return formatting.format_money(x, self.locale, currency=self.currency)
+
+    def signed_money(self, x: float | None) -> str:
+        """Compact money with a sign for a change, e.g. ``+$1.2B``."""
+        return formatting.format_signed_money(x, self.locale, currency=self.currency)
 
     def money_full(self, x: float | None) -> str:
         """Money to the unit, e.g. ``$1,234,567`` / ``US$1.234.567``."""
-        v = self._num(x)
-        if v is None:
-            return "—"
-        return format_currency(v, self.currency, locale=self.locale, format="¤#,##0",
-                               currency_digits=False)
+        return formatting.format_money(x, self.locale, compact=False, currency=self.currency)
 
     def price(self, x: float | None) -> str:
         """A unit price with cents, e.g. ``$1.00`` / ``US$1,00``."""
-        v = self._num(x)
-        if v is None:
-            return "—"
-        return format_currency(v, self.currency, locale=self.locale)
+        return formatting.format_price(x, self.locale, currency=self.currency)
 
     def number(self, x: float | None, digits: int = 0) -> str:
         """A grouped number with ``digits`` decimals."""
-        v = self._num(x)
-        if v is None:
-            return "—"
-        pattern = "#,##0" + ("." + "0" * digits if digits else "")
-        return format_decimal(v, format=pattern, locale=self.locale)
+        return formatting.format_number(x, self.locale, digits)
 
     def compact(self, x: float | None) -> str:
         """A compact number, e.g. ``51.7M`` / ``51,7 jt``."""
-        v = self._num(x)
-        if v is None:
-            return "—"
-        return format_compact_decimal(v, locale=self.locale, fraction_digits=1)
+        return formatting.format_compact(x, self.locale)
 
     def pct(self, x: float | None, digits: int = 1) -> str:
         """A percentage with ``digits`` decimals, from a fraction."""
-        v = self._num(x)
-        if v is None:
-            return "—"
-        pattern = "#,##0" + ("." + "0" * digits if digits else "") + "%"
-        return format_percent(v, format=pattern, locale=self.locale)
+        return formatting.format_percent(x, self.locale, digits)
 
     def mw(self, x: float | None) -> str:
         """Megawatts with one decimal."""
-        return f"{self.number(x, 1)} MW"
+        return formatting.format_mw(x, self.locale)
+
+    def year(self, y: float | int | None) -> str:
+        """A year as a label: ``2027``."""
+        return formatting.format_year(y)
 
     def date(self, d: dt.date) -> str:
         """A long date, e.g. ``November 27, 2026`` / ``27 November 2026``."""
-        return format_date(d, format="long", locale=self.locale)
+        return formatting.format_date(d, self.locale)
 
     @property
     def separators(self) -> str:
         """Plotly's ``layout.separators``: decimal then group symbol of the locale."""
-        return get_decimal_symbol(self.locale) + get_group_symbol(self.locale)
+        return formatting.plotly_separators(self.locale)
