@@ -7,13 +7,14 @@ path, the bad value and what is valid. Nothing here is read again per request.
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from daulat.errors import UserError
+from daulat.iso3 import ISO3
+from daulat.yamlio import load_model
 
 __all__ = [
     "GatewayConfig",
@@ -27,16 +28,6 @@ __all__ = [
     "TenantConfig",
     "load_config",
 ]
-
-_ISO3 = re.compile(r"^[A-Z]{3}$")
-
-
-def _iso3(value: str) -> str:
-    code = value.strip().upper()
-    if not _ISO3.match(code):
-        raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-3 code (e.g. IDN, MYS, ARE)")
-    return code
-
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -64,7 +55,7 @@ class UpstreamConfig(_Model):
 
     name: str
     url: str = Field(description="base URL including /v1, e.g. http://10.0.0.5:8000/v1")
-    jurisdiction: str = Field(description="ISO3 of the country the upstream runs in")
+    jurisdiction: ISO3 = Field(description="ISO3 of the country the upstream runs in")
     models: list[str] = Field(default_factory=list, description="models served; empty = any")
     weight: float = Field(default=1.0, gt=0)
     api_key: str | None = None
@@ -73,8 +64,6 @@ class UpstreamConfig(_Model):
     )
     timeout_s: float = Field(default=60.0, gt=0, description="read timeout per request/chunk, s")
     connect_timeout_s: float = Field(default=2.0, gt=0)
-
-    _v_iso3 = field_validator("jurisdiction")(classmethod(lambda cls, v: _iso3(v)))
 
     @field_validator("url")
     @classmethod
@@ -95,7 +84,7 @@ class LocalModelConfig(_Model):
 
     enabled: bool | Literal["auto"] = "auto"
     name: str = "gemma-3-270m"
-    jurisdiction: str | None = Field(
+    jurisdiction: ISO3 | None = Field(
         default=None, description="ISO3 of the machine the gateway runs on; required when enabled"
     )
     model_path: Path | None = Field(
@@ -104,11 +93,6 @@ class LocalModelConfig(_Model):
     n_ctx: int = Field(default=2048, ge=256)
     n_threads: int | None = None
     max_tokens: int = Field(default=256, ge=1, description="default completion length, tokens")
-
-    @field_validator("jurisdiction")
-    @classmethod
-    def _j(cls, v: str | None) -> str | None:
-        return None if v is None else _iso3(v)
 
 
 class RoutingConfig(_Model):
@@ -165,11 +149,9 @@ class TenantConfig(_Model):
     """A tenant created (or updated) at start."""
 
     name: str
-    country: str
+    country: ISO3
     tokens_per_day: int | None = Field(default=None, ge=0)
     requests_per_s: float | None = Field(default=None, gt=0)
-
-    _v_iso3 = field_validator("country")(classmethod(lambda cls, v: _iso3(v)))
 
 
 class GatewayConfig(_Model):
@@ -199,48 +181,13 @@ class GatewayConfig(_Model):
         return v
 
 
-def _line_of(data: Any, loc: tuple[Any, ...]) -> int | None:
-    """1-based line of the YAML node at ``loc`` (ruamel keeps positions)."""
-    node = data
-    line: int | None = None
-    for part in loc:
-        lc = getattr(node, "lc", None)
-        try:
-            if lc is not None:
-                if isinstance(part, int):
-                    line = lc.item(part)[0] + 1
-                elif part in node:
-                    line = lc.key(part)[0] + 1
-            node = node[part]
-        except (KeyError, IndexError, TypeError):
-            break
-    return line
-
-
 def load_config(path: Path | None) -> GatewayConfig:
-    """Read and validate ``path`` (None = defaults). All errors at once, with file:line."""
+    """Read and validate ``path`` (None = defaults). All errors at once, file:line:col."""
     if path is None:
         return GatewayConfig()
-    from ruamel.yaml import YAML, YAMLError
-
     if not path.exists():
         raise UserError(f"{path}: no such gateway config (see examples/gateway.yaml)")
-    try:
-        data = YAML(typ="rt").load(path.read_text(encoding="utf-8")) or {}
-    except YAMLError as exc:
-        raise UserError(f"{path}: not valid YAML: {exc}") from exc
-    try:
-        cfg = GatewayConfig.model_validate(data)
-    except ValidationError as exc:
-        lines = []
-        for err in exc.errors():
-            loc = tuple(err["loc"])
-            line = _line_of(data, loc)
-            where = f"{path}:{line}" if line else str(path)
-            field = ".".join(str(p) for p in loc) or "(top level)"
-            value = err.get("input")
-            lines.append(f"{where}: {field} = {value!r}: {err['msg']}")
-        raise UserError("invalid gateway config:\n  " + "\n  ".join(lines)) from exc
+    cfg = load_model(path, GatewayConfig, error=UserError, what="gateway config", empty_ok=True)
     # Relative paths in the file are relative to the file, not to where serve was started.
     base = path.resolve().parent
     if cfg.allocations is not None and not cfg.allocations.is_absolute():

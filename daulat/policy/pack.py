@@ -21,12 +21,12 @@ from typing import Any, Literal
 import pycountry
 from babel import Locale, UnknownLocaleError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError
 
-from daulat.errors import PackError, UserError
+from daulat.errors import CountryCodeError, PackError, UserError
+from daulat.iso3 import ISO3, check_iso3
 from daulat.policy.recognizers import ENTITY_TYPES
+from daulat.yamlio import plain, problems, read_yaml
 
 __all__ = [
     "Audit",
@@ -47,15 +47,6 @@ __all__ = [
 PACKS_DIR = Path(__file__).with_name("packs")
 #: Name of the base pack every country pack extends.
 BASE = "base"
-
-_ISO3 = re.compile(r"[A-Z]{3}")
-
-
-def _check_iso3(code: str) -> str:
-    if not _ISO3.fullmatch(code) or pycountry.countries.get(alpha_3=code) is None:
-        raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-3 country code (e.g. 'IDN')")
-    return code
-
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -89,17 +80,10 @@ class Residency(_Model):
     """
 
     mode: Literal["in_country", "jurisdictions", "any"]
-    jurisdictions: list[str] = Field(default_factory=list)
+    jurisdictions: list[ISO3] = Field(default_factory=list)
     basis: Literal["law", "programme_policy"]
     note: str = Field(min_length=1)
     law: Citation
-
-    @field_validator("jurisdictions")
-    @classmethod
-    def _codes(cls, value: list[str]) -> list[str]:
-        for code in value:
-            _check_iso3(code)
-        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> Residency:
@@ -189,7 +173,7 @@ class Pack(_Model):
     def _iso3(cls, value: str) -> str:
         if value == BASE.upper():
             return value
-        return _check_iso3(value)
+        return check_iso3(value)
 
     @field_validator("languages")
     @classmethod
@@ -266,16 +250,7 @@ class Pack(_Model):
 
 
 def _read_yaml(path: Path) -> CommentedMap:
-    yaml = YAML(typ="rt")
-    try:
-        with path.open(encoding="utf-8") as fh:
-            data = yaml.load(fh)
-    except FileNotFoundError as exc:
-        raise PackError(f"{path}: no such pack file") from exc
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        raise PackError(f"{where}: invalid YAML: {exc.problem or exc.context}") from exc
+    data = read_yaml(path, error=PackError, what="pack file")
     if not isinstance(data, CommentedMap):
         raise PackError(f"{path}:1:1: a pack file must be a YAML mapping of fields")
     return data
@@ -347,28 +322,6 @@ class _Tree:
         return best
 
 
-def _field_path(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out or "(pack)"
-
-
-def _errors(exc: ValidationError, root: Any, tree: _Tree, fallback: Path) -> list[str]:
-    lines = []
-    for err in exc.errors():
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
-        where = tree.position(root, loc, fallback)
-        msg = err["msg"].removeprefix("Value error, ")
-        value = err.get("input")
-        shown = "" if isinstance(value, dict | list) or value is None else f" (got {value!r})"
-        lines.append(f"{where}: {_field_path(loc)}: {msg}{shown}")
-    return lines
-
-
 def _build(path: Path) -> tuple[Pack | None, list[str]]:
     """Validate ``path`` (merged onto the base pack unless it is the base)."""
     data = _read_yaml(path)
@@ -381,17 +334,10 @@ def _build(path: Path) -> tuple[Pack | None, list[str]]:
         tree.tag(base, base_path)
         root = tree.merge(base, data)
     try:
-        return Pack.model_validate(_plain(root)), []
+        return Pack.model_validate(plain(root)), []
     except ValidationError as exc:
-        return None, _errors(exc, root, tree, path)
-
-
-def _plain(node: Any) -> Any:
-    if isinstance(node, Mapping):
-        return {str(k): _plain(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_plain(v) for v in node]
-    return node
+        return None, problems(exc, root, str(path), Pack,
+                              locate=lambda loc, key: tree.position(root, loc, path))
 
 
 def validate_pack_file(path: str | Path) -> list[str]:
@@ -428,9 +374,9 @@ def load_pack(iso3: str) -> Pack:
     if path.exists():
         return load_pack_file(path)
     try:
-        _check_iso3(code)
-    except ValueError as exc:
-        raise UserError(f"pack: {exc}; shipped packs: {', '.join(list_packs())}") from exc
+        check_iso3(code)
+    except CountryCodeError as exc:
+        raise CountryCodeError(f"pack: {exc}; shipped packs: {', '.join(list_packs())}") from exc
     base = load_pack_file(PACKS_DIR / f"{BASE}.yaml")
     country = pycountry.countries.get(alpha_3=code)
     name = getattr(country, "common_name", None) or country.name  # type: ignore[union-attr]

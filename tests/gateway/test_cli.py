@@ -61,9 +61,9 @@ def test_config_errors_name_file_line_field_and_value(tmp_path: Path) -> None:
     with pytest.raises(UserError) as info:
         load_config(path)
     msg = str(info.value)
-    assert f"{path}:5: upstreams.0.url = 'ftp://x'" in msg
-    assert f"{path}:6: upstreams.0.jurisdiction = 'Indonesia'" in msg
-    assert "alpha-3" in msg
+    assert f"{path}:5:10: upstreams[0].url: 'ftp://x' — " in msg and "http(s) URL" in msg
+    assert f"{path}:6:19: upstreams[0].jurisdiction: 'Indonesia' — " in msg
+    assert "alpha-3" in msg and "did you mean IDN" in msg
 
 
 def test_example_config_is_valid() -> None:

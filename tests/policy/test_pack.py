@@ -124,7 +124,7 @@ def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text("iso3: IDN\nname: [unclosed\n", encoding="utf-8")
     errors = validate_pack_file(path)
-    assert len(errors) == 1 and f"{path}:" in errors[0] and "invalid YAML" in errors[0]
+    assert len(errors) == 1 and f"{path}:" in errors[0] and "not valid YAML" in errors[0]
 
 
 def test_missing_file() -> None:
