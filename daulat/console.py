@@ -7,11 +7,14 @@ import json
 import math
 import sys
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any
 
 from rich.console import Console
 
-__all__ = ["console", "err_console", "emit", "to_jsonable"]
+from daulat.formatting import MISSING, format_number, format_year
+
+__all__ = ["console", "err_console", "emit", "format_cell", "is_year_field", "to_jsonable"]
 
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
@@ -40,3 +43,48 @@ def emit(obj: Any, as_json: bool, render: Callable[[Any], None] | None = None) -
         sys.stdout.write(json.dumps(to_jsonable(obj), indent=2, ensure_ascii=False) + "\n")
         return
     render(obj)
+
+
+def is_year_field(name: str) -> bool:
+    """Whether a field or column called ``name`` holds a calendar year (``year``,
+    ``earliest_year``, ``year_from``, ``deadline year``; not ``hours_per_year``)."""
+    words = name.lower().replace("-", "_").replace(" ", "_").split("_")
+    return any(w == "year" and (i == 0 or words[i - 1] not in ("per", "a", "each"))
+               for i, w in enumerate(words))
+
+
+def format_cell(value: Any, name: str = "", locale: str = "en") -> str:
+    """One value of a CLI table as text, through :mod:`daulat.formatting`.
+
+    A year (``name`` per :func:`is_year_field`) prints as ``2027``, never ``2,027``;
+    other numbers are grouped (``48,271,586``), floats under ten thousand keep four
+    significant digits without trailing zeros (``0.72``, ``3,481``), very large or small
+    ones are scientific (``1.5e+26``); a missing value is ``—``; lists and mappings are
+    joined with commas.
+    """
+    if value is None or value == "" or (isinstance(value, float) and math.isnan(value)):
+        return MISSING
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float) and is_year_field(name) and 1000 <= value <= 9999:
+        return format_year(value)
+    if isinstance(value, int):
+        return format_number(value, locale)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return MISSING
+        if value != 0 and not 1e-3 <= abs(value) < 1e15:  # FLOP counts, tiny rates
+            return f"{value:.3g}"
+        if abs(value) >= 1e4:
+            return format_number(value, locale)
+        rounded = Decimal(f"{value:.4g}")
+        exponent = rounded.as_tuple().exponent
+        digits = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+        return format_number(float(rounded), locale, digits=digits)
+    if isinstance(value, tuple | list):
+        if value and isinstance(value[0], tuple | list):
+            return ", ".join(f"{a} {format_cell(b)}" for a, b in value)
+        return ", ".join(format_cell(v, name, locale) for v in value)
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}={format_cell(v, str(k), locale)}" for k, v in value.items())
+    return str(value)

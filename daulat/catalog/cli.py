@@ -1,29 +1,36 @@
 """``daulat catalog list KIND`` and ``daulat catalog show KIND ID``.
 
-Kinds: countries, sites (this package's loaders), accelerators, models, constants (the
-sizing catalog's loaders, imported lazily so each part works on its own).
+Kinds: countries, sites, accelerators, models, constants — each with this package's
+loader. The catalog is the bottom layer: this module imports nothing above it.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
+import difflib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from daulat.console import console, emit, to_jsonable
-from daulat.errors import UserError
+from daulat.catalog.accelerators import get_accelerator, load_accelerators
+from daulat.catalog.constants import constants
+from daulat.catalog.countries import INCOME_GROUPS, get_country, load_countries
+from daulat.catalog.models import get_model, load_models
+from daulat.catalog.sites import SITE_STATUSES, candidate_sites, get_site, load_sites, site_rows
+from daulat.console import console, emit, format_cell, to_jsonable
+from daulat.errors import CountryCodeError, UserError
+from daulat.iso3 import check_iso3
 
 __all__ = ["register", "catalog_app", "KINDS", "list_records", "show_record"]
 
 catalog_app = typer.Typer(
     help="Reference data: countries, sites, accelerators, models, constants.",
     no_args_is_help=True,
+    rich_markup_mode=None,  # plain help, as `daulat` itself (daulat/cli.py)
 )
 
 
@@ -40,15 +47,7 @@ class _Kind:
 
 
 def _load_countries() -> list[Any]:
-    from daulat.catalog.countries import load_countries
-
     return list(load_countries().values())
-
-
-def _get_country(code: str) -> Any:
-    from daulat.catalog.countries import get_country
-
-    return get_country(code)
 
 
 def _country_sources(c: Any) -> Mapping[str, str]:
@@ -56,20 +55,10 @@ def _country_sources(c: Any) -> Mapping[str, str]:
 
 
 def _load_sites() -> list[Any]:
-    from daulat.catalog.sites import load_sites
-
-    return load_sites()
-
-
-def _get_site(site_id: str) -> Any:
-    from daulat.catalog.sites import get_site
-
-    return get_site(site_id)
+    return list(load_sites())
 
 
 def _site_sources(s: Any) -> Mapping[str, str]:
-    from daulat.catalog.sites import site_rows
-
     row = next((r for r in site_rows() if r["id"] == s.id), None)
     if row is None:  # a generated candidate site: one source line covers every field
         return {f.name: s.source for f in dataclasses.fields(s) if f.name != "source"}
@@ -82,15 +71,7 @@ def _site_sources(s: Any) -> Mapping[str, str]:
 
 
 def _load_accelerators() -> list[Any]:
-    from daulat.catalog.accelerators import load_accelerators
-
     return list(load_accelerators().values())
-
-
-def _get_accelerator(name: str) -> Any:
-    from daulat.catalog.accelerators import get_accelerator
-
-    return get_accelerator(name)
 
 
 def _accelerator_sources(a: Any) -> Mapping[str, str]:
@@ -104,15 +85,7 @@ def _accelerator_sources(a: Any) -> Mapping[str, str]:
 
 
 def _load_models() -> list[Any]:
-    from daulat.catalog.models import load_models
-
     return list(load_models().values())
-
-
-def _get_model(name: str) -> Any:
-    from daulat.catalog.models import get_model
-
-    return get_model(name)
 
 
 def _single_source(r: Any) -> Mapping[str, str]:
@@ -120,14 +93,10 @@ def _single_source(r: Any) -> Mapping[str, str]:
 
 
 def _load_constants() -> list[Any]:
-    from daulat.catalog.constants import constants
-
     return list(constants().values())
 
 
 def _get_constant(name: str) -> Any:
-    from daulat.catalog.constants import constants
-
     table = constants()
     if name not in table:
         raise UserError(f"constant: unknown name {name!r}")
@@ -137,16 +106,16 @@ def _get_constant(name: str) -> Any:
 KINDS: dict[str, _Kind] = {
     k.name: k
     for k in (
-        _Kind("countries", _load_countries, lambda c: c.iso3, _get_country,
+        _Kind("countries", _load_countries, lambda c: c.iso3, get_country,
               ("iso3", "name", "region", "subregion", "population", "internet_share",
                "income_group", "power_price_usd_per_mwh"), _country_sources),
-        _Kind("sites", _load_sites, lambda s: s.id, _get_site,
+        _Kind("sites", _load_sites, lambda s: s.id, get_site,
               ("id", "name", "country", "status", "power_mw", "earliest_year",
                "programme_share"), _site_sources),
-        _Kind("accelerators", _load_accelerators, lambda a: a.id, _get_accelerator,
+        _Kind("accelerators", _load_accelerators, lambda a: a.id, get_accelerator,
               ("id", "vendor", "origin", "hbm_gb", "hbm_tbps", "system_form", "price_usd",
                "first_year"), _accelerator_sources),
-        _Kind("models", _load_models, lambda m: m.id, _get_model,
+        _Kind("models", _load_models, lambda m: m.id, get_model,
               ("id", "params_b", "active_params_b", "layers", "kv_bytes_per_token",
                "default_context"), _single_source),
         _Kind("constants", _load_constants, lambda c: c.name, _get_constant,
@@ -163,10 +132,7 @@ def _kind(kind: str) -> _Kind:
 
 
 def _records(k: _Kind) -> list[Any]:
-    try:
-        return k.load()
-    except ImportError as exc:  # the sizing catalog is built by another part
-        raise UserError(f"KIND: {k.name} is not available in this build ({exc})") from exc
+    return k.load()
 
 
 def list_records(
@@ -200,14 +166,10 @@ def list_records(
 
     countries: dict[str, Any] = {}
     if k.name in ("countries", "sites") or country:
-        from daulat.catalog.countries import get_country, load_countries
-
-        countries = load_countries()
+        countries = dict(load_countries())
     iso3 = get_country(country).iso3 if country else None
 
     if k.name == "sites" and candidates:
-        from daulat.catalog.sites import candidate_sites
-
         pool = [iso3] if iso3 else sorted(countries)
         records = records + [s for c in pool for s in candidate_sites(c, candidates)]
 
@@ -229,15 +191,11 @@ def list_records(
         field_ = {"countries": "iso3", "sites": "country", "accelerators": "origin"}[k.name]
         records = [r for r in records if getattr(r, field_) == iso3]
     if income is not None:
-        from daulat.catalog.countries import INCOME_GROUPS
-
         if income.upper() not in INCOME_GROUPS:
             raise UserError(f"--income: unknown group {income!r}; valid: "
                             f"{', '.join(INCOME_GROUPS)}")
         records = [r for r in records if r.income_group == income.upper()]
     if status is not None:
-        from daulat.catalog.sites import SITE_STATUSES
-
         if status not in SITE_STATUSES:
             raise UserError(f"--status: unknown status {status!r}; valid: "
                             f"{', '.join(SITE_STATUSES)}")
@@ -252,10 +210,7 @@ def show_record(kind: str, record_id: str) -> dict[str, Any]:
     try:
         rec = k.get(record_id)
     except UserError as exc:
-        valid = ", ".join(k.key(r) for r in records)
-        hint = (" (or a candidate id '<iso3>-<city>' such as idn-jakarta)"
-                if k.name == "sites" else "")
-        raise UserError(f"ID: unknown {k.name} id {record_id!r}; valid: {valid}{hint}") from exc
+        raise UserError(_unknown_id(k, record_id, [k.key(r) for r in records])) from exc
     sources = k.sources(rec)
     fields: dict[str, dict[str, Any]] = {}
     for f in dataclasses.fields(rec):
@@ -265,21 +220,32 @@ def show_record(kind: str, record_id: str) -> dict[str, Any]:
     return {"kind": k.name, "id": k.key(rec), "fields": fields}
 
 
-def _fmt(value: Any) -> str:
-    if value is None or value == "" or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    if isinstance(value, float):
-        return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 1e4:
-        return f"{value:,}"
-    if isinstance(value, tuple | list):
-        if value and isinstance(value[0], tuple | list):
-            return ", ".join(f"{a} {b:g}" if isinstance(b, float) else f"{a} {b}"
-                             for a, b in value)
-        return ", ".join(map(str, value))
-    if isinstance(value, dict):
-        return ", ".join(f"{a}={b}" for a, b in value.items())
-    return str(value)
+#: Above this many ids an unknown-id error points at ``catalog list`` instead of listing them.
+_LIST_AT_MOST = 20
+
+
+def _unknown_id(k: _Kind, record_id: str, valid: list[str]) -> str:
+    """``ID: unknown countries id 'IDX'; did you mean IDN, IND, ...?`` and what is valid."""
+    if k.name == "countries":
+        try:
+            check_iso3(record_id)
+        except CountryCodeError as exc:  # not a code at all: its message suggests close codes
+            return f"ID: {exc}"
+    near = difflib.get_close_matches(record_id, valid, n=3, cutoff=0.5)
+    near += [v for v in valid if v.casefold() == record_id.casefold() and v not in near]
+    hint = f"; did you mean {', '.join(near)}?" if near else ""
+    listing = (", ".join(valid) if len(valid) <= _LIST_AT_MOST
+               else f"{len(valid)} ids, `daulat catalog list {k.name}` lists them")
+    extra = (" (or a candidate id '<iso3>-<city>' such as idn-jakarta)"
+             if k.name == "sites" else "")
+    return f"ID: unknown {k.name} id {record_id!r}{hint} (valid: {listing}{extra})"
+
+
+def _cell(record: Any, column: str) -> str:
+    """A table cell: a constant whose unit is ``year`` prints as a year."""
+    value = getattr(record, column, "")
+    name = "year" if column == "value" and getattr(record, "unit", "") == "year" else column
+    return format_cell(value, name)
 
 
 def _render_list(kind: str, records: Iterable[Any]) -> None:
@@ -289,7 +255,7 @@ def _render_list(kind: str, records: Iterable[Any]) -> None:
     for col in k.columns:
         table.add_column(col, overflow="fold")
     for r in rows:
-        table.add_row(*(escape(_fmt(getattr(r, c, ""))) for c in k.columns))
+        table.add_row(*(escape(_cell(r, c)) for c in k.columns))
     console.print(table)
 
 
@@ -305,15 +271,26 @@ def _render_show(result: dict[str, Any]) -> None:
         if name == "source" and src == "":
             continue  # the record's own source line is listed below
         ref = refs.setdefault(src, len(refs) + 1) if src else None
-        table.add_row(name, escape(_fmt(item["value"])), escape(f"[{ref}]") if ref else "—")
+        table.add_row(name, escape(format_cell(item["value"], name)),
+                      escape(f"[{ref}]") if ref else "—")
     console.print(table)
     for src, ref in refs.items():
         console.print(f"[{ref}] {src}", markup=False, highlight=False, soft_wrap=True)
 
 
+if TYPE_CHECKING:
+    KindName: TypeAlias = str
+    IncomeGroup: TypeAlias = str
+    SiteStatus: TypeAlias = str
+else:  # choices built from the catalog's own lists, so --help shows them and stays true
+    KindName = Literal[tuple(KINDS)]
+    IncomeGroup = Literal[INCOME_GROUPS]
+    SiteStatus = Literal[SITE_STATUSES]
+
+
 @catalog_app.command("list")
 def list_command(
-    kind: str = typer.Argument(..., help="countries, sites, accelerators, models or constants."),
+    kind: KindName = typer.Argument(..., metavar="KIND", help="Kind of record to list."),
     as_json: bool = typer.Option(False, "--json", help="Print the records as JSON."),
     region: str | None = typer.Option(
         None, "--region",
@@ -324,12 +301,11 @@ def list_command(
         help="ISO 3166-1 code: that country (countries), its sites (sites), "
         "accelerators from it (accelerators).",
     ),
-    income: str | None = typer.Option(
-        None, "--income", help="World Bank income group LIC, LMC, UMC or HIC (countries)."
+    income: IncomeGroup | None = typer.Option(
+        None, "--income", help="World Bank income group (countries)."
     ),
-    status: str | None = typer.Option(
-        None, "--status",
-        help="operational, under_construction, announced or candidate (sites).",
+    status: SiteStatus | None = typer.Option(
+        None, "--status", help="Development status (sites)."
     ),
     candidates: int = typer.Option(
         0, "--candidates", help="Add the N largest cities per country as candidate sites (sites)."
@@ -344,7 +320,7 @@ def list_command(
 
 @catalog_app.command("show")
 def show_command(
-    kind: str = typer.Argument(..., help="countries, sites, accelerators, models or constants."),
+    kind: KindName = typer.Argument(..., metavar="KIND", help="Kind of record to show."),
     record_id: str = typer.Argument(..., metavar="ID", help="Id of the record, e.g. IDN."),
     as_json: bool = typer.Option(False, "--json", help="Print the record as JSON."),
 ) -> None:

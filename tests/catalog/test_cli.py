@@ -63,13 +63,17 @@ def test_show_renders_a_table_for_people() -> None:
     assert "Indonesia" in result.stdout and "[1]" in result.stdout
 
 
-def test_unknown_kind_id_or_option_raises_user_error_naming_valid_values() -> None:
-    with pytest.raises(UserError, match="countries, sites, accelerators, models, constants"):
-        runner.invoke(catalog_app, ["list", "planets"], catch_exceptions=False)
+def test_unknown_kind_exits_2_listing_the_kinds() -> None:
+    result = runner.invoke(catalog_app, ["list", "planets"])
+    assert result.exit_code == 2
+    assert "'countries', 'sites', 'accelerators', 'models', 'constants'" in result.output
+
+
+def test_unknown_id_or_option_raises_user_error_naming_valid_values() -> None:
     with pytest.raises(UserError, match="stargate-abilene"):
         runner.invoke(catalog_app, ["show", "sites", "nowhere"], catch_exceptions=False)
-    with pytest.raises(UserError, match="IDN"):
-        runner.invoke(catalog_app, ["show", "countries", "XXX"], catch_exceptions=False)
+    with pytest.raises(UserError, match="did you mean H100-SXM"):
+        runner.invoke(catalog_app, ["show", "accelerators", "H100-SMX"], catch_exceptions=False)
     with pytest.raises(UserError, match="does not apply"):
         runner.invoke(catalog_app, ["list", "models", "--region", "Asia"],
                       catch_exceptions=False)
@@ -78,10 +82,33 @@ def test_unknown_kind_id_or_option_raises_user_error_naming_valid_values() -> No
                       catch_exceptions=False)
 
 
-def test_console_script_exits_2_with_the_message() -> None:
-    code = "import sys; sys.argv = ['daulat', 'catalog', 'show', 'planets', 'x']; " \
-           "from daulat.cli import main; main()"
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+def _console_script(*argv: str) -> subprocess.CompletedProcess[str]:
+    code = (f"import sys; sys.argv = ['daulat', *{list(argv)!r}]; "
+            "from daulat.cli import main; main()")
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120)
+
+
+def test_console_script_exits_2_with_the_message() -> None:
+    proc = _console_script("catalog", "show", "sites", "nowhere")
     assert proc.returncode == 2
-    assert "unknown kind" in proc.stderr and "countries" in proc.stderr
+    assert "unknown sites id 'nowhere'" in proc.stderr and "stargate-abilene" in proc.stderr
+
+
+def test_show_an_unknown_country_code_suggests_close_codes() -> None:
+    proc = _console_script("catalog", "show", "countries", "IDX")
+    assert proc.returncode == 2, proc.stderr
+    message = " ".join(proc.stderr.split())
+    assert "'IDX'" in message and "did you mean" in message and "IDN" in message
+    assert "Traceback" not in proc.stderr
+
+
+def test_tables_print_years_as_years() -> None:
+    result = runner.invoke(catalog_app, ["list", "constants"], terminal_width=200)
+    assert result.exit_code == 0
+    row = next(line for line in result.stdout.splitlines()
+               if "frontier_training_base_year" in line)
+    assert " 2025 " in row and "2,025" not in row
+    show = runner.invoke(catalog_app, ["show", "accelerators", "H100-SXM"], terminal_width=200)
+    year_row = next(line for line in show.stdout.splitlines() if "first_year" in line)
+    assert " 2022 " in year_row
