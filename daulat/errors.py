@@ -16,6 +16,8 @@ can handle, never ``Exception``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 __all__ = ["CountryCodeError", "PackError", "PlanDirectoryError", "ScenarioError", "UserError"]
 
 
@@ -27,6 +29,11 @@ class UserError(Exception):
 
 class ScenarioError(UserError):
     """A scenario file that does not validate (every problem listed, with file:line:col)."""
+
+    def __init__(self, message: str, problems: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        #: One ``file:line:col: field.path: bad value — what is valid`` line per problem.
+        self.problems: list[str] = list(problems) or [message]
 
 
 class PackError(UserError):

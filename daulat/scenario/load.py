@@ -1,333 +1,79 @@
-"""Load ``scenario.yaml`` with errors that point at the file, line and column.
+"""Load ``scenario.yaml`` and report every problem in one pass, each where it is.
 
-Every problem is reported at once: first the schema (pydantic), then references the
-schema cannot check alone (country codes, accelerator, model and site ids against the
-catalog). Each line of the :class:`~daulat.errors.UserError` message reads
-``file:line:col: field.path: bad value — what is valid``.
+The YAML is read by :mod:`daulat.yamlio` (the one loader for user files). Validation
+then makes one pass over the whole file and lists everything wrong at once: the schema
+(pydantic), the ids the schema cannot check alone (country codes, accelerator, model and
+site ids against the catalog) and the demand-assumption overrides (``demand:`` blocks,
+against :class:`daulat.sizing.demand.DemandAssumptions`). A schema error does not hide a
+bad id elsewhere. Each line of the :class:`~daulat.errors.ScenarioError` reads
+``file:line:col: field.path: bad value — what is valid``, in the order of the file.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterable
+import re
+from collections.abc import Callable, Iterable, Mapping
 from io import StringIO
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError
 
-from daulat.errors import UserError
+from daulat.catalog.accelerators import get_accelerator, load_accelerators
+from daulat.catalog.countries import load_countries
+from daulat.catalog.models import get_model, load_models
+from daulat.catalog.sites import load_sites
+from daulat.errors import ScenarioError, UserError
 from daulat.scenario.schema import Scenario
+from daulat.sizing.demand import DemandAssumptions
+from daulat.yamlio import Loc, field_path, parse_yaml, plain, position, problems
 
 __all__ = ["ScenarioError", "dump_scenario", "load_scenario", "parse_scenario"]
 
-Loc = tuple[int | str, ...]
-_LIST_COUNTRIES = "`daulat catalog list countries`"
-
-
-class ScenarioError(UserError):
-    """A scenario file with one or more problems; ``problems`` lists each message."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        head = f"{len(problems)} problem(s) in the scenario:\n" if len(problems) > 1 else ""
-        super().__init__(head + "\n".join(problems))
-
-
-def _position(tree: Any, loc: Loc) -> tuple[int, int]:
-    """1-based (line, column) of the deepest node of ``loc`` found in the ruamel tree."""
-    line, col = 1, 1
-    node = tree
-    for part in loc:
-        if isinstance(node, CommentedMap) and part in node:
-            try:
-                ln, cl = node.lc.value(part)
-            except (KeyError, TypeError):
-                ln, cl = node.lc.line, node.lc.col
-            line, col = ln + 1, cl + 1
-            node = node[part]
-        elif isinstance(node, CommentedMap) and isinstance(part, int) and str(part) in node:
-            ln, cl = node.lc.value(str(part))
-            line, col = ln + 1, cl + 1
-            node = node[str(part)]
-        elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
-            ln, cl = node.lc.item(part)
-            line, col = ln + 1, cl + 1
-            node = node[part]
-        else:
-            if isinstance(node, CommentedMap | CommentedSeq) and node.lc.line is not None:
-                # pointing at the mapping that lacks or mis-spells the key
-                if (line, col) == (1, 1):
-                    line, col = node.lc.line + 1, node.lc.col + 1
-            break
-    return line, col
-
-
-def _key_position(tree: Any, loc: Loc) -> tuple[int, int] | None:
-    """Position of the *key* named by the last element of ``loc`` (for unknown fields)."""
-    node = tree
-    for part in loc[:-1]:
-        try:
-            node = node[part]
-        except (KeyError, IndexError, TypeError):
-            return None
-    if isinstance(node, CommentedMap) and loc and loc[-1] in node:
-        ln, cl = node.lc.key(loc[-1])
-        return ln + 1, cl + 1
-    return None
-
-
-def _path(loc: Loc) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(top level)"
-
-
-def _short(value: Any) -> str:
-    text = repr(_plain(value))
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
-def _model_fields_at(loc: Loc) -> list[str]:
-    """The valid field names of the model that owns the last element of ``loc``."""
-    from pydantic import BaseModel
-
-    model: Any = Scenario
-    for part in loc[:-1]:
-        if isinstance(part, int):
-            continue
-        field = model.model_fields.get(part) if hasattr(model, "model_fields") else None
-        if field is None:
-            return []
-        found = None
-        for cand in _types_in(field.annotation):
-            if isinstance(cand, type) and issubclass(cand, BaseModel):
-                found = cand
-                break
-        if found is None:
-            return []
-        model = found
-    return sorted(model.model_fields)
-
-
-def _types_in(annotation: Any) -> Iterable[Any]:
-    args = getattr(annotation, "__args__", None)
-    if not args:
-        yield annotation
-        return
-    for arg in args:
-        yield from _types_in(arg)
-
-
-_TYPE_TAGS = {"float", "int", "str", "bool", "dict", "list", "none", "nonetype"}
-
-
-def _clean_loc(loc: Loc, tree: Any) -> Loc:
-    """``loc`` without pydantic's union-member tags (kept: parts present in the data)."""
-    out: list[int | str] = []
-    node = tree
-    for part in loc:
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, dict) and isinstance(part, int) and str(part) in node:
-            node = node[str(part)]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            node = node[part]
-        elif isinstance(part, str) and (
-            "[" in part or part.lower() in _TYPE_TAGS or part.startswith(("literal", "function"))
-        ):
-            continue  # a union-member tag, not a field
-        else:
-            node = None
-        out.append(part)
-    return tuple(out)
-
-
-def _schema_problems(exc: ValidationError, tree: Any, name: str) -> list[str]:
-    errors = [(_clean_loc(tuple(e["loc"]), tree), e) for e in exc.errors()]
-    # union branches: keep the branch that got deepest (drop a loc that prefixes another)
-    locs = [loc for loc, _ in errors]
-    errors = [
-        (loc, e) for loc, e in errors
-        if not any(len(o) > len(loc) and o[: len(loc)] == loc for o in locs)
-    ]
-    problems: list[str] = []
-    seen: set[str] = set()
-    for loc, err in errors:
-        kind = err["type"]
-        if kind == "extra_forbidden":
-            pos = _key_position(tree, loc) or _position(tree, loc)
-            valid = _model_fields_at(loc)
-            near = difflib.get_close_matches(str(loc[-1]), valid, n=1)
-            hint = f" (did you mean '{near[0]}'?)" if near else ""
-            what = f"unknown field{hint} — valid fields here: {', '.join(valid)}"
-            msg = f"{name}:{pos[0]}:{pos[1]}: {_path(loc)}: {what}"
-        elif kind == "missing":
-            pos = _position(tree, loc)
-            msg = f"{name}:{pos[0]}:{pos[1]}: {_path(loc)}: missing — this field is required"
-        else:
-            pos = _position(tree, loc)
-            text = err["msg"].removeprefix("Value error, ")
-            msg = f"{name}:{pos[0]}:{pos[1]}: {_path(loc)}: {_short(err.get('input'))} — {text}"
-        key = _path(loc) + (str(loc[-1]) if kind == "extra_forbidden" else "")
-        if key in seen:
-            continue
-        seen.add(key)
-        problems.append(msg)
-    return problems
-
-
-def _reference_problems(scenario: Scenario, tree: Any, name: str) -> list[str]:
-    """Check ids against the catalog: countries, accelerators, model classes, sites."""
-    problems: list[str] = []
-
-    def add(loc: Loc, value: Any, valid: Iterable[str], what: str) -> None:
-        valid = sorted(valid)
-        near = difflib.get_close_matches(str(value), valid, n=3)
-        hint = f"did you mean {', '.join(near)}? " if near else ""
-        listing = ", ".join(valid) if len(valid) <= 20 else f"{len(valid)} ids, see {what}"
-        pos = _position(tree, loc)
-        problems.append(
-            f"{name}:{pos[0]}:{pos[1]}: {_path(loc)}: {_short(value)} — unknown; {hint}"
-            f"valid: {listing}"
-        )
-
-    countries = _try(lambda: set(_load("daulat.catalog.countries", "load_countries")()))
-    if countries:
-        if isinstance(scenario.countries, list):
-            for i, c in enumerate(scenario.countries):
-                if c.iso3 not in countries:
-                    add(("countries", i, "iso3"), c.iso3, countries, _LIST_COUNTRIES)
-        for i, f in enumerate(scenario.funders):
-            if f.country and f.country not in countries:
-                add(("funders", i, "country"), f.country, countries, _LIST_COUNTRIES)
-        for i, s in enumerate(scenario.sites.inline):
-            if s.country not in countries:
-                add(("sites", "inline", i, "country"), s.country, countries, "catalog countries")
-        for key in scenario.rules.residency:
-            if key not in countries:
-                add(("rules", "residency", key), key, countries, "catalog countries")
-    accelerators = _try(lambda: _load("daulat.catalog.accelerators", "load_accelerators")())
-    if accelerators and isinstance(scenario.accelerators, list):
-        canonical = {k.lower(): k for k in accelerators}
-        for i, a in enumerate(scenario.accelerators):
-            if a.lower() not in canonical and _resolves(a, "daulat.catalog.accelerators",
-                                                      "get_accelerator") is None:
-                add(("accelerators", i), a, accelerators, "`daulat catalog list accelerators`")
-    models = _try(lambda: _load("daulat.catalog.models", "load_models")())
-    if models:
-        for i, w in enumerate(scenario.workloads):
-            if w.model not in models and _resolves(w.model, "daulat.catalog.models",
-                                                   "get_model") is None:
-                add(("workloads", i, "model"), w.model, models, "`daulat catalog list models`")
-    assumptions = _try(lambda: _load("daulat.sizing", "DemandAssumptions"))
-    if assumptions is not None:
-        blocks: list[tuple[Loc, dict[str, Any]]] = [
-            (("workloads", i, "demand"), w.demand) for i, w in enumerate(scenario.workloads)]
-        if isinstance(scenario.countries, list):
-            blocks += [(("countries", i, "demand"), c.demand)
-                       for i, c in enumerate(scenario.countries)]
-        for loc, block in blocks:
-            if not block:
-                continue
-            try:
-                assumptions.model_validate(block)
-            except ValidationError as exc:
-                for err in exc.errors():
-                    where = (*loc, *err["loc"])
-                    pos = (_key_position(tree, where) if err["type"] == "extra_forbidden"
-                           else None) or _position(tree, where)
-                    valid = ", ".join(sorted(assumptions.model_fields))
-                    text = err["msg"].removeprefix("Value error, ")
-                    if err["type"] == "extra_forbidden":
-                        text = f"unknown demand assumption — valid: {valid}"
-                    problems.append(f"{name}:{pos[0]}:{pos[1]}: {_path(where)}: "
-                                    f"{_short(err.get('input'))} — {text}")
-    sites = _try(lambda: {s.id for s in _load("daulat.catalog.sites", "load_sites")()})
-    if sites:
-        if isinstance(scenario.sites.catalog, list):
-            for i, sid in enumerate(scenario.sites.catalog):
-                if sid not in sites:
-                    add(("sites", "catalog", i), sid, sites, "`daulat catalog list sites`")
-    return problems
-
-
-def _load(module: str, attr: str) -> Callable[..., Any]:
-    import importlib
-
-    return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
-
-
-def _try(fn: Callable[[], Any]) -> Any:
-    """The catalog value, or None while that part of the catalog is not installed."""
-    try:
-        return fn()
-    except (ImportError, AttributeError):
-        return None
-
-
-def _resolves(name: str, module: str, attr: str) -> Any:
-    try:
-        return _load(module, attr)(name)
-    except (UserError, KeyError, ImportError, AttributeError):
-        return None
+#: Above this many valid ids a message points at the listing command instead.
+_LIST_AT_MOST = 20
+_WHERE = re.compile(r":(\d+):(\d+): ")
 
 
 def parse_scenario(text: str, name: str = "<scenario>") -> Scenario:
-    """Validate scenario YAML ``text``; ``name`` is used in error messages."""
-    yaml = YAML(typ="rt")
+    """Validate scenario YAML ``text``; ``name`` is used in error messages.
+
+    Raises :class:`ScenarioError` whose ``problems`` lists every problem of the file.
+    """
+    tree = parse_yaml(text, name, error=ScenarioError)
+    if not isinstance(tree, Mapping):
+        raise _error([
+            f"{name}:1:1: (top level): {_short(tree)} — a scenario is a YAML mapping with at "
+            "least name, horizon, countries and funders (see docs/scenario.md)"
+        ])
+    data = plain(tree)
+    found: list[str] = []
+    scenario: Scenario | None = None
     try:
-        tree = yaml.load(text)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
-        raise ScenarioError([f"{where}: not valid YAML — {exc.problem}"]) from None
-    if not isinstance(tree, dict):
-        raise ScenarioError(
-            [f"{name}:1:1: (top level): {_short(tree)} — a scenario is a YAML mapping with at "
-             "least name, horizon, countries and funders (see docs/scenario.md)"]
-        )
-    try:
-        scenario = Scenario.model_validate(_plain_tree(tree))
+        scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(_schema_problems(exc, tree, name)) from None
-    problems = _reference_problems(scenario, tree, name)
-    if problems:
-        raise ScenarioError(problems)
+        found += problems(exc, tree, name, Scenario)
+    found += _References(data, tree, name, found).problems()
+    if found or scenario is None:
+        raise _error(found)
     return scenario
 
 
-def _plain_tree(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {k: _plain_tree(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_plain_tree(v) for v in node]
-    return node
-
-
 def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate the scenario at ``path`` (every error at once, with file:line:col)."""
+    """Read and validate the scenario at ``path`` (every problem at once, file:line:col)."""
     file = Path(path)
     try:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise UserError(
+        raise ScenarioError(
             f"{file}: scenario file not found — give the path to a scenario YAML "
             "(examples/indonesia.yaml is one; format in docs/scenario.md)") from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{file}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except OSError as exc:
-        raise UserError(f"{file}: cannot read the scenario — {exc.strerror}") from None
+        raise ScenarioError(f"{file}: cannot read the scenario — {exc.strerror}") from None
     return parse_scenario(text, str(file))
 
 
@@ -339,3 +85,157 @@ def dump_scenario(scenario: Scenario) -> str:
     buf = StringIO()
     yaml.dump(scenario.model_dump(mode="json"), buf)
     return buf.getvalue()
+
+
+def _error(lines: list[str]) -> ScenarioError:
+    """One error listing ``lines`` in the order of the file, one line per field (the
+    branches of a union, e.g. a number or a {year: amount} mapping, joined by "or")."""
+    merged: dict[str, list[str]] = {}
+    for line in lines:
+        head, sep, what = line.partition(" — ")
+        merged.setdefault(head if sep else line, []).append(what)
+    joined = [f"{head} — {'; or '.join(w for w in whats if w)}" if any(whats) else head
+              for head, whats in merged.items()]
+    ordered = sorted(joined, key=_file_order)
+    head = f"{len(ordered)} problem(s) in the scenario:\n" if len(ordered) > 1 else ""
+    return ScenarioError(head + "\n".join(ordered), ordered)
+
+
+def _file_order(line: str) -> tuple[int, int]:
+    match = _WHERE.search(line)
+    return (int(match[1]), int(match[2])) if match else (0, 0)
+
+
+def _short(value: Any) -> str:
+    text = repr(plain(value))
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _items(value: Any) -> Iterable[tuple[int, Any]]:
+    """``enumerate(value)`` for a list, nothing otherwise (the schema reports a non-list)."""
+    return enumerate(value) if isinstance(value, list) else ()
+
+
+def _get(value: Any, key: str) -> Any:
+    return value.get(key) if isinstance(value, Mapping) else None
+
+
+class _References:
+    """The checks the schema cannot make alone, on the raw file (so they run even when
+    the schema fails): ids against the catalog, ``demand:`` blocks against the sizing
+    assumptions. A field the schema already reported is not reported twice."""
+
+    def __init__(self, data: Mapping[str, Any], tree: Any, name: str,
+                 reported: list[str]) -> None:
+        self.data, self.tree, self.name = data, tree, name
+        self.reported = reported
+        self.out: list[str] = []
+
+    def problems(self) -> list[str]:
+        self._countries()
+        self._accelerators()
+        self._models()
+        self._sites()
+        self._demand()
+        return self.out
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _where(self, loc: Loc, *, key: bool = False) -> str:
+        line, col = position(self.tree, loc, key=key)
+        return f"{self.name}:{line}:{col}"
+
+    def _already(self, loc: Loc) -> bool:
+        needle = f": {field_path(loc)}: "
+        return any(needle in p for p in self.reported)
+
+    def _unknown(self, loc: Loc, value: Any, valid: Iterable[str], listing_cmd: str, *,
+                 key: bool = False) -> None:
+        if self._already(loc):
+            return
+        ids = sorted(valid)
+        near = difflib.get_close_matches(str(value), ids, n=3)
+        hint = f"did you mean {', '.join(near)}? " if near else ""
+        listing = ", ".join(ids) if len(ids) <= _LIST_AT_MOST else (
+            f"{len(ids)} ids, {listing_cmd} lists them")
+        self.out.append(f"{self._where(loc, key=key)}: {field_path(loc)}: {_short(value)} — "
+                        f"unknown; {hint}valid: {listing}")
+
+    @staticmethod
+    def _resolves(lookup: Callable[[str], Any], value: str) -> bool:
+        try:
+            lookup(value)
+        except UserError:
+            return False
+        return True
+
+    # -- checks ----------------------------------------------------------------------------
+
+    def _countries(self) -> None:
+        codes = set(load_countries())
+        listing = "`daulat catalog list countries`"
+
+        def check(loc: Loc, value: Any, *, key: bool = False) -> None:
+            # a malformed code is the schema's to report; here: well-formed but unknown
+            if isinstance(value, str) and len(value.strip()) == 3 and value.strip().isalpha() \
+                    and value.strip().upper() not in codes:
+                self._unknown(loc, value, codes, listing, key=key)
+
+        countries = self.data.get("countries")
+        for i, c in _items(countries):
+            check(("countries", i, "iso3"), _get(c, "iso3"))
+        for i, f in _items(self.data.get("funders")):
+            check(("funders", i, "country"), _get(f, "country"))
+        for i, s in _items(_get(self.data.get("sites"), "inline")):
+            check(("sites", "inline", i, "country"), _get(s, "country"))
+        residency = _get(self.data.get("rules"), "residency")
+        if isinstance(residency, Mapping):
+            for code in residency:
+                check(("rules", "residency", code), code, key=True)
+
+    def _accelerators(self) -> None:
+        catalog = load_accelerators()
+        for i, a in _items(self.data.get("accelerators")):
+            if isinstance(a, str) and not self._resolves(get_accelerator, a):
+                self._unknown(("accelerators", i), a, catalog,
+                              "`daulat catalog list accelerators`")
+
+    def _models(self) -> None:
+        catalog = load_models()
+        for i, w in _items(self.data.get("workloads")):
+            model = _get(w, "model")
+            if isinstance(model, str) and not self._resolves(get_model, model):
+                self._unknown(("workloads", i, "model"), model, catalog,
+                              "`daulat catalog list models`")
+
+    def _sites(self) -> None:
+        ids = {s.id for s in load_sites()}
+        for i, sid in _items(_get(self.data.get("sites"), "catalog")):
+            if isinstance(sid, str) and sid not in ids:
+                self._unknown(("sites", "catalog", i), sid, ids, "`daulat catalog list sites`")
+
+    def _demand(self) -> None:
+        blocks: list[tuple[Loc, Any]] = [
+            (("workloads", i, "demand"), _get(w, "demand"))
+            for i, w in _items(self.data.get("workloads"))]
+        blocks += [(("countries", i, "demand"), _get(c, "demand"))
+                   for i, c in _items(self.data.get("countries"))]
+        valid = ", ".join(sorted(DemandAssumptions.model_fields))
+        for prefix, block in blocks:
+            if not isinstance(block, Mapping) or not block:
+                continue  # absent, or not a mapping (the schema reports that)
+            try:
+                DemandAssumptions.model_validate(block)
+            except ValidationError as exc:
+                for err in exc.errors():
+                    loc: Loc = (*prefix, *err["loc"])
+                    unknown = err["type"] == "extra_forbidden"
+                    if unknown:
+                        near = difflib.get_close_matches(str(err["loc"][-1]),
+                                                         DemandAssumptions.model_fields, n=1)
+                        hint = f" (did you mean '{near[0]}'?)" if near else ""
+                        text = f"unknown demand assumption{hint} — valid: {valid}"
+                    else:
+                        text = err["msg"].removeprefix("Value error, ")
+                    self.out.append(f"{self._where(loc, key=unknown)}: {field_path(loc)}: "
+                                    f"{_short(err.get('input'))} — {text}")

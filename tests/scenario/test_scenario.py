@@ -51,6 +51,7 @@ def test_every_schema_error_is_reported_at_once_with_line_and_column() -> None:
     expected = {
         "bad.yaml:2:10: horizon": "end (2020) should be >= start (2026)",
         "bad.yaml:5:5: countries[0].demnd": "did you mean 'demand'?",
+        "bad.yaml:6:11: countries[1].iso3": "'XXQ' — unknown",  # one pass: ids too
         "bad.yaml:9:17: workloads[0].latency_ms": "greater than 0",
         "bad.yaml:12:11: funders[0].kind": "'provider', 'government' or 'other'",
         "bad.yaml:13:17: funders[0].budget_usd": "'lots'",
@@ -90,7 +91,7 @@ def test_cli_validate_and_schema(tmp_path: Path) -> None:
     out = subprocess.run([*DAULAT, "scenario", "validate", str(bad)], capture_output=True,
                          text=True, cwd=ROOT)
     assert out.returncode == 2
-    assert "7 problem(s)" in out.stderr and "objective.kind" in out.stderr
+    assert "8 problem(s)" in out.stderr and "objective.kind" in out.stderr
     from typer.testing import CliRunner
 
     from daulat.cli import app
