@@ -20,6 +20,13 @@ from daulat.catalog.accelerators import get_accelerator, load_accelerators
 from daulat.catalog.constants import constants
 from daulat.catalog.countries import INCOME_GROUPS, get_country, load_countries
 from daulat.catalog.models import get_model, load_models
+from daulat.catalog.profiles import (
+    fleet_factors,
+    get_fleet_factor,
+    profile_record,
+    profile_records,
+    profile_sources,
+)
 from daulat.catalog.sites import SITE_STATUSES, candidate_sites, get_site, load_sites, site_rows
 from daulat.console import console, emit, format_cell, to_jsonable
 from daulat.errors import CountryCodeError, UserError
@@ -120,6 +127,13 @@ KINDS: dict[str, _Kind] = {
                "default_context"), _single_source),
         _Kind("constants", _load_constants, lambda c: c.name, _get_constant,
               ("name", "value", "unit"), _single_source),
+        # usage profiles and fleet factors (issue 10; data and loader owned by sizing)
+        _Kind("profiles", profile_records, lambda p: p.id, profile_record,
+              ("id", "figures", "published", "derived", "assumptions",
+               "output_tokens_per_user_day_2027"), profile_sources),
+        _Kind("fleet", lambda: list(fleet_factors().values()), lambda f: f.name,
+              get_fleet_factor, ("name", "value", "low", "high", "unit", "kind"),
+              _single_source),
     )
 }
 
@@ -167,7 +181,7 @@ def list_records(
     countries: dict[str, Any] = {}
     if k.name in ("countries", "sites") or country:
         countries = dict(load_countries())
-    iso3 = get_country(country).iso3 if country else None
+    iso3 = _country_option(country) if country else None
 
     if k.name == "sites" and candidates:
         pool = [iso3] if iso3 else sorted(countries)
@@ -201,6 +215,19 @@ def list_records(
                             f"{', '.join(SITE_STATUSES)}")
         records = [r for r in records if r.status == status]
     return records
+
+
+def _country_option(code: str) -> str:
+    """The alpha-3 code ``--country`` names (alpha-2 and English names work too)."""
+    try:
+        return get_country(code).iso3
+    except UserError as exc:
+        try:
+            check_iso3(code)
+        except CountryCodeError as bad:  # suggests close codes
+            raise UserError(f"--country: {bad}") from exc
+        raise UserError(f"--country: {code!r} is not in the catalog; "
+                        "`daulat catalog list countries` lists them") from exc
 
 
 def show_record(kind: str, record_id: str) -> dict[str, Any]:

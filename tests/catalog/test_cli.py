@@ -74,6 +74,8 @@ def test_unknown_id_or_option_raises_user_error_naming_valid_values() -> None:
         runner.invoke(catalog_app, ["show", "sites", "nowhere"], catch_exceptions=False)
     with pytest.raises(UserError, match="did you mean H100-SXM"):
         runner.invoke(catalog_app, ["show", "accelerators", "H100-SMX"], catch_exceptions=False)
+    with pytest.raises(UserError, match="--country: 'IDX'.*did you mean.*IDN"):
+        runner.invoke(catalog_app, ["list", "sites", "--country", "IDX"], catch_exceptions=False)
     with pytest.raises(UserError, match="does not apply"):
         runner.invoke(catalog_app, ["list", "models", "--region", "Asia"],
                       catch_exceptions=False)
