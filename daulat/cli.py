@@ -29,6 +29,7 @@ from daulat.policy import cli as policy_cli
 from daulat.report import cli as report_cli
 from daulat.scenario import cli as scenario_cli
 from daulat.sizing import cli as sizing_cli
+from daulat.web import cli as web_cli
 
 __all__ = ["app", "main", "package_version"]
 
@@ -53,6 +54,7 @@ _STAGES: tuple[Callable[[typer.Typer], None], ...] = (
     report_cli.register,
     policy_cli.register,
     gateway_cli.register,
+    web_cli.register,
 )
 
 for _register in _STAGES:
