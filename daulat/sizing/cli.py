@@ -206,6 +206,131 @@ def register(app: typer.Typer) -> None:
             rows.append(("accelerators for deadline", t.accelerators_for_deadline))
         emit(t, as_json, _table("Training sizing", rows))
 
+    @size.command("service")
+    def size_service_cmd(
+        input_tokens_per_day: float | None = typer.Option(
+            None, "--input-tokens-per-day", help="Input tokens read per day (incl. cached)."
+        ),
+        cached_input_share: float = typer.Option(
+            0.0, "--cached-input-share", help="Share of input tokens that hit the prefix cache."
+        ),
+        output_tokens_per_day: float | None = typer.Option(
+            None, "--output-tokens-per-day", help="Output tokens per day (incl. reasoning)."
+        ),
+        context_tokens: float | None = typer.Option(
+            None, "--context-tokens", help="Tokens each request attends to (default: its input)."
+        ),
+        output_tokens_per_request: float | None = typer.Option(
+            None, "--output-tokens-per-request", help="Output tokens per request (default 600)."
+        ),
+        users: float | None = typer.Option(
+            None, "--users", help="Weekly active users (their load is added to any tokens given)."
+        ),
+        profile: str = typer.Option(
+            "assistant", "--profile", help="Usage profile (`daulat catalog list profiles`)."
+        ),
+        year: int = typer.Option(
+            datetime.date.today().year + 1, "--year", help="Year of the profile's figures."
+        ),
+        model: str | None = typer.Option(
+            None, "--model", help="One model class for all tokens (default: the model mix)."
+        ),
+        mix: str = typer.Option(
+            "national-assistant", "--mix", help="Model mix (daulat/catalog/data/model_mix.csv)."
+        ),
+        accelerator: str = typer.Option("GB200", "--accelerator", help="Accelerator id."),
+        precision: str | None = typer.Option(
+            None, "--precision", help="bf16, fp8 or fp4 (default: narrowest native)."
+        ),
+        output_tokens_per_s_per_user: float | None = typer.Option(
+            None, "--output-tokens-per-s-per-user", help="Latency per user (default 20)."
+        ),
+        peak_to_average: float | None = typer.Option(
+            None, "--peak-to-average", help="Diurnal peak over mean load (default 1.75)."
+        ),
+        headroom: float | None = typer.Option(None, "--headroom", help="Share above peak."),
+        failover_reserve: float | None = typer.Option(
+            None, "--failover-reserve", help="N+1 / cross-site reserve, share above peak."
+        ),
+        research_share: float | None = typer.Option(
+            None, "--research-share", help="Evaluation/research share of the fleet."
+        ),
+        efficiency: float | None = typer.Option(
+            None, "--efficiency", help="Serving-stack efficiency vs MLPerf closed (default 0.73)."
+        ),
+        country: str | None = typer.Option(
+            None, "--country", help="ISO3 of the site: grid carbon and power price."
+        ),
+        pue: float | None = typer.Option(None, "--pue", help="PUE (default by cooling)."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> None:
+        """The fleet for a service from a daily load and/or users: accelerators, MW, money."""
+        from daulat.sizing.fleet import (
+            FleetAssumptions,
+            ServiceLoad,
+            load_from_users,
+            size_service,
+        )
+
+        try:
+            loads = []
+            if input_tokens_per_day is not None or output_tokens_per_day is not None:
+                if output_tokens_per_day is None:
+                    raise UserError(
+                        "--output-tokens-per-day: missing; valid: output tokens per day > 0 "
+                        "(with --input-tokens-per-day)"
+                    )
+                loads.append(ServiceLoad(
+                    input_tokens_per_day or 0.0, output_tokens_per_day, cached_input_share,
+                    context_tokens, output_tokens_per_request, basis="given tokens/day",
+                ))
+            if users is not None:
+                loads.append(load_from_users(users, profile, year))
+            if not loads:
+                raise UserError(
+                    "size service: no load; valid: --output-tokens-per-day (and "
+                    "--input-tokens-per-day) and/or --users"
+                )
+            load = loads[0] if len(loads) == 1 else loads[0] + loads[1]
+            fleet = FleetAssumptions(
+                accelerator=accelerator, precision=precision, mix=mix,
+                models=((model, 1.0),) if model else None,
+                output_tokens_per_s_per_user=output_tokens_per_s_per_user,
+                peak_to_average=peak_to_average, headroom=headroom,
+                failover_reserve=failover_reserve, research_share=research_share,
+                serving_efficiency=efficiency, pue=pue, country=country,
+            )
+            r = size_service(load, fleet)
+        except UserError as exc:
+            raise _fail(exc) from None
+        rows: list[tuple[str, Any]] = [
+            ("load", r.basis),
+            ("output tokens/day", r.output_tokens_per_day),
+            ("input tokens/day (cached share)",
+             f"{r.input_tokens_per_day:,.0f} ({r.cached_input_share:.0%})"),
+            ("context tokens per request", r.context_tokens),
+            ("mean / peak output tokens/s",
+             f"{r.mean_output_tokens_per_s:,.0f} / {r.peak_output_tokens_per_s:,.0f}"),
+        ]
+        for m in r.models:
+            rows.append((f"  {m.model} ({m.share:.0%} of output)",
+                         f"{m.tokens_per_s_per_accelerator:,.0f} tok/s/acc, replica "
+                         f"{m.replica_size}, batch {m.batch}, {m.binding}"))
+        rows += [
+            ("accelerators at mean load", r.accelerators_average),
+            ("accelerators at peak", r.accelerators_peak),
+            ("accelerators (fleet to build)", r.accelerators),
+            ("fleet factors", ", ".join(f"{k} {v:g}" for k, v in r.factors.items())),
+            ("IT MW", r.it_mw),
+            ("facility MW", r.facility_mw),
+            ("capex USD", r.capex_usd),
+            ("annual opex USD", r.annual_opex_usd),
+            ("cost per million output tokens USD", r.cost_per_million_output_tokens_usd),
+        ]
+        if r.users:
+            rows.append(("facility W per weekly user", r.watts_per_weekly_user))
+        emit(r, as_json, _table(f"Service fleet on {r.accelerator}", rows))
+
     @size.command("country")
     def size_country(
         country: str = typer.Option(..., "--country", help="ISO 3166 alpha-3, e.g. IDN."),
@@ -223,6 +348,9 @@ def register(app: typer.Typer) -> None:
         adoption_factor: float | None = typer.Option(
             None, "--adoption-factor", help="Multiplier on the adoption curve."
         ),
+        profile: str | None = typer.Option(
+            None, "--profile", help="Usage profile (default: assistant)."
+        ),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """A localised assistant for a country on documented default assumptions."""
@@ -238,9 +366,12 @@ def register(app: typer.Typer) -> None:
                 "scenario": scenario,
                 "pue": pue,
                 "adoption_factor": adoption_factor,
+                "usage_profile": profile,
             }.items()
             if v is not None
         }
+        if model is not None:
+            overrides["model_mix"] = None  # one model serves everything
         try:
             a = DemandAssumptions(**overrides)
             r = country_assistant(country, year, a)
@@ -256,16 +387,23 @@ def register(app: typer.Typer) -> None:
             raise _fail(exc) from None
         rows: list[tuple[str, Any]] = [
             ("country", r.country),
-            ("year", r.year),
-            ("users", round(r.users)),
-            ("peak tokens/s", r.peak_tokens_per_s),
-            ("accelerators", r.accelerators),
-            ("model / accelerator", f"{r.assumptions.model} / {r.assumptions.accelerator}"),
+            ("year", str(r.year)),
+            ("weekly active users", round(r.users)),
+            ("output tokens/day", r.output_tokens_per_day),
+            ("peak output tokens/s", r.peak_tokens_per_s),
+            ("accelerators at mean load", r.accelerators_average),
+            ("accelerators at peak", r.accelerators_peak),
+            ("accelerators (fleet to build)", r.accelerators),
+            ("models / accelerator",
+             f"{', '.join(f'{m.model} {m.share:.0%}' for m in r.models) or r.assumptions.model}"
+             f" / {r.assumptions.accelerator}"),
             ("tokens/s per accelerator", r.tokens_per_s_per_accelerator),
             ("IT MW", r.it_mw),
             ("facility MW", r.facility_mw),
             ("capex USD", r.capex_usd),
             ("annual opex USD", r.annual_opex_usd),
+            ("cost per million output tokens USD", r.cost_per_million_output_tokens_usd),
+            ("facility W per weekly user", r.watts_per_weekly_user),
             ("binding", r.binding),
         ]
         emit(r, as_json, _table(f"Localised assistant: {r.country} {r.year}", rows))

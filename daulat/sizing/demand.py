@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import csv
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, Literal
 
@@ -22,7 +22,15 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from daulat.catalog.accelerators import get_accelerator
 from daulat.catalog.constants import constant
 from daulat.catalog.models import get_model
+from daulat.catalog.profiles import daily_load
 from daulat.errors import UserError
+from daulat.sizing.fleet import (
+    FleetAssumptions,
+    ModelFleet,
+    ServiceLoad,
+    size_service,
+)
+from daulat.sizing.inference import scenario_targets
 
 __all__ = [
     "PROFILES",
@@ -34,6 +42,8 @@ __all__ = [
     "adoption",
     "demand",
     "country_assistant",
+    "fleet_assumptions",
+    "fleet_rate",
 ]
 
 
@@ -148,7 +158,33 @@ class DemandAssumptions(BaseModel):
         ),
     )
     model: str = Field(
-        default="assistant-medium", description="model class id serving the assistant"
+        default="assistant-medium",
+        description="model class id serving the assistant when model_mix is None (and the "
+        "planner's per-workload model)",
+    )
+    usage_profile: str | None = Field(
+        default="assistant",
+        description="usage profile of daulat/catalog/data/usage_profiles.csv (`daulat catalog "
+        "list profiles`): tokens per weekly active user-day by mode and segment, by year; "
+        "None: the older queries_per_user_day x tokens-per-query arithmetic",
+    )
+    model_mix: str | None = Field(
+        default="national-assistant",
+        description="model mix of daulat/catalog/data/model_mix.csv serving the country "
+        "assistant (size country); None: `model` alone",
+    )
+    output_tokens_per_s_per_user: float | None = Field(
+        default=None, gt=0, description="latency per user (fleet_factors.csv default 20)"
+    )
+    headroom: float | None = Field(
+        default=None, ge=0, description="capacity above peak (fleet_factors.csv, ASSUMPTION)"
+    )
+    failover_reserve: float | None = Field(
+        default=None, ge=0, description="N+1 / cross-site reserve (fleet_factors.csv, ASSUMPTION)"
+    )
+    research_share: float | None = Field(
+        default=None, ge=0, lt=1, description="evaluation/research share of the fleet "
+        "(fleet_factors.csv, ASSUMPTION)"
     )
     accelerator: str = Field(default="GB200", description="accelerator id")
     precision: str | None = Field(
@@ -207,6 +243,9 @@ class Demand:
     mean_output_tokens_per_s: float
     peak_output_tokens_per_s: float
     peak_input_tokens_per_s: float
+    output_tokens_per_day: float = 0.0
+    input_tokens_per_day: float = 0.0  # all tokens read, incl. prefix-cache hits
+    cached_input_share: float = 0.0
 
 
 def _country(iso3: str) -> object:
@@ -227,7 +266,12 @@ def demand_for(
     year: int,
     assumptions: DemandAssumptions | None = None,
 ) -> Demand:
-    """Demand from explicit population and internet share (no catalog look-up)."""
+    """Demand from explicit population and internet share (no catalog look-up).
+
+    ``users`` are weekly active users. With a ``usage_profile`` (the default) their daily
+    load comes from the profile for ``year`` (every mode and segment); without one, from
+    ``queries_per_user_day × tokens per query × (1 + institutional_share)``.
+    """
     a = assumptions or DemandAssumptions()
     if not 0 <= internet_share <= 1:
         raise UserError(f"internet_share: {internet_share} out of range; valid values: 0..1")
@@ -235,9 +279,18 @@ def demand_for(
         raise UserError(f"population: {population} negative; valid values: >= 0")
     ad = adoption(year, a)
     users = population * internet_share * ad
-    qpd = users * a.queries_per_user_day * (1.0 + a.institutional_share)
     seconds = constant("seconds_per_day")
-    mean_out = qpd * a.output_tokens_per_query / seconds
+    if a.usage_profile is not None:
+        load = daily_load(a.usage_profile, year)
+        qpd = users * load.calls
+        out_day = users * load.output_tokens
+        new_in_day = users * load.new_input_tokens
+        ctx_day = users * load.context_tokens
+    else:
+        qpd = users * a.queries_per_user_day * (1.0 + a.institutional_share)
+        out_day = qpd * a.output_tokens_per_query
+        new_in_day = ctx_day = qpd * a.input_tokens_per_query
+    mean_out = out_day / seconds
     return Demand(
         country=country,
         year=year,
@@ -248,7 +301,10 @@ def demand_for(
         queries_per_day=qpd,
         mean_output_tokens_per_s=mean_out,
         peak_output_tokens_per_s=mean_out * a.peak_factor,
-        peak_input_tokens_per_s=qpd * a.input_tokens_per_query / seconds * a.peak_factor,
+        peak_input_tokens_per_s=new_in_day / seconds * a.peak_factor,
+        output_tokens_per_day=out_day,
+        input_tokens_per_day=ctx_day,
+        cached_input_share=max(0.0, 1.0 - new_in_day / ctx_day) if ctx_day else 0.0,
     )
 
 
@@ -266,7 +322,13 @@ def demand(country: str, year: int, assumptions: DemandAssumptions | None = None
 
 @dataclass(frozen=True)
 class CountrySizing:
-    """A country's assistant: people, tokens/s, accelerators, MW and money (USD/year)."""
+    """A country's assistant: people, tokens/s, accelerators, MW and money (USD/year).
+
+    ``accelerators`` is the fleet to build (diurnal peak, headroom, failover and research
+    share included); ``accelerators_average`` serves the mean load and
+    ``accelerators_peak`` the peak. ``users`` are weekly active users;
+    ``watts_per_weekly_user`` is facility power per weekly user.
+    """
 
     country: str
     year: int
@@ -283,44 +345,115 @@ class CountrySizing:
     annual_opex_usd: float
     binding: str
     assumptions: DemandAssumptions
+    accelerators_average: int = 0
+    accelerators_peak: int = 0
+    watts_per_weekly_user: float = 0.0
+    cost_per_million_output_tokens_usd: float = 0.0
+    output_tokens_per_day: float = 0.0
+    input_tokens_per_day: float = 0.0
+    cached_input_share: float = 0.0
+    models: list[ModelFleet] = field(default_factory=list)
+    factors: dict[str, float] = field(default_factory=dict)
+
+
+def fleet_assumptions(a: DemandAssumptions, country: str | None = None) -> FleetAssumptions:
+    """The fleet of ``a``: its model mix (or single model), accelerator and fleet factors."""
+    return FleetAssumptions(
+        accelerator=a.accelerator,
+        precision=a.precision,
+        mix=a.model_mix or "national-assistant",
+        models=None if a.model_mix else ((a.model, 1.0),),
+        output_tokens_per_s_per_user=a.output_tokens_per_s_per_user,
+        peak_to_average=a.peak_factor,
+        headroom=a.headroom,
+        failover_reserve=a.failover_reserve,
+        research_share=a.research_share,
+        serving_efficiency=a.serving_efficiency,
+        pue=a.pue,
+        country=country,
+    )
 
 
 def size_demand(d: Demand, a: DemandAssumptions, country: str | None = None) -> CountrySizing:
-    """Accelerators, facility and money to serve demand ``d`` at peak."""
-    from daulat.sizing.facility import facility
-    from daulat.sizing.inference import inference_throughput, replicas_needed
-
+    """Accelerators, facility and money to serve demand ``d``: the fleet engine
+    (:func:`daulat.sizing.fleet.size_service`) on ``d``'s daily load."""
     get_model(a.model)
-    acc = get_accelerator(a.accelerator)
-    inf = inference_throughput(
-        a.model,
-        acc,
-        a.precision,
-        a.scenario,
-        a.serving_efficiency,
-        input_tokens=a.input_tokens_per_query,
-        output_tokens=a.output_tokens_per_query,
+    get_accelerator(a.accelerator)
+    scenario_targets(a.scenario)  # validated; the fleet's latency comes from its speed per user
+    out_day = d.output_tokens_per_day or d.mean_output_tokens_per_s * constant("seconds_per_day")
+    in_day = d.input_tokens_per_day or (
+        d.peak_input_tokens_per_s / a.peak_factor * constant("seconds_per_day")
     )
-    replicas = replicas_needed(d.peak_output_tokens_per_s, inf)
-    count = replicas * inf.replica_size
-    fac = facility(acc, count, a.pue, country=country)
+    calls = d.queries_per_day
+    load = ServiceLoad(
+        input_tokens_per_day=in_day,
+        output_tokens_per_day=out_day,
+        cached_input_share=d.cached_input_share,
+        context_tokens=in_day / calls if calls else None,
+        output_tokens_per_request=out_day / calls if calls else None,
+        users=d.users,
+        basis=f"{d.users:,.0f} weekly users in {d.country} {d.year}",
+    )
+    r = size_service(load, fleet_assumptions(a, country))
+    rate = (
+        sum(m.share * m.tokens_per_s_per_accelerator for m in r.models) if r.models else 0.0
+    )
     return CountrySizing(
         country=d.country,
         year=d.year,
         users=d.users,
-        peak_tokens_per_s=d.peak_output_tokens_per_s,
-        accelerators=count,
-        replicas=replicas,
-        tokens_per_s_per_accelerator=inf.tokens_per_s_per_accelerator,
-        it_mw=fac.it_mw,
-        facility_mw=fac.facility_mw,
-        annual_energy_mwh=fac.annual_energy_mwh,
-        annual_emissions_tco2=fac.annual_emissions_tco2,
-        capex_usd=fac.capex_usd,
-        annual_opex_usd=fac.annual_opex_usd,
-        binding=inf.binding,
+        peak_tokens_per_s=r.peak_output_tokens_per_s,
+        accelerators=r.accelerators,
+        replicas=sum(m.accelerators // m.replica_size for m in r.models),
+        tokens_per_s_per_accelerator=rate,
+        it_mw=r.it_mw,
+        facility_mw=r.facility_mw,
+        annual_energy_mwh=r.annual_energy_mwh,
+        annual_emissions_tco2=r.annual_emissions_tco2,
+        capex_usd=r.capex_usd,
+        annual_opex_usd=r.annual_opex_usd,
+        binding="; ".join(f"{m.model}: {m.binding}" for m in r.models) or "no demand",
         assumptions=a,
+        accelerators_average=r.accelerators_average,
+        accelerators_peak=r.accelerators_peak,
+        watts_per_weekly_user=r.watts_per_weekly_user,
+        cost_per_million_output_tokens_usd=r.cost_per_million_output_tokens_usd,
+        output_tokens_per_day=r.output_tokens_per_day,
+        input_tokens_per_day=r.input_tokens_per_day,
+        cached_input_share=r.cached_input_share,
+        models=r.models,
+        factors=r.factors,
     )
+
+
+def fleet_rate(
+    model: str,
+    accelerator: str,
+    assumptions: DemandAssumptions | None = None,
+    *,
+    year: int = 2027,
+    precision: str | None = None,
+    efficiency: float | None = None,
+) -> float:
+    """Output tokens/s per installed accelerator of a *fleet* serving ``model`` at the
+    profile's request shape: the engine's rate less headroom, failover and research share
+    (so ``installed accelerators × fleet_rate ≥ peak output tokens/s`` is the fleet the
+    engine sizes). For the planner's capacity constraint."""
+    a = assumptions or DemandAssumptions()
+    d = demand_for("XXX", 1_000_000, 1.0, year, a)
+    fl = fleet_assumptions(a.model_copy(update={"model_mix": None, "model": model,
+                                                "accelerator": accelerator,
+                                                "precision": precision,
+                                                **({"serving_efficiency": efficiency}
+                                                   if efficiency else {})}))
+    calls = d.queries_per_day or 1.0
+    load = ServiceLoad(d.input_tokens_per_day or 1.0, d.output_tokens_per_day or 1.0,
+                       d.cached_input_share, (d.input_tokens_per_day or 1.0) / calls,
+                       (d.output_tokens_per_day or 1.0) / calls)
+    r = size_service(load, fl)
+    if not r.models:
+        return 0.0
+    return r.models[0].tokens_per_s_per_accelerator / r.factors["fleet_overhead"]
 
 
 def country_assistant(

@@ -40,8 +40,11 @@ is cited.
 
 from __future__ import annotations
 
+import csv
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
 
 from daulat.catalog.accelerators import PRECISIONS, Accelerator, get_accelerator
 from daulat.catalog.constants import constant
@@ -55,6 +58,7 @@ __all__ = [
     "default_efficiency",
     "inference_throughput",
     "scenario_targets",
+    "speculative_tokens_per_step",
 ]
 
 SCENARIOS: tuple[str, ...] = ("offline", "server", "interactive")
@@ -133,6 +137,17 @@ class InferenceSizing:
     notes: list[str] = field(default_factory=list)
 
 
+@lru_cache(maxsize=1)
+def _speculative() -> dict[str, float]:
+    text = resources.files("daulat.sizing").joinpath("data", "speculative.csv").read_text("utf-8")
+    return {r["model"]: float(r["tokens_per_step"]) for r in csv.DictReader(text.splitlines())}
+
+
+def speculative_tokens_per_step(model: str) -> float:
+    """Tokens per decode step with the model's published speculative decoding (1: none)."""
+    return _speculative().get(model, 1.0)
+
+
 def decode_context(input_tokens: float, output_tokens: float) -> float:
     """Mean context (tokens) of the sequences in flight during decode.
 
@@ -174,14 +189,25 @@ def _evaluate(
     ttft_target: float | None,
     tpot_target: float | None,
     eff: Efficiency,
+    context_tokens: int | None = None,
+    tpot_mean: bool = False,
+    tokens_per_step: float = 1.0,
 ) -> _Case | None:
-    """Best batch on a replica of ``n`` accelerators, or None when nothing fits."""
+    """Best batch on a replica of ``n`` accelerators, or None when nothing fits.
+
+    ``input_tokens`` are the prompt tokens prefilled per request; ``context_tokens`` (default
+    ``input_tokens``) are all tokens a request attends to — larger when a prefix (system
+    prompt, history) is a KV-cache hit and is read but not recomputed.
+    """
+    ctx_in = input_tokens if context_tokens is None else max(context_tokens, input_tokens)
+    # positions a prompt token attends to: the cached prefix plus half its own prompt
+    prefill_positions = (ctx_in - input_tokens) + input_tokens / 2
     bytes_w = constant(f"bytes_per_param_{precision}")
     kv_value = constant(
         "kv_bytes_per_value_fp8" if precision in ("fp8", "fp4") else "kv_bytes_per_value_bf16"
     )
     kv_token = model.kv_bytes_per_token * kv_value / constant("kv_bytes_per_value_bf16")
-    ctx = decode_context(input_tokens, output_tokens)
+    ctx = decode_context(ctx_in, output_tokens)
     kv_seq = kv_token * ctx
     # Weights: a MoE model is served expert-parallel with data-parallel attention (as the
     # communication term below assumes), so its routed experts are sharded across the
@@ -231,13 +257,25 @@ def _evaluate(
         * acc.compute_efficiency
     )
     attn_decode_flops = 4.0 * model.layers * model.attn_dim * ctx
-    attn_prefill_flops = 4.0 * model.layers * model.attn_dim * prefill_per_token * input_tokens / 2
+    attn_prefill_flops = 4.0 * model.layers * model.attn_dim * prefill_per_token * prefill_positions
+
+    # Expert-parallel load imbalance: the accelerator holding the busiest experts sets the
+    # step, so the routed-expert share of the weight reads and GEMM FLOPs is stretched by
+    # max/mean load (``moe_expert_imbalance``, SGLang large-scale EP measurement).
+    moe_ep = w_experts > 0 and n > 1
+    imbalance = constant("moe_expert_imbalance") if moe_ep else 1.0
+    routed_active = (
+        model.experts_per_token * model.expert_params_b / model.experts * 1e9
+        if moe_ep and model.experts
+        else 0.0
+    )
+    gemm_params = n_active + routed_active * (imbalance - 1.0)
 
     def w_read(b: float) -> float:
         # each expert is read when at least one of the step's B·(1 + I/O) tokens routes
         # to it: P(touched) = 1 − (1 − k/E)^tokens (≈ all experts at large batch)
         touched = 1.0 - (1.0 - expert_share) ** (b * (1.0 + prefill_per_token))
-        return w_dense + w_experts * touched
+        return w_dense + w_experts * touched * imbalance
 
     def mem_s(b: float) -> float:
         """Memory-bound time of the step's kernels (weights, KV)."""
@@ -245,11 +283,11 @@ def _evaluate(
 
     def comp_s(b: float) -> float:
         """Compute-bound time of the step's kernels (GEMMs, attention)."""
-        gemm = 2.0 * n_active * b * (1.0 + prefill_per_token) / flops
+        gemm = 2.0 * gemm_params * b * (1.0 + prefill_per_token) / flops
         return gemm + b * (attn_decode_flops + attn_prefill_flops) / attn_flops_rate
 
     def kernels_s(b: float) -> float:
-        gemm = max(w_read(b) / bw, 2.0 * n_active * b * (1.0 + prefill_per_token) / flops)
+        gemm = max(w_read(b) / bw, 2.0 * gemm_params * b * (1.0 + prefill_per_token) / flops)
         attn_decode = max(b * kv_seq / bw_kv, b * attn_decode_flops / attn_flops_rate)
         return gemm + attn_decode + b * attn_prefill_flops / attn_flops_rate
 
@@ -258,36 +296,56 @@ def _evaluate(
     # token processed (decode and prompt). Beyond one domain, replicas pipeline across nodes.
     tp = min(n, acc.scaleup_domain)
     comm_per_token = 0.0
-    if tp > 1:
-        value = constant("comm_bytes_per_value")
-        if model.experts_per_token:
-            # expert parallel with data-parallel attention: each accelerator routes its 1/tp
-            # share of the tokens; (tp-1)/tp of the k copies leave it (fp8 out, bf16 back).
-            copies = 3.0 / 2.0 * model.experts_per_token * model.hidden * value
-            per_layer = copies * (tp - 1) / tp / tp
-        else:
-            # tensor parallel: every rank sees every token; two ring all-reduces per layer.
-            per_layer = 2.0 * model.hidden * value * 2.0 * (tp - 1) / tp
-        comm_per_token = model.layers * per_layer / (acc.scaleup_gbps * 1e9 * constant("eta_link"))
+    link = acc.scaleup_gbps * 1e9 * constant("eta_link")
+    value = constant("comm_bytes_per_value")
+    if model.experts_per_token and n > 1:
+        # expert parallel with data-parallel attention: each accelerator routes its 1/n
+        # share of the tokens; of the k copies (fp8 out, bf16 back), (tp-1)/n stay in the
+        # scale-up domain and (n-tp)/n cross to other nodes over the scale-out NIC.
+        copies = 3.0 / 2.0 * model.experts_per_token * model.hidden * value
+        scaleout = constant("scaleout_gbps_per_accelerator") * 1e9 * constant("eta_scaleout")
+        per_layer_s = copies / n * ((tp - 1) / n / link + max(0, n - tp) / n / scaleout)
+        comm_per_token = model.layers * per_layer_s
+    elif tp > 1:
+        # tensor parallel: every rank sees every token; two ring all-reduces per layer.
+        per_layer = 2.0 * model.hidden * value * 2.0 * (tp - 1) / tp
+        comm_per_token = model.layers * per_layer / link
+
+    # Expert-parallel dispatch and combine are latency-bound at decode batch sizes: each MoE
+    # layer pays the measured round trip of the low-latency all-to-all kernels (DeepEP on
+    # H800: ``moe_a2a_latency_s`` at EP8, ``moe_a2a_latency_ep128_s`` at EP128,
+    # log-interpolated in the EP size).
+    a2a_fixed = 0.0
+    if moe_ep:
+        lat8, lat128 = constant("moe_a2a_latency_s"), constant("moe_a2a_latency_ep128_s")
+        t = min(max((math.log2(n) - 3.0) / 4.0, 0.0), 1.0)
+        a2a_fixed = model.layers * (lat8 + t * (lat128 - lat8))
+    # Across nodes, expert parallelism runs two micro-batches so that one's all-to-all
+    # overlaps the other's kernels (DeepSeek's inference system, SGLang's two-batch
+    # overlap): the step is the longer of the two. Within one scale-up domain (MLPerf's
+    # single-node submissions) communication stays in series with the kernels.
+    overlap = model.experts_per_token > 0 and n > acc.scaleup_domain
 
     def comm_s(b: float) -> float:
-        return b * (1.0 + prefill_per_token) * comm_per_token
+        return b * (1.0 + prefill_per_token) * comm_per_token + a2a_fixed
 
     def step(b: float) -> float:
+        if overlap:
+            return max(kernels_s(b), comm_s(b)) + eff.t_fixed_s
         return kernels_s(b) + comm_s(b) + eff.t_fixed_s
 
     # MLPerf Server/Interactive bound the 99th percentile of TPOT and TTFT under Poisson
     # arrivals. With continuous batching each request stays for its own generation time
     # (an M/G/inf system), so the number of sequences in flight is Poisson with mean B:
     # the p99 step runs B + z99·sqrt(B) sequences.
-    z99 = constant("latency_p99_z") if tpot_target is not None else 0.0
+    z99 = constant("latency_p99_z") if tpot_target is not None and not tpot_mean else 0.0
 
     def b99(b: int) -> float:
         return b + z99 * math.sqrt(b)
 
     own_prefill_s = (
         2.0 * n_active * input_tokens / flops
-        + 4.0 * model.layers * model.attn_dim * input_tokens * input_tokens / 2 / attn_flops_rate
+        + 4.0 * model.layers * model.attn_dim * input_tokens * prefill_positions / attn_flops_rate
     )
 
     def ttft(b: int) -> float:
@@ -296,7 +354,7 @@ def _evaluate(
         return step(b99(b)) + own_prefill_s
 
     def ok(b: int) -> bool:
-        if tpot_target is not None and step(b99(b)) > tpot_target:
+        if tpot_target is not None and step(b99(b)) > tpot_target * tokens_per_step:
             return False
         return ttft_target is None or ttft(b) <= ttft_target
 
@@ -332,7 +390,9 @@ def _evaluate(
         )
     else:
         binding = cap_name
-    per_acc = b / step(b) / n
+    # speculative decoding (multi-token prediction) yields ``tokens_per_step`` tokens per
+    # sequence and step; the draft/verify FLOPs are not charged (decode is memory-bound)
+    per_acc = b * tokens_per_step / step(b) / n
     # Prompts queue: under Poisson arrivals a new prompt waits for those ahead of it. The
     # replica prefills at rate 1/own_prefill_s prompts/s, so the prompt work is an M/D/1
     # queue with load rho = lambda·S (lambda = requests/s at this throughput). Mean wait
@@ -378,9 +438,12 @@ def inference_throughput(
     *,
     input_tokens: int | None = None,
     output_tokens: int | None = None,
+    context_tokens: int | None = None,
     ttft_s: float | None = None,
     tpot_s: float | None = None,
     eta: Efficiency | None = None,
+    tpot_mean: bool = False,
+    speculative: bool = False,
 ) -> InferenceSizing:
     """Output tokens/s per accelerator for ``model`` on ``accelerator``.
 
@@ -388,7 +451,13 @@ def inference_throughput(
     Blackwell and MI355X, fp8 on Hopper/MI300, bf16 on A100 and Ascend). ``efficiency``
     (0–1] scales vendor-tuned (MLPerf closed) results to a stock serving stack.
     ``ttft_s``/``tpot_s`` override the scenario's latency targets (seconds) for the
-    ``server`` and ``interactive`` scenarios.
+    ``server`` and ``interactive`` scenarios. ``context_tokens`` (default: the input) is
+    what each request attends to when part of it is a prefix-cache hit: it is read
+    (KV cache, attention) but only ``input_tokens`` are prefilled. ``tpot_mean`` bounds
+    the *mean* step time by the TPOT target (a fleet's "output tokens/s per user" is an
+    average, as DeepSeek publishes it) instead of MLPerf's 99th percentile.
+    ``speculative`` applies the model's published multi-token-prediction yield
+    (``data/speculative.csv``), as production stacks run it (MLPerf v5.1 closed did not).
     """
     mc = get_model(model)
     acc = get_accelerator(accelerator)
@@ -410,6 +479,10 @@ def inference_throughput(
         )
     i_tok = int(constant("default_input_tokens") if input_tokens is None else input_tokens)
     o_tok = int(constant("default_output_tokens") if output_tokens is None else output_tokens)
+    m_tok = speculative_tokens_per_step(mc.id) if speculative else 1.0
+    c_tok = None if context_tokens is None else int(context_tokens)
+    if c_tok is not None and c_tok < 0:
+        raise UserError(f"context_tokens: {c_tok} invalid; valid: tokens >= 0")
     if i_tok < 0 or o_tok < 1:
         raise UserError(
             f"input_tokens/output_tokens: {i_tok}/{o_tok} invalid; valid: input >= 0, output >= 1"
@@ -425,18 +498,32 @@ def inference_throughput(
 
     cases: list[_Case] = []
     sizes = _replica_candidates(acc.scaleup_domain)
-    multi_node = False
     for n in sizes:
-        case = _evaluate(mc, acc, precision, n, i_tok, o_tok, ttft_t, tpot_t, eff)
+        case = _evaluate(
+            mc, acc, precision, n, i_tok, o_tok, ttft_t, tpot_t, eff, c_tok, tpot_mean, m_tok
+        )
         if case is not None:
             cases.append(case)
+    if mc.experts_per_token:
+        # Expert parallelism at scale: a MoE replica may span several nodes (DeepSeek
+        # decodes on EP144 units of 18 nodes) so that each accelerator holds fewer experts
+        # and more KV cache; sizes up to ``moe_max_replica_accelerators``.
+        k = 2
+        while acc.scaleup_domain * k <= constant("moe_max_replica_accelerators"):
+            case = _evaluate(
+                mc, acc, precision, acc.scaleup_domain * k, i_tok, o_tok, ttft_t, tpot_t, eff,
+                c_tok, tpot_mean, m_tok,
+            )
+            if case is not None:
+                cases.append(case)
+            k *= 2
     if not cases:
         # The model does not fit one scale-up domain: pipeline across nodes.
-        multi_node = True
         k = 2
         while not cases and k <= _MAX_MULTI_NODE_FACTOR:
             case = _evaluate(
-                mc, acc, precision, acc.scaleup_domain * k, i_tok, o_tok, ttft_t, tpot_t, eff
+                mc, acc, precision, acc.scaleup_domain * k, i_tok, o_tok, ttft_t, tpot_t, eff,
+                c_tok, tpot_mean, m_tok,
             )
             if case is not None:
                 cases.append(case)
@@ -448,6 +535,7 @@ def inference_throughput(
             f"({', '.join(acc.precisions)})"
         )
     best = max(cases, key=lambda c: (c.per_acc, -c.n))
+    multi_node = best.n > acc.scaleup_domain
     w_gb = mc.params_b * constant(f"bytes_per_param_{precision}")
     kv_value = constant(
         "kv_bytes_per_value_fp8" if precision in ("fp8", "fp4") else "kv_bytes_per_value_bf16"
@@ -456,7 +544,7 @@ def inference_throughput(
         mc.kv_bytes_per_token
         * kv_value
         / constant("kv_bytes_per_value_bf16")
-        * decode_context(i_tok, o_tok)
+        * decode_context(max(c_tok or 0, i_tok), o_tok)
         / 1e9
     )
     notes: list[str] = []

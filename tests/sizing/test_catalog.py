@@ -15,7 +15,7 @@ ACCELERATOR_IDS = (
 ).split()
 MODEL_IDS = (
     "llama-2-70b llama-3.1-8b llama-3.1-70b llama-3.1-405b mixtral-8x7b deepseek-v3 "
-    "gpt-oss-120b assistant-small assistant-medium assistant-frontier"
+    "gpt-oss-120b assistant-small assistant-medium assistant-frontier kimi-k2 qwen3-235b-a22b"
 ).split()
 
 
@@ -60,6 +60,11 @@ def test_models_complete_and_kv_hand_checked() -> None:
     # DeepSeek-V3 MLA: (512 latent + 64 rope) x 2 bytes x 61 layers
     assert models["deepseek-v3"].kv_bytes_per_token == (512 + 64) * 2 * 61
     assert models["mixtral-8x7b"].is_moe and not models["llama-3.1-8b"].is_moe
+    # Qwen3-235B-A22B GQA: 2 x 94 layers x 4 KV heads x 128 dims x 2 bytes
+    assert models["qwen3-235b-a22b"].kv_bytes_per_token == 2 * 94 * 4 * 128 * 2
+    # Kimi K2 is DeepSeek-V3's architecture with 384 experts: same MLA cache per token
+    assert models["kimi-k2"].kv_bytes_per_token == models["deepseek-v3"].kv_bytes_per_token
+    assert models["kimi-k2"].experts == 384 and models["kimi-k2"].params_b == 1000
     for m in models.values():
         assert m.source and 0 < m.active_params_b <= m.params_b
 

@@ -11,7 +11,8 @@ from daulat.sizing.demand import size_demand
 
 
 def test_demand_formula_hand_checked() -> None:
-    a = DemandAssumptions(queries_per_user_day=4, output_tokens_per_query=500, peak_factor=2.0)
+    a = DemandAssumptions(queries_per_user_day=4, output_tokens_per_query=500, peak_factor=2.0,
+                          usage_profile=None)
     d = demand_for("XXX", 10_000_000, 0.5, 2030, a)
     users = 10_000_000 * 0.5 * adoption(2030, a)
     assert d.users == pytest.approx(users)
@@ -28,7 +29,8 @@ def test_country_from_catalog() -> None:
     assert d.population > 200_000_000 and 0 < d.internet_share <= 1
     r = country_assistant("IDN", 2027)
     assert r.accelerators > 0 and r.facility_mw > 0 and r.capex_usd > 0
-    assert r.assumptions.model == "assistant-medium"
+    assert r.assumptions.model_mix == "national-assistant"
+    assert {m.model for m in r.models} == {"assistant-frontier", "gpt-oss-120b"}
 
 
 @settings(max_examples=30, deadline=None)
@@ -60,16 +62,17 @@ def test_profiles_fill_queries_and_tokens_unless_given() -> None:
 
 
 def test_institutional_share_adds_demand_on_top_of_consumers() -> None:
-    base = demand_for("XXX", 10_000_000, 0.5, 2030, DemandAssumptions())
-    more = demand_for("XXX", 10_000_000, 0.5, 2030, DemandAssumptions(institutional_share=0.5))
+    base = demand_for("XXX", 10_000_000, 0.5, 2030, DemandAssumptions(usage_profile=None))
+    more = demand_for("XXX", 10_000_000, 0.5, 2030,
+                      DemandAssumptions(institutional_share=0.5, usage_profile=None))
     assert more.users == pytest.approx(base.users)  # same people, more use
     assert more.peak_output_tokens_per_s == pytest.approx(1.5 * base.peak_output_tokens_per_s)
 
 
 def test_agentic_use_needs_far_more_compute_per_user_than_chat() -> None:
-    chat = size_demand(demand_for("XXX", 10_000_000, 1.0, 2030, DemandAssumptions()),
-                       DemandAssumptions())
-    a = DemandAssumptions(profile="agentic")
+    c = DemandAssumptions(usage_profile=None)
+    chat = size_demand(demand_for("XXX", 10_000_000, 1.0, 2030, c), c)
+    a = DemandAssumptions(profile="agentic", usage_profile=None)
     agents = size_demand(demand_for("XXX", 10_000_000, 1.0, 2030, a), a)
     assert agents.accelerators > 50 * chat.accelerators
 
