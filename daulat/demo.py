@@ -1,13 +1,13 @@
 """``daulat demo``: the main job on the built-in defaults, end to end.
 
-Sizes the Indonesian assistant, plans the Indonesian partnership
-(``examples/indonesia.yaml``), computes its finance and writes the report. Each step is
-the same library call the stage's own command makes; the demo only strings them together.
+Sizes the Indonesian assistant, then runs :func:`daulat.pipeline.run_pipeline` on the
+Indonesian partnership (``examples/indonesia.yaml``): plan, finance, risk and report —
+the same chain as ``daulat plan --finance --risk N`` and the programme office's jobs.
 """
 
 from __future__ import annotations
 
-import time
+import json
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,9 @@ from rich.table import Table
 
 from daulat.console import console
 from daulat.errors import UserError
+from daulat.pipeline import run_pipeline
+from daulat.plandir import PlanSummary, read_summary
+from daulat.sizing import country_assistant
 
 __all__ = ["register", "run_demo"]
 
@@ -28,8 +31,6 @@ RISK_SEED = 1
 
 
 def _sizing_table(iso3: str, year: int) -> Table:
-    from daulat.sizing import country_assistant
-
     sizing = country_assistant(iso3, year)
     table = Table(title=f"Localised assistant for {iso3}, {year} (documented defaults)")
     table.add_column("quantity")
@@ -81,6 +82,22 @@ def _risk_table(risk: dict[str, Any]) -> Table:
     return table
 
 
+def _read_json(path: Path) -> dict[str, Any]:
+    return dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+def _print_plan(summary: PlanSummary, out: Path, done: str) -> None:
+    console.print(f"status [bold]{summary.status.value}[/], objective {summary.objective} = "
+                  f"{summary.objective_value or 0:,.0f}; {done}")
+    totals = summary.totals
+    if totals is not None:
+        console.print(
+            f"capex ${totals.capex_usd:,.0f} · opex ${totals.opex_usd:,.0f} · "
+            f"{totals.facility_mw:,.1f} facility MW · {totals.accelerators:,.0f} accelerators"
+            f" · people served {summary.people_served or 0:,.0f}")
+    console.print(f"tables in [bold]{out}[/]")
+
+
 def run_demo(scenario: Path, out: Path, lang: str, year: int) -> Path:
     """Run size → plan → finance → risk → report; return the report's path."""
     if not scenario.exists():
@@ -88,44 +105,31 @@ def run_demo(scenario: Path, out: Path, lang: str, year: int) -> Path:
             f"{scenario}: scenario file not found — run `make demo` from the repository root, "
             "or pass --scenario PATH to a scenario YAML (see docs/scenario.md)"
         )
-    from daulat.finance import run_risk, write_finance
-    from daulat.plan import solve
-    from daulat.report import write_report
-    from daulat.scenario import load_scenario
-
     console.rule("[bold]1. Size[/]: the Indonesian assistant")
     console.print(_sizing_table("IDN", year))
 
-    console.rule(f"[bold]2. Plan[/]: {scenario}")
-    started = time.perf_counter()
-    result = solve(load_scenario(scenario))
-    result.write(out)
-    summary = result.summary
-    console.print(
-        f"status [bold]{summary['status']}[/], objective {summary['objective']} = "
-        f"{summary['objective_value']:,.0f}, solved in {time.perf_counter() - started:.1f} s"
-    )
-    totals = summary.get("totals", {})
-    console.print(
-        f"capex ${totals.get('capex_usd', 0):,.0f} · opex ${totals.get('opex_usd', 0):,.0f} · "
-        f"{totals.get('facility_mw', 0):,.1f} facility MW · "
-        f"{totals.get('accelerators', 0):,.0f} accelerators · "
-        f"people served {summary.get('people_served', 0):,.0f}"
-    )
-    console.print(f"tables in [bold]{out}[/]")
+    titles = {"plan": f"[bold]2. Plan[/]: {scenario}", "finance": "[bold]3. Finance[/]",
+              "risk": "[bold]4. Risk[/]: Monte Carlo over the scenario's uncertain inputs",
+              "report": "[bold]5. Report[/]"}
 
-    console.rule("[bold]3. Finance[/]")
-    fin = write_finance(out)
-    console.print(_funders_table(fin["funders"]))
+    def progress(stage: str, message: str) -> None:
+        if not message.startswith(f"{stage} done"):
+            console.rule(titles.get(stage, stage))
+        elif stage == "plan":
+            _print_plan(read_summary(out / "summary.json"), out, message)
+        elif stage == "finance":
+            console.print(_funders_table(_read_json(out / "finance.json")["funders"]))
+        elif stage == "risk":
+            console.print(_risk_table(_read_json(out / "risk.json")))
 
-    console.rule("[bold]4. Risk[/]: Monte Carlo over the scenario's uncertain inputs")
-    risk = run_risk(out, RISK_SAMPLES, seed=RISK_SEED)
-    console.print(_risk_table(risk))
-
-    console.rule("[bold]5. Report[/]")
-    report = write_report(out, lang=lang)
-    console.print(f"report: [bold]{report.html}[/] (plain text: {report.markdown})")
-    return report.html
+    result = run_pipeline(scenario, out, finance=True, risk_samples=RISK_SAMPLES,
+                          risk_seed=RISK_SEED, report_lang=lang, progress=progress)
+    if not result.solved:
+        raise UserError(f"{scenario}: {result.plan.status.value} — " + " ".join(
+            result.plan.infeasibility))
+    assert result.report is not None  # report_lang was given
+    console.print(f"report: [bold]{result.report.html}[/] (plain text: {result.report.markdown})")
+    return result.report.html
 
 
 def register(app: typer.Typer) -> None:

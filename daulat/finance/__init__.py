@@ -8,6 +8,7 @@ See ``docs/finance.md`` and ``docs/risk.md``.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from daulat.console import to_jsonable
 from daulat.finance.cashflow import CashFlowBasis, cash_flows
 from daulat.finance.ownership import ownership, ownership_by_year
 from daulat.finance.returns import funder_returns, ramp
-from daulat.finance.risk import RiskResult, monte_carlo, resolve_sweep, run_risk
+from daulat.finance.risk import RiskResult, monte_carlo, run_risk
 from daulat.finance.tables import PlanTables, load_plan
 
 __all__ = [
@@ -33,7 +34,6 @@ __all__ = [
     "ownership_by_year",
     "programme_funders",
     "ramp",
-    "resolve_sweep",
     "run_risk",
     "write_finance",
     "write_table",
@@ -47,11 +47,10 @@ def write_table(df: pd.DataFrame, plan_dir: Path, name: str) -> None:
 
 
 def programme_funders(tables: PlanTables) -> dict[str, str]:
-    """Every funder of the programme (id -> kind): the scenario's, then any in the plan."""
-    out: dict[str, str] = {}
-    for f in tables.scenario.get("funders", []) or []:
-        if isinstance(f, dict) and f.get("id"):
-            out[str(f["id"])] = str(f.get("kind", "other"))
+    """Every funder of the programme (id -> kind): the plan's inputs_funders, then any
+    other funder that pays in the plan."""
+    f = tables.inputs_funders
+    out: dict[str, str] = {str(i): str(k) for i, k in zip(f["funder"], f["kind"], strict=True)}
     for funder, kind in zip(tables.funding["funder"], tables.funding["funder_kind"],
                             strict=True):
         out.setdefault(str(funder), str(kind))
@@ -92,8 +91,6 @@ def write_finance(plan_dir: str | Path, life_years: int | None = None) -> dict[s
     Writes ``cashflows``, ``returns``, ``ramp`` (.csv and .parquet) and ``finance.json``;
     returns the summary dict (also the content of ``finance.json``).
     """
-    import json
-
     tables = load_plan(plan_dir)
     frames, summary = compute_finance(tables, life_years=life_years)
     for name, df in frames.items():

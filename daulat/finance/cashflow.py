@@ -9,7 +9,8 @@
   ``routing.csv`` holds *peak* tokens/s (the planner sizes for the peak), so the average
   rate is peak ÷ the workload's peak factor (see :func:`peak_factors`).
 * **tail**: assets keep operating after the plan's last year until the end of their life
-  (the catalog's depreciation life of accelerator systems, counted from each build year),
+  (the depreciation life of accelerator systems the planner used, counted from each
+  build year),
   so a plan that builds up to its last year is not judged on its build years alone. In a
   tail year each site's last-plan-year opex and revenue are scaled by the share of its
   capital still within its life; no new capital is spent.
@@ -21,7 +22,6 @@ Amounts are in the plan's currency at its price year; outflows are positive numb
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import pandas as pd
 
@@ -44,16 +44,6 @@ __all__ = [
 SECONDS_PER_YEAR = 365 * 24 * 3600
 #: Prices are quoted per million tokens.
 TOKENS_PER_MILLION = 1_000_000
-# Names under which the catalog may publish the accelerator depreciation life, in years.
-_LIFE_CONSTANTS = (
-    "depreciation_years_systems",
-    "accelerator_life_years",
-    "depreciation_years_accelerator",
-    "accelerator_depreciation_years",
-    "depreciation_accelerator_years",
-)
-
-
 @dataclass(frozen=True)
 class CashFlowBasis:
     """How the cash flows were derived (reported beside them)."""
@@ -67,71 +57,35 @@ class CashFlowBasis:
     opex_allocation: str
 
 
-def default_life_years() -> tuple[int, str]:
-    """The asset life in years and where that figure comes from.
-
-    The depreciation life of accelerator systems from the catalog's constants; 0 (no
-    operating tail) when the catalog does not publish one.
-    """
-    try:
-        from daulat.catalog import constants as catalog_constants
-    except ImportError:
-        return 0, "no catalog constants available: no operating tail"
-    table: dict[str, Any] = {}
-    try:
-        table = dict(catalog_constants.constants())
-    except Exception:  # the catalog is another stage's; a broken one must not stop finance
-        return 0, "catalog constants could not be read: no operating tail"
-    for name in _LIFE_CONSTANTS:
-        if name in table:
-            c = table[name]
-            value = float(getattr(c, "value", c))
-            return int(round(value)), f"catalog constant {name} ({getattr(c, 'source', '')})"
-    return 0, "catalog has no accelerator life constant: no operating tail"
-
-
-def _demand_override(raw: Any, key: str) -> float | None:
-    if isinstance(raw, dict) and isinstance(raw.get(key), int | float):
-        return float(raw[key])
-    return None
+def default_life_years(tables: PlanTables) -> tuple[int, str]:
+    """The asset life in years and where that figure comes from: the depreciation life of
+    accelerator systems the planner used (``summary.json`` ``inputs.asset_life_years``);
+    0 (no operating tail) when the plan has none."""
+    inputs = tables.summary.inputs
+    if inputs.asset_life_years > 0:
+        return inputs.asset_life_years, inputs.asset_life_source or "plan inputs"
+    return 0, "the plan gives no asset life: no operating tail"
 
 
 def peak_factors(tables: PlanTables) -> tuple[dict[str, float], str]:
-    """Peak ÷ average tokens/s per ``country|workload`` pair, and where the figures come from.
-
-    Order: the scenario's country demand override, then its workload override (field
-    ``peak_factor``), then the sizing default (``daulat.sizing.DemandAssumptions``), then
-    1.0 (revenue from the peak rate: an upper bound, said so in the basis).
-    """
-    default: float | None = None
-    source = "sizing DemandAssumptions.peak_factor"
-    try:
-        from daulat.sizing import DemandAssumptions  # type: ignore[attr-defined]
-
-        default = float(DemandAssumptions().peak_factor)
-    except Exception:  # sizing not available: fall back, and say so
-        default = None
-    if default is None:
-        default, source = 1.0, "no peak factor known: revenue at the peak rate (upper bound)"
-    scen = tables.scenario
-    countries = {
-        str(c.get("iso3", "")).upper(): _demand_override(c.get("demand"), "peak_factor")
-        for c in scen.get("countries", []) or []
-        if isinstance(c, dict)
-    }
-    workloads = {
-        str(w.get("id", "")): _demand_override(w.get("demand"), "peak_factor")
-        for w in scen.get("workloads", []) or []
-        if isinstance(w, dict)
-    }
-    out: dict[str, float] = {}
-    pairs = pd.concat([tables.routing[["country", "workload"]], tables.demand[["country",
-                                                                            "workload"]]])
-    for country, workload in pairs.drop_duplicates().itertuples(index=False):
-        value = countries.get(str(country)) or workloads.get(str(workload)) or default
-        out[f"{country}|{workload}"] = float(value)
-    if any(v is not None for v in [*countries.values(), *workloads.values()]):
-        source = f"scenario demand overrides, else {source}"
+    """Peak ÷ average tokens/s per ``country|workload`` pair, and where the figures come
+    from: the plan's ``inputs_peak_factors`` (the scenario's overrides, else the sizing
+    default, as the planner resolved them); 1.0 for a pair it does not list (revenue from
+    the peak rate: an upper bound, said so in the basis)."""
+    p = tables.inputs_peak_factors
+    out = {f"{c}|{w}": float(v) for c, w, v in zip(p["country"], p["workload"],
+                                                    p["peak_factor"], strict=True)}
+    sources = sorted(set(p["source"].astype(str)))
+    source = "plan inputs_peak_factors: " + "; ".join(sources) if sources else ""
+    pairs = pd.concat([tables.routing[["country", "workload"]],
+                       tables.demand[["country", "workload"]]])
+    missing = [f"{c}|{w}" for c, w in pairs.drop_duplicates().itertuples(index=False)
+               if f"{c}|{w}" not in out]
+    for key in missing:
+        out[key] = 1.0
+    if missing or not source:
+        source = (source + "; " if source else "") + (
+            "no peak factor for some pairs: revenue at the peak rate (upper bound)")
     return out, source
 
 
@@ -196,7 +150,7 @@ def cash_flows(tables: PlanTables, life_years: int | None = None) -> tuple[pd.Da
                                                                             CashFlowBasis]:
     """Cash flows per funder, site and year.
 
-    ``life_years`` is the asset life in years (None: the catalog's); the tail runs from the
+    ``life_years`` is the asset life in years (None: the plan's); the tail runs from the
     plan's last year + 1 to the last year any build is still alive.
 
     Returns a DataFrame with columns funder, funder_kind, site, year, phase ('plan' for the
@@ -205,7 +159,7 @@ def cash_flows(tables: PlanTables, life_years: int | None = None) -> tuple[pd.Da
     """
     years = tables.years
     if life_years is None:
-        life_years, life_source = default_life_years()
+        life_years, life_source = default_life_years(tables)
     else:
         life_source = "given"
     factors, factor_source = peak_factors(tables)

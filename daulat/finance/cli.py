@@ -1,4 +1,7 @@
-"""``daulat finance DIR`` and ``daulat risk DIR``: money and risk of a plan result."""
+"""``daulat finance DIR`` and ``daulat risk DIR``: money and risk of a plan result.
+
+``risk --resolve K`` re-plans, so it calls :func:`daulat.pipeline.write_resolve`: a stage's
+command module belongs to the CLI layer, above the pipeline (pyproject.toml contracts)."""
 
 from __future__ import annotations
 
@@ -9,6 +12,8 @@ import typer
 from rich.table import Table
 
 from daulat.console import console, emit
+from daulat.finance import run_risk, write_finance
+from daulat.pipeline import write_resolve
 
 __all__ = ["register"]
 
@@ -22,8 +27,6 @@ def finance(
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Write cash flows, returns (NPV, IRR, payback) and the funding ramp into PLAN_DIR."""
-    from daulat.finance import write_finance
-
     summary = write_finance(plan_dir)
 
     def render(s: dict[str, Any]) -> None:
@@ -68,10 +71,12 @@ def risk(
     """Monte Carlo risk of a plan: P10/P50/P90 of cost, people served and each funder's NPV,
     and a tornado table; written into PLAN_DIR (risk.csv, risk_fan.csv, tornado.csv,
     risk.json)."""
-    from daulat.finance.risk import run_risk
-
     result = run_risk(plan_dir, samples, seed=seed, engine=engine, workers=workers,
-                      resolve=resolve, ray_address=ray_address)
+                      ray_address=ray_address)
+    if resolve > 0:
+        result["resolve"] = write_resolve(plan_dir, resolve, seed=seed, engine=engine,
+                                          workers=workers, ray_address=ray_address)
+        result["files"].append("risk_resolve.csv")
 
     def render(r: dict[str, Any]) -> None:
         table = Table(title=f"Risk: {r['samples']:,} samples in {r['seconds']:.2f} s "

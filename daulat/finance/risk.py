@@ -4,12 +4,13 @@
 when, who pays) and the world around it varies. Each sample draws four inputs from the
 scenario's ``uncertainty`` block (triangular distributions):
 
-* ``accelerator_price`` — multiplies the accelerator part of each build's capex
-  (accelerator count × catalog system price per accelerator, capped at the build's capex);
+* ``accelerator_price`` — multiplies the accelerator part of each build's capex (the
+  plan's accelerator rows in ``builds``: system and network share, the scenario's
+  ``accelerator_price_factor`` already applied by the planner);
 * ``adoption`` — multiplies demand; served tokens are ``min(adoption × demand, capacity)``
   where capacity is what the plan serves (a min-cost plan builds what it serves);
-* ``power_price`` — multiplies the power part of opex (site energy × its country's power
-  price, capped at the site's opex);
+* ``power_price`` — multiplies the power part of opex (site energy × the site's power
+  price from ``inputs_sites``, capped at the site's opex);
 * ``delay_years`` — construction delay: capacity, opex and revenue arrive ``delay`` years
   later (fractional delays interpolate between years); capital is spent as planned.
 
@@ -20,13 +21,13 @@ plan's years, USD), people served (in the plan's last year) and each funder's NP
 ``returns.csv``); per-year fans of cost and people served; a tornado table (each input at
 its low and high, the others at their mode).
 
-**Re-solved sweeps** (:func:`resolve_sweep`): K scenarios, each with the ``sensitivity``
-knobs set from one draw, re-solved through :func:`daulat.plan.solve` in a local process
-pool or on Ray (:mod:`daulat.finance.engines`).
+Re-solved sweeps (K scenarios re-planned with the ``sensitivity`` knobs drawn from the
+same ranges) re-run the planner, so they live above it: :func:`daulat.pipeline.resolve_sweep`.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from daulat.console import to_jsonable
 from daulat.errors import UserError
 from daulat.finance.cashflow import alive_share, cash_flows, peak_factors, site_opex
 from daulat.finance.engines import parallel_map
@@ -49,7 +51,6 @@ __all__ = [
     "evaluate",
     "monte_carlo",
     "power_price_usd_per_mwh",
-    "resolve_sweep",
     "run_risk",
     "tornado",
 ]
@@ -85,41 +86,24 @@ class RiskModel:
     basis: dict[str, str] = field(default_factory=dict)
 
 
-def _accelerator_price_usd(accelerator: str) -> float | None:
-    """Price per accelerator incl. its system share, from sizing or the catalog."""
-    try:
-        from daulat.catalog.accelerators import get_accelerator
-
-        acc = get_accelerator(accelerator)
-    except Exception:  # unknown id or no catalog: that build counts as all-other capex
-        return None
-    try:
-        from daulat.sizing import accelerator_capex_usd  # type: ignore[attr-defined]
-
-        return float(accelerator_capex_usd(acc))
-    except Exception:  # sizing not available: the catalog's system price per accelerator
-        return float(acc.price_usd)
-
-
 def power_price_usd_per_mwh(tables: PlanTables, iso3: str) -> tuple[float, str]:
-    """Industrial power price of ``iso3`` in USD/MWh and its source: the scenario's
-    ``countries[].power_price_usd_per_mwh`` override, else the country catalog, else the
-    catalog's default constant."""
-    for c in tables.scenario.get("countries", []) or []:
-        if isinstance(c, dict) and str(c.get("iso3", "")).upper() == iso3:
-            value = c.get("power_price_usd_per_mwh")
-            if isinstance(value, int | float):
-                return float(value), "scenario (countries[].power_price_usd_per_mwh)"
-    try:
-        from daulat.catalog.countries import get_country
+    """Power price of ``iso3``'s sites in USD/MWh (their mean) and its source, as the
+    planner used it (``inputs_sites``: the scenario's override, else the country catalog,
+    else the catalog default, the scenario's power_price_factor applied)."""
+    s = tables.inputs_sites[tables.inputs_sites["country"] == iso3]
+    if s.empty:
+        raise UserError(f"{tables.path / 'inputs_sites.csv'}: no site in {iso3}; valid: "
+                        f"{', '.join(sorted(set(tables.inputs_sites['country'])))}")
+    return (float(s["power_price_usd_per_mwh"].mean()),
+            "; ".join(sorted(set(s["power_price_source"].astype(str)))))
 
-        country = get_country(iso3)
-        return float(country.power_price_usd_per_mwh), f"catalog: {country.power_price_source}"
-    except Exception:  # not in the country catalog: the catalog's default price
-        from daulat.catalog.constants import constant, constants
 
-        name = "power_price_usd_per_mwh_default"
-        return float(constant(name)), f"catalog default: {constants()[name].source}"
+def _site_power_price(tables: PlanTables) -> tuple[dict[str, float], str]:
+    s = tables.inputs_sites
+    prices = dict(zip(s["site"].astype(str), s["power_price_usd_per_mwh"].astype(float),
+                      strict=True))
+    sources = sorted(set(s["power_price_source"].astype(str)))
+    return prices, "; ".join(sources[:3]) + (" …" if len(sources) > 3 else "")
 
 
 def build_risk_model(tables: PlanTables, life_years: int | None = None) -> RiskModel:
@@ -141,10 +125,10 @@ def build_risk_model(tables: PlanTables, life_years: int | None = None) -> RiskM
     c_index = {c: i for i, c in enumerate(countries)}
     n_f, n_c, n_t = len(funders), len(countries), len(years)
 
-    # Capex: the accelerator share of each site-year build.
+    # Capex: the accelerator share of each site-year build (the plan's accelerator rows,
+    # priced by the planner: system and network share, the scenario's price factor).
     b = tables.builds.copy()
-    prices = {a: _accelerator_price_usd(a) for a in b["accelerator"].unique()}
-    b["acc_usd"] = b["accelerator"].map(prices).fillna(0.0) * b["count"]
+    b["acc_usd"] = b["capex_usd"].where(b["accelerator"] != "facility", 0.0)
     site_year = b.groupby(["site", "year"])[["acc_usd", "capex_usd"]].sum()
     acc_share = (site_year["acc_usd"] / site_year["capex_usd"].where(site_year["capex_usd"] > 0)
                  ).clip(upper=1.0).fillna(0.0)
@@ -166,10 +150,9 @@ def build_risk_model(tables: PlanTables, life_years: int | None = None) -> RiskM
     e = tables.energy
     price_source = ""
     if not e.empty:
-        price_map = {}
-        for c in e["country"].unique():
-            price_map[c], price_source = power_price_usd_per_mwh(tables, str(c))
-        power = e.assign(power_usd=e["energy_mwh"] * e["country"].map(price_map))
+        price_map, price_source = _site_power_price(tables)
+        power = e.assign(power_usd=e["energy_mwh"] * e["site"].astype(str).map(price_map)
+                         .fillna(0.0))
         power = power.groupby(["site", "year"])["power_usd"].sum().reset_index()
         opex = opex.merge(power, on=["site", "year"], how="left").fillna({"power_usd": 0.0})
         opex["power_share"] = (opex["power_usd"] / opex["opex_usd"].where(opex["opex_usd"] > 0)
@@ -256,8 +239,9 @@ def build_risk_model(tables: PlanTables, life_years: int | None = None) -> RiskM
         served_c=served_c,
         users_per_tps_c=users_per_tps,
         basis={
-            "accelerator_price": "accelerator count x catalog system price per accelerator",
-            "power_price": "site energy x country power price" + (
+            "accelerator_price": "the plan's accelerator capex per build (builds.csv: system "
+                                 "and network share, scenario price factor)",
+            "power_price": "site energy x the plan's site power price" + (
                 f" ({price_source})" if price_source else " (no energy table)"),
             "asset_life": basis.asset_life_source,
         },
@@ -477,74 +461,18 @@ def monte_carlo(tables: PlanTables, samples: int, *, seed: int | None = None,
                       sample_df, info)
 
 
-def _resolve_one(scenario_path: str, knobs: dict[str, float | int],
-                 time_limit: float | None) -> dict[str, Any]:
-    """Re-solve the scenario at ``scenario_path`` with ``sensitivity`` set to ``knobs``."""
-    from daulat.plan import solve  # type: ignore[attr-defined]
-    from daulat.scenario import load_scenario
-
-    scenario = load_scenario(scenario_path)
-    scenario = scenario.model_copy(
-        update={"sensitivity": scenario.sensitivity.model_copy(update=knobs)})
-    # A sweep wants the plan's cost and reach, not the comparisons: skip the re-solve
-    # without residency and the greedy baseline (each would double the time).
-    result = solve(scenario, time_limit=time_limit, sovereignty=False, baseline=False)
-    summary = result.summary
-    totals = summary.get("totals", {})
-    return {
-        **knobs,
-        "status": summary.get("status"),
-        "capex_usd": totals.get("capex_usd"),
-        "opex_usd": totals.get("opex_usd"),
-        "cost_usd": (totals.get("capex_usd") or 0.0) + (totals.get("opex_usd") or 0.0),
-        "people_served": summary.get("people_served"),
-        "facility_mw": totals.get("facility_mw"),
-        "solve_seconds": summary.get("solve_seconds"),
-    }
-
-
-def resolve_sweep(tables: PlanTables, k: int, *, seed: int | None = None,
-                  engine: str = "local", workers: int = 1, ray_address: str | None = None,
-                  time_limit: float | None = None) -> pd.DataFrame:
-    """Re-solve the plan's scenario ``k`` times with its ``sensitivity`` knobs drawn from the
-    ``uncertainty`` ranges (delay rounded to whole years); one row per solve."""
-    scenario_path = tables.path / "scenario.yaml"
-    if not scenario_path.exists():
-        raise UserError(f"{scenario_path}: missing; --resolve needs the scenario the plan solved")
-    draws = draw_inputs(tables, k, seed)
-    tasks = []
-    for i in range(k):
-        knobs: dict[str, float | int] = {
-            "accelerator_price_factor": float(draws["accelerator_price"][i]),
-            "adoption_factor": float(draws["adoption"][i]),
-            "power_price_factor": float(draws["power_price"][i]),
-            "delay_years": int(round(float(draws["delay_years"][i]))),
-        }
-        tasks.append((str(scenario_path), knobs, time_limit))
-    rows = parallel_map(_resolve_one, tasks, engine=engine, workers=workers,
-                        ray_address=ray_address)
-    return pd.DataFrame(rows)
-
-
 def run_risk(plan_dir: str | Path, samples: int, *, seed: int | None = None,
-             engine: str = "local", workers: int | None = None, resolve: int = 0,
+             engine: str = "local", workers: int | None = None,
              ray_address: str | None = None) -> dict[str, Any]:
-    """Run the Monte Carlo (and a re-solved sweep when ``resolve`` > 0) on a plan directory
-    and write ``risk.csv``, ``risk_fan.csv``, ``tornado.csv``, ``risk_samples.parquet``
-    (and ``risk_resolve.csv``) and ``risk.json`` there. Returns the ``risk.json`` dict.
+    """Run the Monte Carlo on a plan directory and write ``risk.csv``, ``risk_fan.csv``,
+    ``tornado.csv``, ``risk_samples.parquet`` and ``risk.json`` there. Returns the
+    ``risk.json`` dict. (Re-solved sweeps re-plan: :func:`daulat.pipeline.resolve_sweep`.)
 
     ``workers`` None: the Monte Carlo runs in this process (it is vectorised; more processes
-    only add start-up time) and the re-solves use one process per CPU (at most ``resolve``).
+    only add start-up time).
     """
-    import json
-    import os
-
-    from daulat.console import to_jsonable
-
     tables = load_plan(plan_dir)
     mc_workers = workers if workers is not None else 1
-    sweep_workers = workers if workers is not None else max(1, min(os.cpu_count() or 1,
-                                                                   max(resolve, 1)))
     result = monte_carlo(tables, samples, seed=seed, engine=engine, workers=mc_workers,
                          ray_address=ray_address)
     path = tables.path
@@ -558,25 +486,6 @@ def run_risk(plan_dir: str | Path, samples: int, *, seed: int | None = None,
         "files": ["risk.csv", "risk_fan.csv", "tornado.csv", "risk_samples.parquet",
                   "risk.json"],
     }
-    if resolve > 0:
-        started = time.perf_counter()
-        sweep = resolve_sweep(tables, resolve, seed=seed, engine=engine, workers=sweep_workers,
-                              ray_address=ray_address)
-        sweep.to_csv(path / "risk_resolve.csv", index=False)
-        ok = sweep[sweep["status"].astype(str).str.startswith("optimal")] if not sweep.empty \
-            else sweep
-        summary["resolve"] = {
-            "plans": resolve,
-            "workers": sweep_workers,
-            "seconds": time.perf_counter() - started,
-            "solved": int(len(ok)),
-            "quantiles": {
-                m: {f"p{q}": float(v) for q, v in zip(
-                    QUANTILES, np.percentile(ok[m].astype(float), QUANTILES), strict=True)}
-                for m in ("cost_usd", "people_served") if len(ok)
-            },
-        }
-        summary["files"].append("risk_resolve.csv")
     (path / "risk.json").write_text(json.dumps(to_jsonable(summary), indent=2,
                                                ensure_ascii=False) + "\n", encoding="utf-8")
     return to_jsonable(summary)

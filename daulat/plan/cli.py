@@ -1,4 +1,8 @@
-"""``daulat plan SCENARIO --out DIR``: solve a scenario and write the plan tables."""
+"""``daulat plan SCENARIO --out DIR``: solve a scenario and write the plan directory.
+
+With ``--finance`` (default) and ``--risk N`` it runs the later stages too, through
+:func:`daulat.pipeline.run_pipeline` — a stage's command module belongs to the CLI layer,
+above the pipeline (see the import-linter contracts in pyproject.toml)."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from rich.table import Table
 
 from daulat.console import console, emit
 from daulat.errors import UserError
+from daulat.pipeline import run_pipeline
 
 __all__ = ["register", "render_summary"]
 
@@ -68,7 +73,7 @@ def render_summary(summary: dict[str, Any], out: Path | None = None) -> None:
     base_text = (summary.get("baseline") or {}).get("text")
     if base_text and summary.get("objective") == "max_access":
         console.print(base_text, highlight=False)
-    sov = summary.get("sovereignty", {}).get("text")
+    sov = (summary.get("sovereignty") or {}).get("text")
     if sov:
         console.print(sov, highlight=False)
     for b in summary.get("binding", [])[:8]:
@@ -109,30 +114,20 @@ def plan(
     seed: int | None = typer.Option(None, "--seed", help="Random seed of the --risk samples."),
 ) -> None:
     """Plan where, when and on what to build; write tables and summary.json to --out."""
-    from daulat.plan.optimize import solve
-    from daulat.scenario.load import load_scenario
-
     if baseline not in ("greedy", "none"):
         raise UserError(f"--baseline: {baseline!r} — valid: greedy, none")
-    sc = load_scenario(scenario)
-    result = solve(sc, time_limit=time_limit, mip_gap=mip_gap, sovereignty=sovereignty,
-                   baseline=baseline == "greedy", quiet=False)
-    result.write(out)
-    printed = dict(result.summary)
-    solved = result.status not in ("infeasible", "no_solution")
-    if solved and finance:
-        from daulat.finance import write_finance
-
-        printed["finance"] = write_finance(out)
-    if solved and risk > 0:
-        from daulat.finance import run_risk
-
-        printed["risk"] = run_risk(out, risk, seed=seed)
+    result = run_pipeline(scenario, out, finance=finance, risk_samples=risk, risk_seed=seed,
+                          time_limit=time_limit, mip_gap=mip_gap, sovereignty=sovereignty,
+                          baseline=baseline == "greedy", quiet=False)
+    printed = result.plan.to_json()
+    if result.finance is not None:
+        printed["finance"] = result.finance
+    if result.risk is not None:
+        printed["risk"] = result.risk
     emit(printed, as_json, lambda s: render_summary(s, out))
-    if not solved:
-        what = "infeasible" if result.status == "infeasible" else "no plan found"
-        raise UserError(f"{scenario}: {what} — " + " ".join(
-            result.summary.get("infeasibility", [])))
+    if not result.solved:
+        what = "infeasible" if result.plan.status == "infeasible" else "no plan found"
+        raise UserError(f"{scenario}: {what} — " + " ".join(result.plan.infeasibility))
 
 
 def register(app: typer.Typer) -> None:

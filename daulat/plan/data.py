@@ -83,6 +83,7 @@ class PlanData:
     facility_usd_per_mw: float
     accelerator_life_years: int
     load_factor: float
+    accelerator_life_source: str = "given"
     facility_opex_usd_per_mw_year: float = 0.0
     discount_rate: float = 0.08
     objective: Literal["min_cost", "max_access"] = "min_cost"
@@ -103,6 +104,9 @@ class PlanData:
     price_year: int = 2025
     notes: list[str] = field(default_factory=list)
     residency: dict[str, str] = field(default_factory=dict)
+    #: peak ÷ average tokens/s per (country, workload): columns country, workload,
+    #: peak_factor, source (None: 1.0, not given — a hand-built instance)
+    peak_factors: pd.DataFrame | None = None
 
     # ---- derived views -------------------------------------------------------------
     @property
@@ -199,5 +203,5 @@ class PlanData:
             np.array([isinstance(self.workloads["country"].get(w), str)
                       for w in self.train_allowed["workload"].values], dtype=bool),
             coords={"workload": self.train_allowed["workload"]}, dims="workload")
-        train_allowed = self.train_allowed | national
+        train_allowed = self.train_allowed.astype(bool) | national
         return replace(self, allowed=allowed, train_allowed=train_allowed)

@@ -17,8 +17,10 @@ import pandas as pd
 
 from daulat.plan.build import _GOVERNMENT_TIEBREAK, MUSD, BuiltModel
 from daulat.plan.data import PlanData
+from daulat.plandir import UnmetCause, UnmetCauseKind
 
-__all__ = ["binding_constraints", "explain_infeasible", "precheck"]
+__all__ = ["binding_constraints", "explain_infeasible", "explain_unmet", "precheck",
+           "unmet_causes"]
 
 _TOL = 1e-7
 
@@ -290,3 +292,88 @@ def explain_unmet(data: PlanData, tables: dict[str, pd.DataFrame], limit: int = 
                            f"unserved in {span} — {why}."))
     out.sort(key=lambda t: -t[0])
     return [text for _, text in out[:limit]]
+
+
+def _residency_allows(rule: str, home: str, where: str) -> bool:
+    """The planner's one-word rule (in_country, any, 'A,B') applied to a jurisdiction."""
+    if rule == "any" or where == home:
+        return True
+    if rule == "in_country":
+        return False
+    return where in rule.split(",")
+
+
+def unmet_causes(data: PlanData, tables: dict[str, pd.DataFrame],
+                 selected: list[str] | None = None) -> list[UnmetCause]:
+    """Why each country's demand of each workload is unserved, over runs of years with the
+    same cause (largest first): ``not_selected`` (a portfolio left the country out),
+    ``residency`` (its rule leaves no site), ``latency`` (the rule allows sites, the latency
+    target rules them out), ``not_ready_until`` (its allowed sites open later),
+    ``power`` (every allowed site is at its power ceiling that year), ``budget`` (a
+    funder spends its whole budget that year) or ``none`` (cheaper to leave unserved)."""
+    unmet = tables["unmet"]
+    rows = unmet[unmet["tokens_per_s"] > 1e-6]
+    if rows.empty:
+        return []
+    demand = tables["demand"].set_index(["country", "workload", "year"])["tokens_per_s"]
+    earliest: dict[Any, int] = data.sites["earliest_year"].to_dict()
+    site_country: dict[Any, str] = data.sites["country"].to_dict()
+    limit: dict[Any, float] = data.sites["power_limit_mw"].to_dict()
+    built = tables["sites"].set_index("site")["built_mw"].to_dict() if len(tables["sites"]) \
+        else {}
+    budgets = tables["budgets"]
+    tight = budgets[budgets["budget_usd"].notna()
+                    & (budgets["committed_usd"] >= budgets["budget_usd"] * (1 - 1e-6))]
+    budget_years = {int(y) for y in tight["year"]}
+    out: list[UnmetCause] = []
+    key: Any
+    for key, grp in rows.groupby(["country", "workload"]):
+        c, w = str(key[0]), str(key[1])
+        ok: dict[Any, bool] = data.allowed.sel(country=c, workload=w).to_series().to_dict()
+        rtt: dict[Any, float] = data.rtt_ms.sel(country=c).to_series().to_dict()
+        reach = sorted((s for s, v in ok.items() if v), key=lambda s: rtt[s])
+        rule = data.residency.get(c, "in_country")
+        resident = [s for s in data.sites.index
+                    if _residency_allows(rule, c, str(site_country[s]))]
+
+        def cause_of(year: int, c: str = c, reach: list[Any] = reach,
+                     resident: list[Any] = resident) -> tuple[UnmetCauseKind, int | None]:
+            if selected is not None and c not in selected:
+                return UnmetCauseKind.NOT_SELECTED, None
+            if not resident:
+                return UnmetCauseKind.RESIDENCY, None
+            if not reach:
+                return UnmetCauseKind.LATENCY, None
+            ready = [s for s in reach if earliest[s] <= year]
+            if not ready:
+                return UnmetCauseKind.NOT_READY_UNTIL, min(earliest[s] for s in reach)
+            if all(built.get(s, 0.0) >= limit[s] * (1 - 1e-6) for s in ready):
+                return UnmetCauseKind.POWER, None
+            if year in budget_years:
+                return UnmetCauseKind.BUDGET, None
+            return UnmetCauseKind.NONE, None
+
+        span: list[tuple[int, float]] = []
+        current: tuple[UnmetCauseKind, int | None] | None = None
+        for year, tps in sorted(zip(grp["year"].astype(int), grp["tokens_per_s"],
+                                    strict=True)):
+            why = cause_of(year)
+            if current is not None and why != current:
+                out.append(_cause(c, w, span, current, demand, reach))
+                span = []
+            current = why
+            span.append((year, float(tps)))
+        if current is not None and span:
+            out.append(_cause(c, w, span, current, demand, reach))
+    out.sort(key=lambda u: -u.unmet_tokens_per_s)
+    return out
+
+
+def _cause(c: str, w: str, span: list[tuple[int, float]],
+           why: tuple[UnmetCauseKind, int | None], demand: pd.Series, reach: list[Any]
+           ) -> UnmetCause:
+    total = sum(t for _, t in span)
+    wanted = sum(float(demand.get((c, w, y), 0.0)) for y, _ in span)
+    return UnmetCause(country=c, workload=w, year_from=span[0][0], year_to=span[-1][0],
+                      unmet_tokens_per_s=total, share=total / wanted if wanted > 0 else 1.0,
+                      cause=why[0], ready_year=why[1], sites=[str(s) for s in reach[:3]])

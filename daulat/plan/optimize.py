@@ -1,35 +1,35 @@
-"""Solve a scenario: build the model, run HiGHS, explain the result.
+"""Solve a scenario: inputs → model → HiGHS → typed result → diagnostics.
 
-``solve(scenario)`` is the library call behind ``daulat plan``. It
+``solve(scenario)`` is the library call behind ``daulat plan``; it reads as the steps of
+PyPSA's ``optimize``:
 
-1. gathers the inputs (``inputs.prepare``) and builds the linopy model (``build.py``);
-2. solves it with HiGHS (time limit and MIP gap as given);
-3. for a MILP (portfolio or site-opening binaries), re-solves the LP with the binaries
-   fixed to read shadow prices;
-4. re-solves with residency relaxed to price sovereignty (``cost_of_sovereignty_usd``);
-5. runs the greedy baseline and reports the saving;
-6. answers an infeasible scenario with the rules that conflict (elastic re-solve).
+1. :func:`~daulat.plan.inputs.prepare` gathers the inputs; :func:`~daulat.plan.build.build_model`
+   writes the model from its ``define_*`` families;
+2. :func:`run_highs` solves it (time limit, MIP gap) into a :class:`SolverRun` whose status
+   and termination condition are linopy's enums;
+3. :func:`round_to_systems` rounds an LP's purchases to whole systems and re-solves;
+4. :func:`~daulat.plan.result.extract_tables` reads the solved model into the plan tables
+   and :func:`summarise` totals them into a :class:`~daulat.plandir.PlanSummary`;
+5. :func:`diagnose` explains: shadow prices (a MILP re-solved as an LP with its binaries
+   fixed), the cost of sovereignty (a re-solve with residency relaxed), the greedy
+   baseline, unmet demand and its causes; an infeasible scenario gets the rules that
+   conflict (elastic re-solve).
 
-Progress (building, solving, elapsed, gap) goes to stderr so ``--json`` stdout stays clean.
+Progress (phases, elapsed, gap) is shown by :mod:`daulat.plan.progress` on stderr.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import re
-import sys
-import tempfile
-import threading
 import time
-from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import xarray as xr
-from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn
+from linopy.constants import SolverStatus, TerminationCondition
 
 from daulat.console import err_console
 from daulat.plan.baseline import BaselineResult, greedy
@@ -40,151 +40,43 @@ from daulat.plan.diagnose import (
     explain_infeasible,
     explain_unmet,
     precheck,
+    unmet_causes,
 )
-from daulat.plan.result import PlanResult, extract_tables, people_served
+from daulat.plan.inputs import prepare
+from daulat.plan.progress import Stage, follow_log, quiet_stdout, stage
+from daulat.plan.result import PlanResult, extract_tables, input_tables, people_served
+from daulat.plandir import PlanInputs, PlanStatus, PlanSummary, Totals
+from daulat.scenario.load import dump_scenario
 from daulat.scenario.schema import Scenario
 
-__all__ = ["solve", "solve_data", "plan_cost_usd", "compare_baseline"]
+__all__ = ["SolverRun", "compare_baseline", "diagnose", "plan_cost_usd", "round_to_systems",
+           "run_highs", "solve", "solve_data", "summarise"]
 
-_OK = {"optimal"}
 #: Relative MIP gap a MILP stops at when none is given: integer systems make HiGHS's own
 #: default (1e-4) slow to prove for no planning value (0.5 % of the plan's cost).
 DEFAULT_MIP_GAP = 0.005
+_INFEASIBLE = (TerminationCondition.infeasible, TerminationCondition.infeasible_or_unbounded)
 
 
-#: How often the live status re-reads HiGHS's log, seconds.
-_LOG_POLL_S = 0.25
-#: A HiGHS branch-and-bound line: [source] nodes queue leaves explored% bound best gap …
-_MIP_LINE = re.compile(r"^\s*[A-Za-z]?\s+(\d+)\s+\d+\s+\d+\s+[\d.]+%\s+(\S+)\s+(\S+)\s+(\S+)")
-#: A HiGHS simplex line: iteration objective Pr|Du|Ph1|Ph2: infeasibilities time
-_LP_LINE = re.compile(r"^\s*(\d+)\s+(-?[\d.]+e[+-]\d+)\s+(?:Pr|Du|Ph1|Ph2):")
+@dataclass(frozen=True)
+class SolverRun:
+    """One HiGHS run: linopy's status and termination condition, MIP gap, seconds."""
 
-
-def highs_progress(line: str) -> str | None:
-    """Read one line of HiGHS's log; return what the live status should show, or None.
-
-    Branch-and-bound lines give the MIP gap ("gap 0.32 %, 1 nodes"; "gap –" before the
-    first incumbent), simplex lines the iteration ("simplex iteration 4,210")."""
-    m = _MIP_LINE.match(line)
-    if m:
-        nodes, _, best, gap = m.groups()
-        if gap.endswith("%"):
-            text = f"gap {gap[:-1]} %"
-        else:  # 'inf' or 'Large': no incumbent yet, or a gap above 10^4 %
-            text = "gap – (no plan yet)" if best == "inf" else "gap large"
-        return f"{text}, {int(nodes):,} nodes"
-    m = _LP_LINE.match(line)
-    if m:
-        return f"simplex iteration {int(m.group(1)):,}"
-    return None
-
-
-class _Stage:
-    """One phase's live status on stderr: label, elapsed seconds and a detail (the gap)."""
-
-    def __init__(self, label: str, progress: Progress | None = None,
-                 task: TaskID | None = None) -> None:
-        self.label = label
-        self.progress = progress
-        self.task = task
-        self.last = ""
+    status: SolverStatus
+    termination: TerminationCondition
+    gap: float | None
+    seconds: float
 
     @property
-    def live(self) -> bool:
-        """Whether anyone sees the status (not quiet)."""
-        return self.progress is not None
-
-    def detail(self, text: str) -> None:
-        """Show ``text`` next to the label (e.g. the current MIP gap)."""
-        self.last = text
-        if self.progress is not None and self.task is not None:
-            self.progress.update(self.task, description=f"{self.label}… {text}")
+    def ok(self) -> bool:
+        """Whether the solver finished with a solution it vouches for."""
+        return self.status == SolverStatus.ok
 
 
-@contextlib.contextmanager
-def _stage(label: str, quiet: bool) -> Iterator[_Stage]:
-    """A phase with a rich live status on stderr (spinner, label, detail, elapsed s);
-    on exit one line 'label: 12.3 s' (and the last detail, e.g. the gap)."""
-    started = time.perf_counter()
-    if quiet:
-        yield _Stage(label)
-        return
-    columns = (SpinnerColumn(), TextColumn("{task.description}"),
-               TextColumn("[dim]{task.elapsed:.0f} s[/]"))
-    with Progress(*columns, console=err_console, transient=True) as progress:
-        stage = _Stage(label, progress, progress.add_task(f"{label}…", total=None))
-        yield stage
-    tail = f" ({stage.last})" if stage.last else ""
-    err_console.print(f"[dim]{label}: {time.perf_counter() - started:.1f} s{tail}[/]",
-                      highlight=False)
-
-
-@contextlib.contextmanager
-def _follow_log(stage: _Stage | None, options: dict[str, Any]) -> Iterator[None]:
-    """While HiGHS runs, write its log to a temporary file (never the console) and show
-    each new gap or iteration on ``stage``'s live status."""
-    if stage is None or not stage.live:
-        yield
-        return
-    fd, path = tempfile.mkstemp(prefix="daulat-highs-", suffix=".log")
-    os.close(fd)
-    options.update(output_flag=True, log_to_console=False, log_file=path)
-    done = threading.Event()
-
-    def follow() -> None:
-        pos = 0
-        while True:
-            finished = done.wait(_LOG_POLL_S)
-            with contextlib.suppress(OSError), open(path, "rb") as f:
-                f.seek(pos)
-                chunk = f.read()
-                cut = chunk.rfind(b"\n") + 1  # whole lines only
-                pos += cut
-                for line in chunk[:cut].decode("utf-8", errors="replace").splitlines():
-                    text = highs_progress(line)
-                    if text is not None:
-                        stage.detail(text)
-            if finished:
-                return
-
-    reader = threading.Thread(target=follow, name="highs-log", daemon=True)
-    reader.start()
-    try:
-        yield
-    finally:
-        done.set()
-        reader.join()
-        with contextlib.suppress(OSError):
-            os.unlink(path)
-
-
-@contextlib.contextmanager
-def _quiet_stdout() -> Iterator[None]:
-    """Silence file-descriptor 1 while HiGHS runs: it prints its banner from C before any
-    option applies, and ``--json`` stdout must hold only the summary."""
-    sys.stdout.flush()
-    try:
-        saved = os.dup(1)
-        devnull = os.open(os.devnull, os.O_WRONLY)
-    except OSError:
-        yield
-        return
-    try:
-        os.dup2(devnull, 1)
-        yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(devnull)
-
-
-def _run_highs(built: BuiltModel, time_limit: float | None, mip_gap: float | None,
-               stage: _Stage | None = None) -> tuple[str, str, float | None, float]:
-    """Solve; return (status, termination condition, relative MIP gap, seconds).
-
-    With a live ``stage`` the current gap (MILP) or simplex iteration (LP) is shown on it
-    as HiGHS reports it."""
+def run_highs(built: BuiltModel, time_limit: float | None, mip_gap: float | None,
+              progress: Stage | None = None) -> SolverRun:
+    """Solve ``built`` with HiGHS. With a live ``progress`` stage the current gap (MILP) or
+    simplex iteration (LP) is shown on it as HiGHS reports it."""
     options: dict[str, Any] = {"output_flag": False, "threads": 1}
     if time_limit is not None:
         options["time_limit"] = float(time_limit)
@@ -195,7 +87,7 @@ def _run_highs(built: BuiltModel, time_limit: float | None, mip_gap: float | Non
     level = linopy_log.level
     linopy_log.setLevel(logging.ERROR)  # an infeasible re-solve is explained in words
     try:
-        with _quiet_stdout(), _follow_log(stage, options):
+        with quiet_stdout(), follow_log(progress, options):
             status, condition = built.model.solve(solver_name="highs", progress=False,
                                                   **options)
     finally:
@@ -204,11 +96,12 @@ def _run_highs(built: BuiltModel, time_limit: float | None, mip_gap: float | Non
     gap: float | None = None
     solver = getattr(built.model, "solver_model", None)
     if built.model.type.startswith("MI") and solver is not None:
-        with contextlib.suppress(Exception):
+        # highspy's info object has no mip_gap before a MIP run reports one
+        with contextlib.suppress(AttributeError, RuntimeError):
             gap = float(solver.getInfo().mip_gap)
     elif status == "ok":
         gap = 0.0
-    return status, condition, gap, seconds
+    return SolverRun(SolverStatus(status), TerminationCondition(condition), gap, seconds)
 
 
 def plan_cost_usd(data: PlanData, tables: dict[str, Any]) -> float:
@@ -306,6 +199,144 @@ def _fixed(built: BuiltModel) -> tuple[xr.DataArray | None, xr.DataArray | None]
     return sel, opn
 
 
+
+
+def _has_plan(built: BuiltModel, run: SolverRun) -> bool:
+    value = built.model.objective.value
+    if run.termination == TerminationCondition.time_limit:
+        return run.gap is not None and bool(np.isfinite(run.gap))
+    return value is not None and bool(np.isfinite(value))
+
+
+def _unsolved(data: PlanData, inputs: PlanInputs, status: PlanStatus, reasons: list[str],
+              **fields: Any) -> PlanSummary:
+    return PlanSummary(status=status, objective=data.objective,
+                       horizon=(data.years[0], data.years[-1]), currency=data.currency,
+                       price_year=data.price_year, inputs=inputs, infeasibility=reasons,
+                       **fields)
+
+
+def round_to_systems(built: BuiltModel, kind: str, time_limit: float | None, quiet: bool
+                     ) -> tuple[BuiltModel, dict[str, Any], float | None,
+                                list[dict[str, Any]] | None]:
+    """How the plan buys whole systems: (model to read, summary ``rounding``, the LP's cost
+    before rounding or None, the LP's binding constraints read before rounding or None)."""
+    if built.integer:
+        return built, {"mode": "integer", "applied": True,
+                       "text": "Accelerators are bought in whole systems (the catalog's "
+                               "system_gpus per system) as integers in the model."}, None, None
+    if built.systems != "round":
+        return built, {"mode": "off", "applied": False,
+                       "text": "Accelerator counts are fractional (whole_systems: off)."}, \
+            None, None
+    with stage("rounding to whole systems", quiet) as progress:
+        binding = binding_constraints(built)  # duals of the LP itself
+        lp_cost = plan_cost_usd(built.data, extract_tables(built))
+        rounded, rounding = _round_systems(built, kind, time_limit, lp_cost, progress)
+    return rounded, rounding, lp_cost, binding
+
+
+def summarise(data: PlanData, built: BuiltModel, tables: dict[str, pd.DataFrame]
+              ) -> dict[str, Any]:
+    """Totals, served share and people served of a solved plan (summary fields)."""
+    costs, energy, builds = tables["costs"], tables["energy"], tables["builds"]
+    last = data.years[-1]
+    totals = Totals(
+        capex_usd=float(costs["capex_usd"].sum()),
+        opex_usd=float(costs["opex_usd"].sum()),
+        npv_cost_usd=float(((costs["capex_usd"] + costs["opex_usd"])
+                            * costs["year"].map(data.discount().to_series())).sum()),
+        plan_cost_usd=plan_cost_usd(data, tables),
+        # facility MW the plan draws at full load in its last year (IT x PUE)
+        facility_mw=float((tables["sites"]["it_mw"] * tables["sites"]["site"].map(
+            data.sites["pue"])).sum()),
+        it_mw=float(tables["sites"]["it_mw"].sum()),
+        shell_mw_built=float(builds["shell_mw"].sum()),
+        existing_mw_available=float(tables["sites"]["existing_mw"].sum()),
+        accelerators=float(builds.loc[builds["accelerator"] != "facility", "count"].sum()),
+        energy_mwh=float(energy["energy_mwh"].sum()),
+        emissions_tco2=float(energy["emissions_tco2"].sum()),
+    )
+    total_demand = float(tables["demand"]["tokens_per_s"].sum())
+    out: dict[str, Any] = {
+        "totals": totals,
+        "objective_value": totals.plan_cost_usd if data.objective == "min_cost"
+        else weighted_access(data, tables),
+        "objective_unit": "USD" if data.objective == "min_cost" else "weighted person-years",
+        "served_share": (1 - float(tables["unmet"]["tokens_per_s"].sum()) / total_demand
+                         if total_demand > 0 else 1.0),
+        "people_served": people_served(tables, last),
+        "people_served_by_year": {str(y): people_served(tables, y) for y in data.years},
+    }
+    if "select" in built.model.variables:
+        sel = built.model.variables["select"].solution.to_series()
+        out["selected_countries"] = [str(c) for c, v in sel.items() if v > 0.5]
+    return out
+
+
+def _shadow_prices(data: PlanData, built: BuiltModel, kind: str, time_limit: float | None,
+                   quiet: bool) -> list[dict[str, Any]]:
+    """Binding constraints from the LP, or the LP with the binaries fixed."""
+    with stage("reading shadow prices", quiet) as progress:
+        if kind == "MILP" or built.integer:
+            sel, opn = _fixed(built)
+            lp = build_model(data, fixed_select=sel, fixed_open=opn, integer=False)
+            return binding_constraints(lp) if run_highs(lp, time_limit, None, progress).ok \
+                else []
+        return binding_constraints(built)
+
+
+def _sovereignty(data: PlanData, built: BuiltModel, own_cost: float, people: float,
+                 time_limit: float | None, mip_gap: float | None, quiet: bool
+                 ) -> dict[str, Any]:
+    """``cost_of_sovereignty_usd`` and ``sovereignty``: the plan re-solved with residency
+    relaxed (a portfolio keeps its countries: what residency costs *this* selection)."""
+    with stage("pricing sovereignty (residency relaxed)", quiet) as progress:
+        relaxed = data.with_residency_relaxed()
+        if not bool((relaxed.allowed != data.allowed).any()):
+            return {"cost_of_sovereignty_usd": 0.0,
+                    "sovereignty": {"text": "Residency changes nothing here: every allowed "
+                                            "pair is already within the rules."}}
+        same = _fixed(built)[0] if "select" in built.model.variables else None
+        rb = build_model(relaxed, fixed_select=same)
+        run = run_highs(rb, time_limit, mip_gap, progress)
+        if not run.ok and rb.model.objective.value is None:
+            return {"cost_of_sovereignty_usd": None}
+        r_tables = extract_tables(rb)
+        r_cost = plan_cost_usd(relaxed, r_tables)
+        r_people = people_served(r_tables, data.years[-1])
+        return {"cost_of_sovereignty_usd": own_cost - r_cost,
+                "sovereignty": {"relaxed_cost_usd": r_cost, "relaxed_people_served": r_people,
+                                "text": _sovereignty_text(data, own_cost - r_cost,
+                                                          people - r_people)}}
+
+
+def diagnose(data: PlanData, built: BuiltModel, tables: dict[str, pd.DataFrame],
+             summary: dict[str, Any], *, kind: str, lp_cost: float | None,
+             time_limit: float | None, mip_gap: float | None, sovereignty: bool,
+             baseline: bool, quiet: bool) -> dict[str, Any]:
+    """What the plan says about itself: binding constraints, unmet demand and its causes,
+    the cost of sovereignty and the greedy baseline (summary fields)."""
+    out: dict[str, Any] = {}
+    if "binding" not in summary:
+        out["binding"] = _shadow_prices(data, built, kind, time_limit, quiet)
+    out["unmet_explained"] = explain_unmet(data, tables)
+    out["unmet_causes"] = unmet_causes(data, tables, summary.get("selected_countries"))
+    cost = summary["totals"].plan_cost_usd
+    if sovereignty:
+        # a rounded plan is priced against the relaxed LP by its LP cost
+        own = lp_cost if lp_cost is not None and built.systems == "round" else cost
+        out |= _sovereignty(data, built, own, summary["people_served"], time_limit, mip_gap,
+                            quiet)
+    if baseline:
+        with stage("greedy baseline", quiet):
+            portfolio = summary.get("selected_countries") if data.objective == "min_cost" \
+                else None
+            base = greedy(data, portfolio)
+        out["baseline"] = compare_baseline(data, base, cost, tables)
+    return out
+
+
 def solve_data(
     data: PlanData,
     *,
@@ -315,161 +346,72 @@ def solve_data(
     baseline: bool = True,
     quiet: bool = False,
     scenario_yaml: str = "",
+    inputs: PlanInputs | None = None,
 ) -> PlanResult:
     """Solve prepared inputs (the hand-built instances of the tests come in here)."""
-    summary: dict[str, Any] = {
-        "objective": data.objective, "horizon": [data.years[0], data.years[-1]],
-        "currency": data.currency, "price_year": data.price_year,
-    }
+    inputs = inputs or PlanInputs(
+        objective=data.objective, asset_life_years=data.accelerator_life_years,
+        asset_life_source=data.accelerator_life_source,
+        value_of_access_usd_per_person_year=data.value_of_access_usd_per_person_year)
+    known = input_tables(data)
     problems = precheck(data)
     if problems:
-        summary.update(status="infeasible", infeasibility=problems, objective_value=None,
-                       mip_gap=None, solve_seconds=0.0)
-        return PlanResult(summary=summary, scenario_yaml=scenario_yaml)
+        return PlanResult(_unsolved(data, inputs, PlanStatus.INFEASIBLE, problems), known,
+                          scenario_yaml)
 
-    with _stage("building the model", quiet):
+    with stage("building the model", quiet):
         t0 = time.perf_counter()
         built = build_model(data)
         build_s = time.perf_counter() - t0
     kind = "MILP" if built.model.type.startswith("MI") else "LP"
     size = f"{built.model.nvars:,} variables, {built.model.ncons:,} constraints ({kind})"
-    with _stage(f"solving {size}", quiet) as stage:
-        status, condition, gap, seconds = _run_highs(built, time_limit, mip_gap, stage)
+    with stage(f"solving {size}", quiet) as progress:
+        run = run_highs(built, time_limit, mip_gap, progress)
     if not quiet:
-        err_console.print(f"[dim]status {condition}, gap "
-                          f"{'–' if gap is None else f'{gap:.2%}'}[/]", highlight=False)
-    summary.update(build_seconds=build_s, solve_seconds=seconds, model_size=size,
-                   mip_gap=gap, termination=condition)
+        err_console.print(f"[dim]status {run.termination.value}, gap "
+                          f"{'–' if run.gap is None else f'{run.gap:.2%}'}[/]", highlight=False)
+    solver = {"build_seconds": build_s, "solve_seconds": run.seconds, "model_size": size,
+              "mip_gap": run.gap, "termination": run.termination.value}
 
-    value = built.model.objective.value
-    has_plan = value is not None and bool(np.isfinite(value)) and condition != "time_limit" or (
-        condition == "time_limit" and gap is not None and bool(np.isfinite(gap)))
-    if not has_plan and condition not in ("infeasible", "infeasible_or_unbounded"):
-        limit = f" of {time_limit:g} s" if time_limit is not None else ""
-        summary.update(status="no_solution", objective_value=None, infeasibility=[
-            f"HiGHS found no plan within the time limit{limit} ({condition}); give more time "
-            "with --time-limit or a looser --mip-gap."])
-        return PlanResult(summary=summary, scenario_yaml=scenario_yaml)
-    if condition in ("infeasible", "infeasible_or_unbounded"):
-        with _stage("explaining the infeasibility", quiet):
+    if run.termination in _INFEASIBLE:
+        with stage("explaining the infeasibility", quiet):
             elastic = build_model(data, elastic=True)
-            _run_highs(elastic, time_limit, None)
+            run_highs(elastic, time_limit, None)
             reasons = explain_infeasible(elastic)
-        summary.update(status="infeasible", infeasibility=reasons, objective_value=None)
-        return PlanResult(summary=summary, scenario_yaml=scenario_yaml)
+        return PlanResult(_unsolved(data, inputs, PlanStatus.INFEASIBLE, reasons, **solver),
+                          known, scenario_yaml)
+    if not _has_plan(built, run):
+        limit = f" of {time_limit:g} s" if time_limit is not None else ""
+        return PlanResult(_unsolved(data, inputs, PlanStatus.NO_SOLUTION, [
+            f"HiGHS found no plan within the time limit{limit} ({run.termination.value}); "
+            "give more time with --time-limit or a looser --mip-gap."], **solver), known,
+            scenario_yaml)
 
-    summary["status"] = "optimal" if condition == "optimal" else "feasible"
-    lp_cost: float | None = None
-    if built.integer:
-        summary["rounding"] = {
-            "mode": "integer", "applied": True,
-            "text": "Accelerators are bought in whole systems (the catalog's system_gpus per "
-                    "system) as integers in the model.",
-        }
-    elif built.systems == "round":
-        with _stage("rounding to whole systems", quiet) as stage:
-            summary["binding"] = binding_constraints(built)  # duals of the LP itself
-            lp_cost = plan_cost_usd(data, extract_tables(built))
-            built, summary["rounding"] = _round_systems(built, kind, time_limit, lp_cost,
-                                                        stage)
-    else:
-        summary["rounding"] = {"mode": "off", "applied": False,
-                               "text": "Accelerator counts are fractional (whole_systems: off)."}
+    built, rounding, lp_cost, lp_binding = round_to_systems(built, kind, time_limit, quiet)
     tables = extract_tables(built)
-    cost = plan_cost_usd(data, tables)
-    if lp_cost is not None and summary["rounding"].get("applied"):
-        summary["rounding"]["rounded_cost_usd"] = cost
-        summary["rounding"]["text"] += (
+    summary: dict[str, Any] = {**solver, **summarise(data, built, tables), "rounding": rounding}
+    if lp_binding is not None:
+        summary["binding"] = lp_binding
+    cost = summary["totals"].plan_cost_usd
+    if lp_cost is not None and rounding.get("applied"):
+        rounding["rounded_cost_usd"] = cost
+        rounding["text"] += (
             f" Rounding adds ${(cost - lp_cost) / 1e6:,.1f}M to the plan's cost "
             f"({(cost - lp_cost) / lp_cost:+.2%}).") if lp_cost else ""
-    summary["objective_value"] = cost if data.objective == "min_cost" else weighted_access(
-        data, tables)
-    summary["objective_unit"] = "USD" if data.objective == "min_cost" else (
-        "weighted person-years")
-
-    # shadow prices: from the LP, or the LP with the binaries fixed
-    with _stage("reading shadow prices", quiet) as stage:
-        if "binding" in summary:
-            pass  # read from the LP before rounding
-        elif kind == "MILP" or built.integer:
-            sel, opn = _fixed(built)
-            lp = build_model(data, fixed_select=sel, fixed_open=opn, integer=False)
-            lp_status, _, _, _ = _run_highs(lp, time_limit, None, stage)
-            summary["binding"] = binding_constraints(lp) if lp_status == "ok" else []
-        else:
-            summary["binding"] = binding_constraints(built)
-
-    last = data.years[-1]
-    costs = tables["costs"]
-    energy = tables["energy"]
-    builds = tables["builds"]
-    summary["totals"] = {
-        "capex_usd": float(costs["capex_usd"].sum()),
-        "opex_usd": float(costs["opex_usd"].sum()),
-        "npv_cost_usd": float(((costs["capex_usd"] + costs["opex_usd"])
-                               * costs["year"].map(data.discount().to_series())).sum()),
-        "plan_cost_usd": cost,
-        # facility MW the plan draws at full load in its last year (IT x PUE)
-        "facility_mw": float((tables["sites"]["it_mw"] * tables["sites"]["site"].map(
-            data.sites["pue"])).sum()),
-        "it_mw": float(tables["sites"]["it_mw"].sum()),
-        "shell_mw_built": float(builds["shell_mw"].sum()),
-        "existing_mw_available": float(tables["sites"]["existing_mw"].sum()),
-        "accelerators": float(builds.loc[builds["accelerator"] != "facility", "count"].sum()),
-        "energy_mwh": float(energy["energy_mwh"].sum()),
-        "emissions_tco2": float(energy["emissions_tco2"].sum()),
-    }
-    demand = tables["demand"]
-    unmet = tables["unmet"]
-    total_demand = float(demand["tokens_per_s"].sum())
-    summary["served_share"] = (1 - float(unmet["tokens_per_s"].sum()) / total_demand
-                               if total_demand > 0 else 1.0)
-    summary["unmet_explained"] = explain_unmet(data, tables)
-    summary["people_served"] = people_served(tables, last)
-    summary["people_served_by_year"] = {str(y): people_served(tables, y) for y in data.years}
-    if "select" in built.model.variables:
-        sel = built.model.variables["select"].solution.to_series()
-        summary["selected_countries"] = [str(c) for c, v in sel.items() if v > 0.5]
-
-    summary["cost_of_sovereignty_usd"] = None
-    if sovereignty:
-        with _stage("pricing sovereignty (residency relaxed)", quiet) as stage:
-            relaxed = data.with_residency_relaxed()
-            if bool((relaxed.allowed != data.allowed).any()):
-                # a portfolio keeps its countries: what residency costs *this* selection
-                # (and the re-solve stays quick)
-                same = _fixed(built)[0] if "select" in built.model.variables else None
-                rb = build_model(relaxed, fixed_select=same)
-                r_status, r_cond, _, _ = _run_highs(rb, time_limit, mip_gap, stage)
-                if r_status == "ok" or rb.model.objective.value is not None:
-                    r_tables = extract_tables(rb)
-                    r_cost = plan_cost_usd(relaxed, r_tables)
-                    # a rounded plan is priced against the relaxed LP by its LP cost
-                    own = lp_cost if lp_cost is not None and rb.systems == "round" else cost
-                    summary["cost_of_sovereignty_usd"] = own - r_cost
-                    summary["sovereignty"] = {
-                        "relaxed_cost_usd": r_cost,
-                        "relaxed_people_served": people_served(r_tables, last),
-                        "text": _sovereignty_text(data, own - r_cost,
-                                                  summary["people_served"]
-                                                  - people_served(r_tables, last)),
-                    }
-            else:
-                summary["cost_of_sovereignty_usd"] = 0.0
-                summary["sovereignty"] = {"text": "Residency changes nothing here: every "
-                                          "allowed pair is already within the rules."}
-    if baseline:
-        with _stage("greedy baseline", quiet):
-            portfolio: list[str] | None = summary.get("selected_countries") \
-                if data.objective == "min_cost" else None
-            base = greedy(data, portfolio)
-        summary["baseline"] = compare_baseline(data, base, cost, tables)
-    summary["notes"] = list(data.notes)
-    return PlanResult(summary=summary, tables=tables, scenario_yaml=scenario_yaml)
+    summary |= diagnose(data, built, tables, summary, kind=kind, lp_cost=lp_cost,
+                        time_limit=time_limit, mip_gap=mip_gap, sovereignty=sovereignty,
+                        baseline=baseline, quiet=quiet)
+    status = PlanStatus.OPTIMAL if run.termination == TerminationCondition.optimal \
+        else PlanStatus.FEASIBLE
+    typed = PlanSummary(status=status, objective=data.objective,
+                        horizon=(data.years[0], data.years[-1]), currency=data.currency,
+                        price_year=data.price_year, inputs=inputs, notes=list(data.notes),
+                        **summary)
+    return PlanResult(summary=typed, tables=tables | known, scenario_yaml=scenario_yaml)
 
 
 def _round_systems(built: BuiltModel, kind: str, time_limit: float | None, lp_cost: float,
-                   stage: _Stage | None = None) -> tuple[BuiltModel, dict[str, Any]]:
+                   stage: Stage | None = None) -> tuple[BuiltModel, dict[str, Any]]:
     """Round the LP's purchases to whole systems and re-solve with them fixed.
 
     Each purchase (site, accelerator, year) goes up to whole systems; the re-solve
@@ -499,8 +441,7 @@ def _round_systems(built: BuiltModel, kind: str, time_limit: float | None, lp_co
         fixed = systems.clip(min=0) * size
         rb = build_model(data, fixed_select=sel, fixed_open=opn, integer=False,
                          fixed_buy=fixed)
-        status, _, _, _ = _run_highs(rb, time_limit, None, stage)
-        if status == "ok":
+        if run_highs(rb, time_limit, None, stage).ok:
             count = float(fixed.sum())
             how = {"up": "up", "down": "down", "mixed": (
                 f"up, and down at the {int(tight.sum())} sites without the power headroom,")}[
@@ -552,13 +493,18 @@ def solve(
     baseline: bool = True,
     quiet: bool = True,
 ) -> PlanResult:
-    """Plan ``scenario``; the result's ``.write(dir)`` writes the tables and summary.json."""
-    from daulat.plan.inputs import prepare
-    from daulat.scenario.load import dump_scenario
-
-    with _stage("gathering inputs (catalog, sizing, policy)", quiet):
+    """Plan ``scenario``; the result's ``.write(dir)`` writes the plan directory."""
+    with stage("gathering inputs (catalog, sizing, policy)", quiet):
         data = prepare(scenario)
+    inputs = PlanInputs(
+        scenario_name=scenario.name, objective=scenario.objective.kind,
+        finance=scenario.finance, uncertainty=scenario.uncertainty,
+        sensitivity=scenario.sensitivity, asset_life_years=data.accelerator_life_years,
+        asset_life_source=data.accelerator_life_source,
+        value_of_access_usd_per_person_year=scenario.objective.value_of_access_usd_per_person_year,
+        rules=scenario.rules.model_dump(mode="json"))
     result = solve_data(data, time_limit=time_limit, mip_gap=mip_gap, sovereignty=sovereignty,
-                        baseline=baseline, quiet=quiet, scenario_yaml=dump_scenario(scenario))
-    result.summary["scenario"] = scenario.name
+                        baseline=baseline, quiet=quiet, scenario_yaml=dump_scenario(scenario),
+                        inputs=inputs)
+    result.summary.scenario = scenario.name
     return result

@@ -1,28 +1,13 @@
-"""Read a solved model into the plan tables (pandas) and write the result directory.
+"""Read a solved model into the plan tables (pandas) and write the plan directory.
 
-Tables (CSV and Parquet, long format) — columns are the contract other stages read:
-
-- ``builds``: site, country, year, accelerator, count, it_mw, facility_mw, capex_usd,
-  shell_mw. Accelerator rows carry the accelerators bought (their IT MW and facility MW
-  = IT × PUE); rows with ``accelerator == "facility"`` carry the facility shell built
-  (``shell_mw``, its capex), so ``capex_usd`` sums to the plan's capital.
-- ``installed``: site, country, accelerator, year, count (in service within their life).
-- ``routing``: country, site, site_country, workload, year, tokens_per_s.
-- ``training``: workload, country, site, accelerator, year, accelerators, eflop.
-- ``demand``: country, workload, year, tokens_per_s, users.
-- ``unmet``: country, workload, year, tokens_per_s.
-- ``funding``: funder, funder_kind, funder_country, site, year, usd.
-- ``ownership``: funder, site, share (capital share; sums to 1 per funded site).
-- ``costs``: year, capex_usd, opex_usd; ``site_costs``: site, country, year, capex_usd, opex_usd.
-- ``energy``: site, country, year, energy_mwh, emissions_tco2.
-- ``sites``: site, name, country, lat, lon, status, built_mw, power_limit_mw, existing_mw,
-  earliest_year, it_mw.
-- ``budgets``: funder, year, budget_usd, committed_usd, basis.
+The tables and their columns are declared once in :data:`daulat.plandir.TABLES` (the
+contract every later stage reads; rendered in docs/plan.md). :func:`extract_tables` fills
+the *output* tables from a solved model, :func:`input_tables` the *input* tables (what the
+planner resolved: prices, peak factors, residency, funders) from :class:`PlanData`.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,59 +15,79 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from daulat.console import to_jsonable
 from daulat.plan.build import MUSD, BuiltModel
-from daulat.plan.data import SECONDS_PER_YEAR
+from daulat.plan.data import SECONDS_PER_YEAR, PlanData
+from daulat.plandir import TABLES, PlanStatus, PlanSummary, write_plan_dir
 
-__all__ = ["PlanResult", "TABLES", "read_tables"]
+__all__ = ["PlanResult", "TABLES", "extract_tables", "input_tables", "people_served",
+           "read_tables"]
 
-TABLES = ("builds", "installed", "routing", "training", "demand", "unmet", "funding",
-          "ownership", "costs", "site_costs", "energy", "sites", "budgets")
 _EPS = 1e-6
 
 
 @dataclass
 class PlanResult:
-    """A solved (or explained) plan: ``tables`` by name, ``summary`` as in summary.json."""
+    """A solved (or explained) plan: ``tables`` by name and the typed ``summary``."""
 
-    summary: dict[str, Any]
+    summary: PlanSummary
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     scenario_yaml: str = ""
 
     @property
-    def status(self) -> str:
-        """``optimal``, ``feasible`` (time limit, gap above target) or ``infeasible``."""
-        return str(self.summary.get("status"))
+    def status(self) -> PlanStatus:
+        """``optimal``, ``feasible`` (time limit, gap above target), ``infeasible`` or
+        ``no_solution``."""
+        return self.summary.status
 
     def write(self, out: str | Path) -> Path:
-        """Write every table (CSV + Parquet), summary.json and scenario.yaml under ``out``."""
-        path = Path(out)
-        path.mkdir(parents=True, exist_ok=True)
-        for name, table in self.tables.items():
-            table.to_csv(path / f"{name}.csv", index=False)
-            table.to_parquet(path / f"{name}.parquet", index=False)
-        (path / "summary.json").write_text(
-            json.dumps(to_jsonable(self.summary), indent=2, ensure_ascii=False) + "\n",
-            encoding="utf-8",
-        )
-        if self.scenario_yaml:
-            (path / "scenario.yaml").write_text(self.scenario_yaml, encoding="utf-8")
-        return path
+        """Write the plan directory: every declared table (CSV + Parquet), summary.json and
+        the scenario solved (scenario.yaml, for people; later stages read the tables)."""
+        extra = {"scenario.yaml": self.scenario_yaml} if self.scenario_yaml else {}
+        return write_plan_dir(out, self.summary, self.tables, extra)
 
 
 def read_tables(directory: str | Path) -> dict[str, pd.DataFrame]:
-    """Read a written plan's CSV tables back (for tests, finance and the gateway)."""
+    """Read a written plan's CSV tables back as they are on disk (tests, the gateway)."""
     path = Path(directory)
     return {p.stem: pd.read_csv(p, keep_default_na=False, na_values=[""])
             for p in sorted(path.glob("*.csv"))}
 
 
+def input_tables(data: PlanData) -> dict[str, pd.DataFrame]:
+    """The resolved inputs later stages need, as the declared ``inputs_*`` tables."""
+    s = data.sites.reset_index()
+    s["power_price_source"] = (s["power_price_source"] if "power_price_source" in s
+                               else "given (hand-built plan inputs)")
+    c = data.countries.reset_index()
+    for col, default in (("population", np.nan), ("residency_source", "given")):
+        if col not in c:
+            c[col] = default
+    if "residency" not in c:
+        rule = c["country"].map(data.residency).fillna("in_country")
+        c["residency"] = rule.where(rule.isin(["in_country", "any"]), "jurisdictions")
+        c["residency_jurisdictions"] = [
+            "*" if r == "any" else str(cc) if r == "in_country" else str(r).replace(",", ";")
+            for cc, r in zip(c["country"], c["country"].map(data.residency).fillna(
+                "in_country"), strict=True)]
+        c["residency_basis"] = "scenario"
+    a = data.accelerators.reset_index()
+    for col, default in (("vendor", ""), ("price_source", "given (hand-built plan inputs)"),
+                         ("system_gpus", 1)):
+        if col not in a:
+            a[col] = default
+    f = data.funders.reset_index().rename(columns={"basis": "budget_basis"})
+    if data.peak_factors is not None:
+        peaks = data.peak_factors
+    else:
+        peaks = pd.DataFrame([{"country": cc, "workload": w, "peak_factor": 1.0,
+                               "source": "given (hand-built plan inputs): 1.0"}
+                              for cc in data.countries.index for w in data.inference])
+    return {"inputs_sites": s, "inputs_countries": c, "inputs_accelerators": a,
+            "inputs_funders": f, "inputs_peak_factors": peaks}
+
+
 def _series(var: Any) -> pd.Series:
     return var.solution.to_series().fillna(0.0)
-
-
-def _frame(series: pd.Series, name: str) -> pd.DataFrame:
-    return series.rename(name).reset_index()
 
 
 def extract_tables(built: BuiltModel) -> dict[str, pd.DataFrame]:

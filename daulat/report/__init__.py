@@ -11,6 +11,11 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+from daulat.report.charts import all_charts
+from daulat.report.content import build_content
+from daulat.report.data import gather
+from daulat.report.html import write_html
+from daulat.report.markdown import render_markdown
 from daulat.report.text import Formatter, Strings, languages, load_strings
 
 __all__ = ["Formatter", "ReportFiles", "Strings", "languages", "load_strings", "write_report"]
@@ -33,12 +38,6 @@ def write_report(plan_dir: str | Path, lang: str = "en", *, today: dt.date | Non
                  html_name: str = "report.html", markdown_name: str = "report.md"
                  ) -> ReportFiles:
     """Write ``report.html`` and ``report.md`` for the plan in ``plan_dir`` in ``lang``."""
-    from daulat.report.charts import all_charts
-    from daulat.report.content import build_content
-    from daulat.report.data import gather
-    from daulat.report.html import write_html
-    from daulat.report.markdown import render_markdown
-
     strings = load_strings(lang)
     data = gather(plan_dir)
     fmt = Formatter(LOCALES.get(lang, lang), data.tables.currency)

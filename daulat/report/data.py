@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pycountry
+from babel import Locale, UnknownLocaleError
 
 from daulat.finance import compute_finance, load_plan
 from daulat.finance.tables import PlanTables
@@ -32,7 +34,7 @@ class ReportData:
     @property
     def name(self) -> str:
         """The scenario's name (the directory name when the scenario has none)."""
-        return str(self.tables.scenario.get("name") or self.tables.path.resolve().name)
+        return self.tables.name
 
 
 def _read_optional(path: Path) -> pd.DataFrame | None:
@@ -64,31 +66,27 @@ def gather(plan_dir: str | Path) -> ReportData:
     )
 
 
-def country_position(iso3: str, sites: pd.DataFrame) -> tuple[float, float] | None:
-    """(lat, lon) to draw a country at: its capital from the catalog, else its sites' mean."""
-    try:
-        from daulat.catalog.countries import get_country
-
-        c = get_country(iso3)
-        return float(c.lat), float(c.lon)
-    except Exception:  # not in the catalog: fall back to where its sites are
-        own = sites[sites["country"] == iso3]
-        if own.empty:
-            return None
-        return float(own["lat"].mean()), float(own["lon"].mean())
+def country_position(iso3: str, sites: pd.DataFrame,
+                     countries: pd.DataFrame | None = None) -> tuple[float, float] | None:
+    """(lat, lon) to draw a country at: its capital from the plan's ``inputs_countries``,
+    else the mean of its sites."""
+    if countries is not None and "country" in countries:
+        row = countries[countries["country"] == iso3]
+        if not row.empty:
+            return float(row["lat"].iloc[0]), float(row["lon"].iloc[0])
+    own = sites[sites["country"] == iso3]
+    if own.empty:
+        return None
+    return float(own["lat"].mean()), float(own["lon"].mean())
 
 
 def country_name(iso3: str, locale: str) -> str:
-    """The country's name in ``locale`` (babel's territory names), else the catalog's."""
+    """The country's name in ``locale`` (babel's territory names), else the code itself."""
+    record = pycountry.countries.get(alpha_3=iso3)
+    if record is None:
+        return iso3
     try:
-        import pycountry
-        from babel import Locale
-
-        alpha2 = pycountry.countries.get(alpha_3=iso3)
-        if alpha2 is not None:
-            name = Locale.parse(locale).territories.get(alpha2.alpha_2)
-            if name:
-                return str(name)
-    except Exception:  # unknown code or locale data: the code itself below
-        pass
-    return iso3
+        name = Locale.parse(locale).territories.get(record.alpha_2)
+    except (UnknownLocaleError, ValueError):  # a locale babel does not know: the code
+        return iso3
+    return str(name) if name else iso3

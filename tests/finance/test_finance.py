@@ -9,9 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from daulat.errors import UserError
+from daulat.errors import PlanDirectoryError, UserError
 from daulat.finance import load_plan, write_finance
 from daulat.finance.returns import irr, npv, payback
+from tests.finance.conftest import edit_summary
 
 RATE = 0.08
 
@@ -112,9 +113,7 @@ def test_ramp_of_a_100b_to_500b_programme(tiny_plan: Path) -> None:
 
 
 def test_no_token_price_means_no_revenue_and_npv_is_minus_cost(tiny_plan: Path) -> None:
-    text = (tiny_plan / "scenario.yaml").read_text().replace(
-        "token_price_usd_per_million: 1.0", "token_price_usd_per_million: null")
-    (tiny_plan / "scenario.yaml").write_text(text)
+    edit_summary(tiny_plan, finance={"discount_rate": 0.08, "token_price_usd_per_million": None})
     summary = write_finance(tiny_plan, life_years=0)
     a = next(f for f in summary["funders"] if f["funder"] == "a")
     assert a["revenue_usd"] == 0
@@ -124,20 +123,34 @@ def test_no_token_price_means_no_revenue_and_npv_is_minus_cost(tiny_plan: Path) 
 
 def test_missing_table_or_column_names_the_file(tiny_plan: Path) -> None:
     (tiny_plan / "funding.csv").unlink()
+    (tiny_plan / "funding.parquet").unlink()  # the twin would be read instead
     with pytest.raises(UserError, match=r"funding\.csv: missing"):
         load_plan(tiny_plan)
 
 
 def test_missing_column_says_what_it_should_have(tiny_plan: Path) -> None:
     pd.read_csv(tiny_plan / "costs.csv").drop(columns="opex_usd").to_csv(
-        tiny_plan / "costs.csv", index=False)
+        tiny_plan / "costs.csv", index=False)  # CSV is read before its Parquet twin
     with pytest.raises(UserError, match=r"costs\.csv: missing column\(s\) opex_usd"):
         load_plan(tiny_plan)
 
 
 def test_bad_finance_block_names_the_field(tiny_plan: Path) -> None:
-    text = (tiny_plan / "scenario.yaml").read_text().replace("discount_rate: 0.08",
-                                                            "discount_rate: 3")
-    (tiny_plan / "scenario.yaml").write_text(text)
-    with pytest.raises(UserError, match=r"finance\.discount_rate"):
+    edit_summary(tiny_plan, finance={"discount_rate": 3})
+    with pytest.raises(PlanDirectoryError, match=r"summary\.json: inputs\.finance\.discount_rate"):
         load_plan(tiny_plan)
+
+
+def test_a_foreign_or_older_directory_is_refused_with_what_to_do(tiny_plan: Path,
+                                                                 tmp_path: Path) -> None:
+    path = tiny_plan / "summary.json"
+    raw = json.loads(path.read_text())
+    path.write_text(json.dumps({**raw, "format_version": 1}))
+    with pytest.raises(PlanDirectoryError, match=r"format version 1 is older.*daulat plan"):
+        load_plan(tiny_plan)
+    path.write_text(json.dumps({"status": "optimal", "horizon": [2026, 2028]}))
+    with pytest.raises(PlanDirectoryError, match=r"not a daulat plan summary"):
+        load_plan(tiny_plan)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(PlanDirectoryError, match=r"summary\.json: missing .* not a plan dir"):
+        load_plan(tmp_path / "empty")

@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 
 from daulat.finance import load_plan
-from daulat.finance.risk import monte_carlo, resolve_sweep
+from daulat.finance.risk import monte_carlo
+from daulat.pipeline import resolve_sweep
 
 ray = pytest.importorskip("ray", reason="the daulat[ray] extra is not installed")
 

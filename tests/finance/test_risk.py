@@ -15,6 +15,7 @@ from daulat.cli import app
 from daulat.errors import UserError
 from daulat.finance import compute_finance, load_plan, write_finance
 from daulat.finance.risk import build_risk_model, monte_carlo, run_risk
+from tests.finance.conftest import edit_summary
 
 runner = CliRunner()
 
@@ -56,13 +57,10 @@ def test_the_mode_of_every_input_reproduces_the_plan(plan_dir: Path) -> None:
 
 
 def test_no_uncertainty_means_every_sample_is_the_plan(tiny_plan: Path) -> None:
-    text = (tiny_plan / "scenario.yaml").read_text() + (
-        "uncertainty:\n"
-        "  accelerator_price: {low: 1, mode: 1, high: 1}\n"
-        "  adoption: {low: 1, mode: 1, high: 1}\n"
-        "  power_price: {low: 1, mode: 1, high: 1}\n"
-        "  delay_years: {low: 0, mode: 0, high: 0}\n")
-    (tiny_plan / "scenario.yaml").write_text(text)
+    one = {"low": 1, "mode": 1, "high": 1}
+    edit_summary(tiny_plan, uncertainty={"accelerator_price": one, "adoption": one,
+                                         "power_price": one,
+                                         "delay_years": {"low": 0, "mode": 0, "high": 0}})
     q = monte_carlo(load_plan(tiny_plan), 500, seed=3).quantiles
     assert q["p10"].to_numpy() == pytest.approx(q["p90"].to_numpy())
     assert q["p50"].to_numpy() == pytest.approx(q["base"].to_numpy())

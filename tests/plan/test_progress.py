@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from daulat.plan import solve_data
-from daulat.plan.optimize import highs_progress
+from daulat.plan.progress import highs_progress
 from tests.plan.tiny import tiny
 
 # lines of a HiGHS 1.16 log (examples/indonesia.yaml, then tests/plan/tiny.py's LP)

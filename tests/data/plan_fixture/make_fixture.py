@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
+
+from daulat.plandir import PlanInputs, PlanSummary, write_plan_dir
+from daulat.scenario.schema import Finance, Triangular, Uncertainty
 
 out = Path(__file__).resolve().parent
 years = list(range(2026, 2031))
@@ -236,4 +238,52 @@ summary = dict(
     currency="USD",
     price_year=2025,
 )
-(out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+
+# ---- the declared plan directory (daulat.plandir): every table with its declared
+# columns (those a hand-made plan leaves out are written empty or with neutral values),
+# the resolved input tables and the typed summary with the format version
+tables = {n: pd.read_csv(out / f"{n}.csv") for n in (
+    "builds", "routing", "demand", "unmet", "funding", "ownership", "costs", "energy",
+    "sites", "budgets")}
+tables["builds"]["shell_mw"] = 0.0
+sites_t = tables["sites"]
+sites_t["existing_mw"] = 0.0
+sites_t["earliest_year"] = 2026
+sites_t["it_mw"] = [round(b[b.site == s].it_mw.sum(), 3) for s in sites_t["site"]]
+tables["budgets"]["basis"] = "per_year"
+tables["inputs_sites"] = pd.DataFrame([
+    dict(site=s[0], name=s[1], country=s[2], status=s[5], pue=pue,
+         power_price_usd_per_mwh=power_price, power_price_source="fixture value",
+         grid_gco2_per_kwh=grid * 1000) for s in sites])
+tables["inputs_countries"] = pd.DataFrame([dict(
+    country="IDN", name="Indonesia", income_group="UMC", population=population,
+    internet_share=internet, lat=-6.2, lon=106.8, weight=1.0, residency="in_country",
+    residency_jurisdictions="IDN", residency_basis="scenario",
+    residency_source="fixture value")])
+tables["inputs_accelerators"] = pd.DataFrame([dict(
+    accelerator=a, vendor="NVIDIA", origin="USA", capex_usd=v["price"],
+    price_source="fixture value", it_kw=v["it_kw"], system_gpus=8,
+    opex_usd_per_year=0.04 * v["price"], first_year=2024) for a, v in acc.items()])
+tables["inputs_funders"] = pd.DataFrame([
+    dict(funder="provider", name="provider", kind="provider", country=None,
+         budget_basis="per_year"),
+    dict(funder="government-idn", name="government-idn", kind="government", country="IDN",
+         budget_basis="per_year")])
+tables["inputs_peak_factors"] = pd.DataFrame([dict(
+    country="IDN", workload="assistant-medium", peak_factor=peak,
+    source="fixture value (scenario workloads[].demand.peak_factor)")])
+inputs = PlanInputs(
+    scenario_name="indonesia-fixture",
+    finance=Finance(discount_rate=0.08, token_price_usd_per_million=1.0),
+    uncertainty=Uncertainty(
+        accelerator_price=Triangular(low=0.85, mode=1.0, high=1.3),
+        adoption=Triangular(low=0.6, mode=1.0, high=1.5),
+        power_price=Triangular(low=0.8, mode=1.0, high=1.4),
+        delay_years=Triangular(low=0, mode=0, high=2)),
+    asset_life_years=5, asset_life_source="fixture value",
+    rules={"min_government_share": 0.3})
+summary["scenario"] = "indonesia-fixture"
+summary["horizon"] = (2026, 2030)
+write_plan_dir(out, PlanSummary(inputs=inputs, **summary), tables)
+for parquet in out.glob("*.parquet"):  # the fixture keeps CSV only (readable diffs)
+    parquet.unlink()
