@@ -1,24 +1,33 @@
 """The gateway's ASGI app: OpenAI-compatible chat completions, models, health, metrics.
 
-Per request: authenticate (cached key lookup) → quota check → the tenant's country policy
-(system prompt, language, PII redaction, content rules) → a *permitted* upstream chosen by
-the router, with failover → the answer, PII-redacted on the way out (streaming-aware) →
-an audit record and usage written durably → the response. Fail closed: no permitted healthy
-upstream is a 503, never a request abroad.
+Per request: authenticate (cached key lookup) → read the body within its size limit →
+validate it as OpenAI documents it (:mod:`daulat.gateway.requests`) → quota check → the
+tenant's country policy (system prompt, language, PII redaction, content rules) → a
+*permitted* upstream chosen by the router, with failover (one loop, streaming or not) →
+the answer, PII-redacted on the way out (streaming-aware) → an audit record and usage
+written durably → the response. Fail closed: no permitted healthy upstream is a 503, never
+a request abroad.
+
+Every refusal is an exception class of :mod:`daulat.gateway.errors`; one Starlette
+exception handler turns it into an OpenAI-format JSON error and writes its audit record,
+so every request — valid or not, on any path — ends in JSON and an audit record.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
+import logging
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
+import aiohttp
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -27,23 +36,49 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from redis.exceptions import RedisError
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route as HttpRoute
 
-from daulat.errors import UserError
-from daulat.gateway.audit import AuditEntry, Recorder
+from daulat.errors import CountryCodeError, PackError, UserError
+from daulat.gateway.audit import AuditEntry, AuditStoreError, Recorder
 from daulat.gateway.auth import KeyCache, Principal, bearer
 from daulat.gateway.config import GatewayConfig
 from daulat.gateway.enforce import CountryPolicy, PolicyRegistry
+from daulat.gateway.errors import (
+    AuditWriteFailed,
+    ContentBlocked,
+    FailClosed,
+    GatewayError,
+    InternalError,
+    InvalidApiKey,
+    InvalidJson,
+    MethodNotAllowed,
+    ModelNotFound,
+    NoPolicyPack,
+    NotFound,
+    QuotaExceededError,
+    RequestTooLarge,
+    UpstreamBadRequest,
+)
+from daulat.gateway.local_model import INSTALL_HINT, LocalModelUpstream, local_available
 from daulat.gateway.metering import Meter, Quota, QuotaExceeded
+from daulat.gateway.openapi import openapi_document
+from daulat.gateway.requests import check_content_type, parse_chat
 from daulat.gateway.routing import CircuitBreaker, Route, Router
 from daulat.gateway.upstreams import HttpUpstream, Upstream, UpstreamError
+from daulat.store.db import current_revision, default_url, head_revision
 from daulat.store.store import Store
 
 __all__ = ["Gateway", "create_app", "app_from_env", "CONFIG_ENV", "openai_error",
-           "single_threaded_natives"]
+           "single_threaded_natives", "redis_prefix"]
+
+log = logging.getLogger("daulat.gateway")
 
 CONFIG_ENV = "DAULAT_GATEWAY_CONFIG_JSON"
 # Rough characters per token, used only when an upstream reports no usage
@@ -52,7 +87,12 @@ _CHARS_PER_TOKEN = 4
 # Requests larger than this are redacted on a worker thread rather than on the event loop
 # (about a millisecond of PII scanning; a 1 MB body takes tens of ms).
 _INLINE_POLICY_BYTES = 65_536
+# The upstream's own message in an "upstream_bad_request" error is cut to this many characters.
+_UPSTREAM_MESSAGE_CHARS = 300
 _SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
+_AUTH_HINT = ("Missing or invalid API key. Pass it as 'Authorization: Bearer dk-…' "
+              "(create one with `daulat keys create`).")
+T = TypeVar("T")
 
 
 def openai_error(status: int, message: str, type_: str, code: str | None = None,
@@ -60,6 +100,14 @@ def openai_error(status: int, message: str, type_: str, code: str | None = None,
     """An error in OpenAI's JSON shape: ``{"error": {message, type, param, code}}``."""
     return JSONResponse({"error": {"message": message, "type": type_, "param": param,
                                    "code": code}}, status_code=status, headers=headers)
+
+
+def redis_prefix(cfg: GatewayConfig, store_url: str) -> str:
+    """``limits.redis_prefix``, else ``daulat:`` + 8 hex of the store URL's SHA-256: the
+    instances of one deployment share a store and so a prefix; two deployments do not."""
+    if cfg.limits.redis_prefix:
+        return cfg.limits.redis_prefix
+    return "daulat:" + hashlib.sha256(store_url.encode()).hexdigest()[:8]
 
 
 def _dumps(obj: Any) -> str:
@@ -70,12 +118,17 @@ def _estimate_tokens(text: str) -> int:
     return max(1, len(text) // _CHARS_PER_TOKEN) if text else 0
 
 
+def _sse(obj: Any) -> str:
+    return f"data: {_dumps(obj)}\n\n"
+
+
 @dataclass
 class _Ctx:
     """What one request accumulates for its audit record."""
 
     request_id: str
     t0: float
+    path: str = ""
     stream: bool = False
     principal: Principal | None = None
     model: str | None = None
@@ -84,6 +137,9 @@ class _Ctx:
     upstream: str | None = None
     jurisdiction: str | None = None
     upstream_s: float = 0.0  # time spent waiting on upstreams (all attempts)
+    policy: CountryPolicy | None = None
+    prompt_tokens: int = 0  # served tokens, kept for the audit record of a failed write
+    completion_tokens: int = 0
 
 
 class _Metrics:
@@ -112,7 +168,7 @@ class Gateway:
                  country_tokens_per_day: dict[str, int] | None = None) -> None:
         self.cfg = cfg
         self.store = store
-        self.policies = registry or PolicyRegistry(cfg.policy)
+        self.policies = registry or PolicyRegistry(cfg.policy, cfg.residency)
         if upstreams is None:
             upstreams = [HttpUpstream(u, cfg.routing.health_timeout_s) for u in cfg.upstreams]
         self.upstreams: dict[str, Upstream] = {u.name: u for u in upstreams}
@@ -130,16 +186,18 @@ class Gateway:
         self.keys = KeyCache(store, cfg.limits.key_cache_s)
         self.meter = Meter(store, country_tokens_per_day=country_tokens_per_day,
                            workers=cfg.server.workers, redis_url=cfg.redis_url,
-                           sync_s=cfg.limits.usage_sync_s)
+                           sync_s=cfg.limits.usage_sync_s,
+                           redis_prefix=redis_prefix(cfg, store.url))
         self.recorder: Recorder | None = None
         self.metrics = _Metrics()
+        self.ready = False
         self._tasks: list[asyncio.Task[None]] = []
         self._background: set[asyncio.Task[None]] = set()
 
     def _allows(self, country: str, jurisdiction: str) -> bool:
         try:
             return self.policies.get(country).allows(jurisdiction)
-        except Exception:  # no pack, no route: fail closed
+        except (PackError, CountryCodeError):  # a broken pack or code: no route, fail closed
             return False
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -147,19 +205,22 @@ class Gateway:
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
         self.recorder = Recorder(self.store.engine, self.cfg.limits.audit_batch,
                                  threaded=self.cfg.limits.audit_thread)
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(SQLAlchemyError, RedisError):
             await self.meter.sync()
         await asyncio.to_thread(self.warm_up)
         self._tasks.append(asyncio.create_task(self.meter.run_sync()))
         if self.cfg.routing.health_interval_s > 0:
+            await self.check_health()
             self._tasks.append(asyncio.create_task(self._health_loop()))
+        self.ready = True
         try:
             yield
         finally:
+            self.ready = False
             for task in self._tasks:
                 task.cancel()
             for task in list(self._background):
-                with contextlib.suppress(BaseException):
+                with contextlib.suppress(AuditStoreError, asyncio.CancelledError):
                     await task
             self.recorder.close()
             for up in self.upstreams.values():
@@ -171,12 +232,14 @@ class Gateway:
         (packs, PII engines, the language detector's models: seconds, once)."""
         try:
             countries = sorted({t.country for t in self.store.tenants()})
-        except Exception:  # an unreadable store shows up on the first request instead
+        except SQLAlchemyError:  # an unreadable store shows up on the first request instead
             countries = []
         for country in countries:
             try:
                 policy = self.policies.get(country)
-            except Exception:  # no pack: requests of that country fail closed with a 503
+            except (PackError, CountryCodeError):  # its requests fail closed with a 503
+                log.warning("no valid policy for tenant country %s: its requests get 503",
+                            country, exc_info=True)
                 continue
             self.router.permitted(country)
             policy.prepare([{"role": "user", "content": "warm-up"}])
@@ -201,6 +264,7 @@ class Gateway:
                body_response: str | None = None) -> AuditEntry:
         tenant = ctx.principal.tenant if ctx.principal else None
         record = {
+            "path": ctx.path,
             "tenant": tenant.name if tenant else None,
             "key_id": ctx.principal.key_id if ctx.principal else None,
             "country": tenant.country if tenant else None,
@@ -229,73 +293,186 @@ class Gateway:
         )
 
     async def _record(self, entry: AuditEntry) -> None:
+        """Write ``entry`` durably (AuditStoreError if it cannot be), then count its tokens."""
         assert self.recorder is not None
         await self.recorder.record(entry)
         if entry.tenant and entry.country and not entry.rejected:
             await self.meter.add(entry.tenant, entry.country,
                                  entry.prompt_tokens + entry.completion_tokens)
 
-    async def _reject(self, ctx: _Ctx, http_status: int, message: str, type_: str, code: str,
-                      *, status: str = "rejected", headers: dict[str, str] | None = None,
-                      param: str | None = None) -> Response:
-        await self._record(self._entry(ctx, status, http_status, error=message, rejected=True))
-        return openai_error(http_status, message, type_, code, param,
-                            headers={**(headers or {}), "x-request-id": ctx.request_id})
+    async def _record_served(self, ctx: _Ctx, entry: AuditEntry) -> None:
+        """Record a served answer; when that fails, record the failure itself (no bodies,
+        the tokens kept for usage) and raise :class:`AuditWriteFailed` to the client."""
+        try:
+            await self._record(entry)
+        except AuditStoreError as exc:
+            log.error("audit write failed for %s: %s", ctx.request_id, exc)
+            ctx.prompt_tokens, ctx.completion_tokens = entry.prompt_tokens, \
+                entry.completion_tokens
+            raise AuditWriteFailed(
+                f"the answer was produced but its audit record could not be written ({exc}); "
+                f"it is withheld — request {ctx.request_id}") from exc
+
+    # --- errors: one handler for every refusal -------------------------------------------------
+    def _ctx(self, request: Request) -> _Ctx:
+        ctx: _Ctx | None = getattr(request.state, "ctx", None)
+        if ctx is None:
+            ctx = _Ctx(request_id=f"chatcmpl-{uuid.uuid4().hex}", t0=time.perf_counter(),
+                       path=request.url.path)
+            request.state.ctx = ctx
+        return ctx
+
+    async def on_error(self, request: Request, exc: Exception) -> Response:
+        """Starlette exception handler: an OpenAI-format JSON error and its audit record."""
+        if isinstance(exc, HTTPException):  # the router's own 404/405
+            err: GatewayError = (
+                MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}",
+                                 headers=dict(exc.headers or {}))
+                if exc.status_code == 405 else
+                NotFound(f"no such endpoint: {request.method} {request.url.path} (the gateway "
+                         "serves POST /v1/chat/completions and GET /v1/models)"))
+        elif isinstance(exc, GatewayError):
+            err = exc
+        else:  # the request boundary's last resort: a bug, logged with its traceback
+            log.error("unexpected error in %s %s", request.method, request.url.path,
+                      exc_info=exc)
+            err = InternalError("the gateway failed unexpectedly; the error is logged")
+        ctx = self._ctx(request)
+        served = ctx.prompt_tokens + ctx.completion_tokens > 0
+        entry = self._entry(ctx, err.audit_status, err.status, error=err.message,
+                            rejected=not served, prompt_tokens=ctx.prompt_tokens,
+                            completion_tokens=ctx.completion_tokens)
+        try:
+            await self._record(entry)
+        except AuditStoreError:
+            log.error("audit record of a %s error could not be written for %s", err.status,
+                      ctx.request_id, exc_info=True)
+        return openai_error(err.status, err.message, err.type, err.code, err.param,
+                            headers={**err.headers, "x-request-id": ctx.request_id})
+
+    def _boundary(self, endpoint: Callable[[Request], Awaitable[Response]]
+                  ) -> Callable[[Request], Awaitable[Response]]:
+        """Where a request meets the world: anything not a GatewayError becomes an
+        :class:`InternalError` (500 JSON, audited, traceback logged)."""
+
+        async def handle(request: Request) -> Response:
+            self._ctx(request)
+            try:
+                return await endpoint(request)
+            except GatewayError:
+                raise
+            except ClientDisconnect:
+                raise InvalidJson("the client closed the connection before sending the whole "
+                                  "body") from None
+            except Exception as exc:  # the request boundary (see the docstring)
+                log.error("unexpected error in %s %s", request.method, request.url.path,
+                          exc_info=exc)
+                raise InternalError("the gateway failed unexpectedly; the error is logged "
+                                    f"as {self._ctx(request).request_id}") from exc
+
+        return handle
 
     # --- endpoints ---------------------------------------------------------------------------
     async def healthz(self, request: Request) -> Response:
+        """Per tenant country: its permitted upstreams and whether one is available.
+        503 ``degraded`` when a country has none (its requests would fail closed)."""
+        try:
+            countries = sorted({t.country for t in await asyncio.to_thread(self.store.tenants)})
+            store_ok = True
+        except SQLAlchemyError:
+            countries, store_ok = [], False
+        per_country: dict[str, Any] = {}
+        for c in countries:
+            permitted = self.router.permitted(c)
+            up = [r.name for r in permitted if r.available()]
+            try:
+                residency = self.policies.get(c).residency.describe()
+            except (PackError, CountryCodeError) as exc:
+                residency = f"policy pack does not load: {exc}"
+            per_country[c] = {"status": "ok" if up else "unavailable",
+                              "available_upstreams": up,
+                              "permitted_upstreams": [r.name for r in permitted],
+                              "residency": residency}
+        degraded = not store_ok or any(v["status"] != "ok" for v in per_country.values())
         routes = [{"name": r.name, "jurisdiction": r.jurisdiction, "healthy": r.healthy,
                    "breaker": r.breaker.state} for r in self.router.routes]
-        return JSONResponse({"status": "ok", "upstreams": routes})
+        return JSONResponse({"status": "degraded" if degraded else "ok", "store": store_ok,
+                             "countries": per_country, "upstreams": routes},
+                            status_code=503 if degraded else 200)
+
+    async def readyz(self, request: Request) -> Response:
+        """200 once started and the store answers; 503 before, during shutdown, or without it."""
+        ok = self.ready
+        if ok:
+            try:
+                await asyncio.to_thread(self._ping_store)
+            except SQLAlchemyError:
+                ok = False
+        return JSONResponse({"status": "ready" if ok else "not_ready"},
+                            status_code=200 if ok else 503)
+
+    async def openapi(self, request: Request) -> Response:
+        """This gateway's OpenAPI document (:mod:`daulat.gateway.openapi`)."""
+        return JSONResponse(openapi_document())
+
+    def _ping_store(self) -> None:
+        with self.store.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
 
     async def metrics_endpoint(self, request: Request) -> Response:
         for r in self.router.routes:
             self.metrics.breaker_open.labels(r.name, r.jurisdiction).set(int(r.available()))
         return Response(generate_latest(self.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    async def _auth(self, request: Request) -> Principal | None:
+    async def _auth(self, ctx: _Ctx, request: Request) -> Principal:
         key = bearer(request)
-        if not key:
-            return None
-        return await self.keys.resolve(key)
+        principal = await self.keys.resolve(key) if key else None
+        if principal is None:
+            raise InvalidApiKey(_AUTH_HINT)
+        ctx.principal = principal
+        return principal
 
     async def models(self, request: Request) -> Response:
-        principal = await self._auth(request)
-        if principal is None:
-            return openai_error(401, "Missing or invalid API key. Pass it as "
-                                "'Authorization: Bearer dk-…' (create one with `daulat keys "
-                                "create`).", "invalid_request_error", "invalid_api_key")
+        ctx = self._ctx(request)
+        principal = await self._auth(ctx, request)
         data = [{"id": m, "object": "model", "created": 0, "owned_by": "daulat"}
                 for m in self.router.models(principal.tenant.country)]
-        return JSONResponse({"object": "list", "data": data})
+        await self._record_served(ctx, self._entry(ctx, "ok", 200))
+        return JSONResponse({"object": "list", "data": data},
+                            headers={"x-request-id": ctx.request_id})
+
+    async def _read_body(self, request: Request) -> bytes:
+        """The body, refused with 413 as soon as it passes ``limits.max_body_bytes`` —
+        a declared length at once, a chunked body while it streams in (never buffered whole)."""
+        limit = self.cfg.limits.max_body_bytes
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise RequestTooLarge(f"the request body is {declared} bytes; the limit is {limit} "
+                                  "(limits.max_body_bytes)")
+        parts: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise RequestTooLarge(f"the request body is over {limit} bytes, the limit "
+                                      "(limits.max_body_bytes); refused while it was sent")
+            parts.append(chunk)
+        return b"".join(parts)
+
+    def _policy(self, country: str) -> CountryPolicy:
+        try:
+            return self.policies.get(country)
+        except (PackError, CountryCodeError) as exc:
+            raise NoPolicyPack(f"the policy pack of {country} cannot be loaded ({exc}); the "
+                               "gateway fails closed for this country") from exc
 
     async def chat(self, request: Request) -> Response:
-        ctx = _Ctx(request_id=f"chatcmpl-{uuid.uuid4().hex}", t0=time.perf_counter())
-        ctx.principal = await self._auth(request)
-        if ctx.principal is None:
-            return await self._reject(
-                ctx, 401, "Missing or invalid API key. Pass it as 'Authorization: Bearer dk-…' "
-                "(create one with `daulat keys create`).", "invalid_request_error",
-                "invalid_api_key", status="unauthenticated")
-        tenant = ctx.principal.tenant
-        # --- the request body
-        raw = await request.body()
-        if len(raw) > self.cfg.limits.max_body_bytes:
-            return await self._reject(ctx, 413, f"request body is {len(raw)} bytes; the limit "
-                                      f"is {self.cfg.limits.max_body_bytes}",
-                                      "invalid_request_error", "request_too_large")
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            return await self._reject(ctx, 400, "request body is not valid JSON",
-                                      "invalid_request_error", "invalid_json")
-        problem = _validate(body)
-        if problem:
-            return await self._reject(ctx, 400, problem[1], "invalid_request_error",
-                                      "invalid_value", param=problem[0])
-        ctx.model = str(body["model"])
-        ctx.stream = bool(body.get("stream"))
-        # --- quotas
+        ctx = self._ctx(request)
+        tenant = (await self._auth(ctx, request)).tenant
+        check_content_type(request.headers.get("content-type"))
+        raw = await self._read_body(request)
+        body, chat = parse_chat(raw)
+        ctx.model, ctx.stream = chat.model, bool(chat.stream)
         quota = Quota(
             tenant.tokens_per_day if tenant.tokens_per_day is not None
             else self.cfg.limits.tokens_per_day,
@@ -304,16 +481,9 @@ class Gateway:
         try:
             await self.meter.check(tenant.name, tenant.country, quota)
         except QuotaExceeded as exc:
-            return await self._reject(ctx, 429, str(exc), "rate_limit_error", exc.code,
-                                      headers={"retry-after": str(exc.retry_after_s)})
-        # --- policy
-        try:
-            policy = self.policies.get(tenant.country)
-        except Exception as exc:
-            return await self._reject(
-                ctx, 503, f"no policy pack can be loaded for {tenant.country} ({exc}); "
-                "the gateway fails closed", "service_unavailable", "no_policy_pack",
-                status="fail_closed")
+            raise QuotaExceededError(str(exc), code=exc.code,
+                                     headers={"retry-after": str(exc.retry_after_s)}) from None
+        policy = ctx.policy = self._policy(tenant.country)
         if len(raw) > _INLINE_POLICY_BYTES:  # keep the event loop free for other requests
             messages, ctx.actions, decisions = await asyncio.to_thread(
                 policy.prepare, body["messages"])
@@ -323,20 +493,15 @@ class Gateway:
         if blocked:
             d = blocked[0]
             law = f" ({d.law})" if d.law else ""
-            return await self._reject(ctx, 400, f"{d.message}{law} [rule {d.rule}]",
-                                      "invalid_request_error", "content_policy_violation")
-        permitted = self.router.permitted(tenant.country)
-        if not permitted:
-            return await self._reject(
-                ctx, 503, f"no upstream is permitted for {tenant.country} by its residency "
-                f"policy ({_residency_text(policy)}); the gateway fails closed rather than "
-                "send the request abroad", "service_unavailable", "no_permitted_upstream",
-                status="fail_closed")
-        if not self.router.serves_model(tenant.country, ctx.model):
+            raise ContentBlocked(f"{d.message}{law} [rule {d.rule}]")
+        if not self.router.permitted(tenant.country):
+            raise FailClosed(f"no upstream is permitted for {tenant.country} by its residency "
+                             f"({policy.residency.describe()}); the gateway fails closed rather "
+                             "than send the request abroad")
+        if not self.router.serves_model(tenant.country, chat.model):
             models = ", ".join(self.router.models(tenant.country)) or "none listed"
-            return await self._reject(ctx, 404, f"model {ctx.model!r} is not served to "
-                                      f"{tenant.country} (models: {models})",
-                                      "invalid_request_error", "model_not_found", param="model")
+            raise ModelNotFound(f"model {chat.model!r} is not served to {tenant.country} "
+                                f"(models: {models})", param="model")
         upstream_body = {**body, "messages": messages}
         if ctx.stream:
             upstream_body["stream_options"] = {**(body.get("stream_options") or {}),
@@ -344,70 +509,65 @@ class Gateway:
             return await self._stream(ctx, policy, body, upstream_body)
         return await self._complete(ctx, policy, upstream_body, messages)
 
-    def _fail_closed(self, ctx: _Ctx, policy: CountryPolicy) -> tuple[int, str]:
-        tried = ", ".join(a["upstream"] for a in ctx.attempts) or "none available"
-        return 503, (f"no permitted upstream for {policy.iso3} is available "
-                     f"({_residency_text(policy)}; tried: {tried}); the gateway fails closed "
-                     "rather than send the request abroad")
-
-    def _failed(self, ctx: _Ctx, route: Route, exc: UpstreamError) -> None:
-        ctx.attempts.append({"upstream": route.name, "jurisdiction": route.jurisdiction,
-                             "error": str(exc), "status": exc.status})
-        if exc.retryable:
-            route.breaker.failure()
-            self.metrics.upstream_failures.labels(route.name).inc()
-        else:
-            route.breaker.success()
-
-    async def _upstream_error(self, ctx: _Ctx, route: Route,
-                              exc: UpstreamError) -> Response | None:
-        """Record an upstream's failure. Returns the client's answer when the upstream
-        rejected the request itself (no retry helps), else None: try the next upstream."""
-        self._failed(ctx, route, exc)
-        if exc.retryable:
-            return None
-        return await self._reject(ctx, exc.status or 502, str(exc), "invalid_request_error",
-                                  "upstream_rejected", status="upstream_rejected")
-
-    async def _complete(self, ctx: _Ctx, policy: CountryPolicy, upstream_body: dict[str, Any],
-                        messages: list[dict[str, Any]]) -> Response:
-        assert ctx.principal is not None and ctx.model is not None
-        country = ctx.principal.tenant.country
+    # --- upstreams: one failover loop ------------------------------------------------------------
+    async def _failover(self, ctx: _Ctx, policy: CountryPolicy,
+                        call: Callable[[Upstream], Awaitable[T]]) -> tuple[Route, T]:
+        """Try permitted upstreams (by weight, at most ``routing.attempts``) until ``call``
+        succeeds. A retryable failure counts against that upstream's breaker and moves on;
+        the upstream rejecting the request itself ends it (:class:`UpstreamBadRequest`,
+        breaker untouched); nothing left is :class:`FailClosed`."""
+        assert ctx.model is not None
         tried: set[str] = set()
-        data: dict[str, Any] | None = None
         for _ in range(self.cfg.routing.attempts):
-            route = self.router.choose(country, ctx.model, tried)
+            route = self.router.choose(policy.iso3, ctx.model, tried)
             if route is None:
                 break
             tried.add(route.name)
+            t_up = time.perf_counter()
             try:
-                t_up = time.perf_counter()
-                data = await self.upstreams[route.name].complete(upstream_body)
+                result = await call(self.upstreams[route.name])
             except UpstreamError as exc:
                 ctx.upstream_s += time.perf_counter() - t_up
-                rejected = await self._upstream_error(ctx, route, exc)
-                if rejected is not None:
-                    return rejected
-                continue
+                ctx.attempts.append({"upstream": route.name, "jurisdiction": route.jurisdiction,
+                                     "error": str(exc), "status": exc.status})
+                if exc.retryable:
+                    self._failed(route)
+                    continue
+                route.breaker.success()  # it answered: the request was the problem
+                raise UpstreamBadRequest(_rejection(exc)) from exc
             ctx.upstream_s += time.perf_counter() - t_up
-            route.breaker.success()
             ctx.upstream, ctx.jurisdiction = route.name, route.jurisdiction
             ctx.attempts.append({"upstream": route.name, "jurisdiction": route.jurisdiction,
                                  "error": None, "status": 200})
-            break
-        if data is None:
-            status, message = self._fail_closed(ctx, policy)
-            return await self._reject(ctx, status, message, "service_unavailable",
-                                      "no_permitted_upstream", status="fail_closed")
+            return route, result
+        tried_names = ", ".join(a["upstream"] for a in ctx.attempts) or "none available"
+        raise FailClosed(f"no permitted upstream for {policy.iso3} is available "
+                         f"({policy.residency.describe()}; tried: {tried_names}); the gateway "
+                         "fails closed rather than send the request abroad")
+
+    def _failed(self, route: Route) -> None:
+        route.breaker.failure()
+        self.metrics.upstream_failures.labels(route.name).inc()
+
+    async def _complete(self, ctx: _Ctx, policy: CountryPolicy, upstream_body: dict[str, Any],
+                        messages: list[dict[str, Any]]) -> Response:
+        assert ctx.principal is not None
+        country = ctx.principal.tenant.country
+        route, data = await self._failover(ctx, policy,
+                                           lambda up: up.complete(upstream_body))
+        route.breaker.success()
         pii_out: list[str] = []
         texts = []
         for choice in data.get("choices") or []:
             msg = choice.get("message") or {}
             if isinstance(msg.get("content"), str):
-                text, types = policy.redact(msg["content"])
+                red, types = policy.redact(msg["content"])
                 pii_out += types
-                msg["content"] = text
-                texts.append(text)
+                msg["content"] = red
+                texts.append(red)
+            if msg.get("tool_calls"):
+                msg["tool_calls"], types = policy.redact_tool_calls(msg["tool_calls"])
+                pii_out += types
         ctx.actions["pii_out"] = sorted(set(pii_out))
         ctx.actions["pii_out_count"] = len(pii_out)
         flags = policy.check_content("\n".join(texts)) if policy.rules else []
@@ -422,7 +582,7 @@ class Gateway:
                          "total_tokens": prompt_tokens + completion_tokens}
         data["id"] = ctx.request_id
         keep = policy.retention_s > 0
-        await self._record(self._entry(
+        await self._record_served(ctx, self._entry(
             ctx, "ok", 200, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
             policy=policy, body_request=_dumps(messages) if keep else None,
             body_response="\n".join(texts) if keep else None))
@@ -431,47 +591,27 @@ class Gateway:
         self.metrics.latency.labels("false").observe(time.perf_counter() - ctx.t0)
         return Response(_dumps(data), media_type="application/json",
                         headers={"x-request-id": ctx.request_id,
-                                 "x-daulat-upstream": route.name if route else ""})
+                                 "x-daulat-upstream": route.name})
 
     async def _stream(self, ctx: _Ctx, policy: CountryPolicy, body: dict[str, Any],
                       upstream_body: dict[str, Any]) -> Response:
-        assert ctx.principal is not None and ctx.model is not None
-        country = ctx.principal.tenant.country
-        tried: set[str] = set()
-        opened: tuple[Route, AsyncIterator[list[dict[str, Any]]],
-                      list[dict[str, Any]]] | None = None
-        for _ in range(self.cfg.routing.attempts):
-            route = self.router.choose(country, ctx.model, tried)
-            if route is None:
-                break
-            tried.add(route.name)
-            agen = self.upstreams[route.name].stream(upstream_body)
-            t_up = time.perf_counter()
+
+        async def open_stream(up: Upstream) -> tuple[AsyncIterator[list[dict[str, Any]]],
+                                                     list[dict[str, Any]]]:
+            # An upstream that fails before its first chunk is a failed attempt like any other.
+            agen = up.stream(upstream_body)
             try:
-                first = await agen.__anext__()
+                return agen, await agen.__anext__()
             except StopAsyncIteration:
-                first = []
-            except UpstreamError as exc:
-                ctx.upstream_s += time.perf_counter() - t_up
-                rejected = await self._upstream_error(ctx, route, exc)
-                if rejected is not None:
-                    return rejected
-                continue
-            ctx.upstream_s += time.perf_counter() - t_up
-            opened = (route, agen, first)
-            ctx.upstream, ctx.jurisdiction = route.name, route.jurisdiction
-            break
-        if opened is None:
-            status, message = self._fail_closed(ctx, policy)
-            return await self._reject(ctx, status, message, "service_unavailable",
-                                      "no_permitted_upstream", status="fail_closed")
+                return agen, []
+
+        route, (agen, first) = await self._failover(ctx, policy, open_stream)
         want_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         return StreamingResponse(
-            self._relay(ctx, policy, opened[0], opened[1], opened[2], want_usage,
-                        upstream_body["messages"]),
+            self._relay(ctx, policy, route, agen, first, want_usage, upstream_body["messages"]),
             media_type="text/event-stream",
             headers={**_SSE_HEADERS, "x-request-id": ctx.request_id,
-                     "x-daulat-upstream": opened[0].name})
+                     "x-daulat-upstream": route.name})
 
     async def _relay(self, ctx: _Ctx, policy: CountryPolicy, route: Route,
                      agen: AsyncIterator[list[dict[str, Any]]], first: list[dict[str, Any]],
@@ -534,52 +674,55 @@ class Gateway:
                         finally:
                             ctx.upstream_s += time.perf_counter() - t_up
                     # Chunks that arrived together leave together: one write, one wake-up.
-                    out = "".join(f"data: {_dumps(piece)}\n\n"
-                                  for chunk in batch for piece in scrub(chunk))
+                    out = "".join(_sse(piece) for chunk in batch for piece in scrub(chunk))
                     batch = None
                     if out:
                         yield out
                 route.breaker.success()
             except UpstreamError as exc:
-                self._failed(ctx, route, exc)
+                self._failed(route)
                 error = str(exc)
+                ctx.attempts[-1].update(error=error, status=exc.status)  # the same attempt
             # Flush what a redactor still holds (an upstream that sent no finish_reason).
             for idx, red in list(redactors.items()):
                 if red is not None:
                     tail = red.flush()
                     if tail:
                         out_text.setdefault(idx, []).append(tail)
-                        yield f"data: {_dumps({**template, 'choices': [{'index': idx, 'delta': {'content': tail}, 'finish_reason': None}]})}\n\n"  # noqa: E501
-            text = "".join("".join(v) for v in out_text.values())
-            flags = policy.check_content(text) if policy.rules else []
+                        yield _sse({**template, "choices": [
+                            {"index": idx, "delta": {"content": tail}, "finish_reason": None}]})
+            text_out = "".join("".join(v) for v in out_text.values())
+            flags = policy.check_content(text_out) if policy.rules else []
             if flags:
                 ctx.actions["content_out"] = [d.rule for d in flags]
             prompt_tokens = int((usage or {}).get("prompt_tokens") or _estimate_tokens(
                 " ".join(str(m.get("content", "")) for m in messages)))
             completion_tokens = int((usage or {}).get("completion_tokens")
-                                    or _estimate_tokens(text))
+                                    or _estimate_tokens(text_out))
             keep = policy.retention_s > 0
-            ctx.attempts.append({"upstream": route.name, "jurisdiction": route.jurisdiction,
-                                 "error": error, "status": 200})
-            if error is not None:
-                await self._record(self._entry(
-                    ctx, "upstream_truncated", 502, error=error, prompt_tokens=prompt_tokens,
-                    completion_tokens=completion_tokens, policy=policy,
-                    body_request=_dumps(messages) if keep else None,
-                    body_response=text if keep else None))
+            status, http_status = ("upstream_truncated", 502) if error else ("ok", 200)
+            entry = self._entry(
+                ctx, status, http_status, error=error, prompt_tokens=prompt_tokens,
+                completion_tokens=completion_tokens, policy=policy,
+                body_request=_dumps(messages) if keep else None,
+                body_response=text_out if keep else None)
+            try:
+                await self._record_served(ctx, entry)
+            except AuditWriteFailed as exc:
                 finished = True
-                err = {"error": {"message": f"{error}; the answer is incomplete",
-                                 "type": "upstream_error", "param": None,
-                                 "code": "upstream_stream_broken"}}
-                yield f"data: {_dumps(err)}\n\n"
+                await self._record_failure(ctx, exc)
+                yield _sse(_error_event(exc))
+                return
+            finished = True
+            if error is not None:
+                yield _sse({"error": {"message": "the model server's stream broke; the answer "
+                                      "is incomplete", "type": "upstream_error", "param": None,
+                                      "code": "upstream_stream_broken"}})
                 return
             if want_usage and usage is None:
-                yield f"data: {_dumps({**template, 'choices': [], 'usage': {'prompt_tokens': prompt_tokens, 'completion_tokens': completion_tokens, 'total_tokens': prompt_tokens + completion_tokens}})}\n\n"  # noqa: E501
-            await self._record(self._entry(
-                ctx, "ok", 200, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
-                policy=policy, body_request=_dumps(messages) if keep else None,
-                body_response=text if keep else None))
-            finished = True
+                yield _sse({**template, "choices": [], "usage": {
+                    "prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+                    "total_tokens": prompt_tokens + completion_tokens}})
             self.metrics.tokens.labels(country, "prompt").inc(prompt_tokens)
             self.metrics.tokens.labels(country, "completion").inc(completion_tokens)
             self.metrics.latency.labels("true").observe(time.perf_counter() - ctx.t0)
@@ -587,62 +730,66 @@ class Gateway:
         finally:
             if not finished:
                 # The client went away mid-stream: record it without blocking the teardown.
-                text = "".join("".join(v) for v in out_text.values())
+                text_out = "".join("".join(v) for v in out_text.values())
                 entry = self._entry(ctx, "client_disconnected", 499,
                                     error="client closed the stream",
-                                    completion_tokens=_estimate_tokens(text),
+                                    completion_tokens=_estimate_tokens(text_out),
                                     prompt_tokens=int((usage or {}).get("prompt_tokens") or 0))
-                task = asyncio.ensure_future(self._record(entry))
+                task = asyncio.ensure_future(self._record_logged(entry))
                 self._background.add(task)
                 task.add_done_callback(self._background.discard)
                 aclose = getattr(agen, "aclose", None)
                 if aclose is not None:
-                    with contextlib.suppress(Exception):
+                    with contextlib.suppress(UpstreamError, aiohttp.ClientError, OSError,
+                                             RuntimeError):
                         await aclose()
 
+    async def _record_logged(self, entry: AuditEntry) -> None:
+        try:
+            await self._record(entry)
+        except AuditStoreError:
+            log.error("audit record of %s could not be written", entry.request_id,
+                      exc_info=True)
+
+    async def _record_failure(self, ctx: _Ctx, exc: GatewayError) -> None:
+        """The audit record of a stream that ends in an error event (no bodies)."""
+        await self._record_logged(self._entry(
+            ctx, exc.audit_status, exc.status, error=exc.message,
+            prompt_tokens=ctx.prompt_tokens, completion_tokens=ctx.completion_tokens,
+            rejected=ctx.prompt_tokens + ctx.completion_tokens == 0))
+
     def build(self) -> Starlette:
-        """The Starlette app."""
+        """The Starlette app: every route behind the request boundary, one error handler."""
+        b = self._boundary
         return Starlette(
             routes=[
-                HttpRoute("/v1/chat/completions", self.chat, methods=["POST"]),
-                HttpRoute("/chat/completions", self.chat, methods=["POST"]),
-                HttpRoute("/v1/models", self.models, methods=["GET"]),
-                HttpRoute("/healthz", self.healthz, methods=["GET"]),
-                HttpRoute("/metrics", self.metrics_endpoint, methods=["GET"]),
+                HttpRoute("/v1/chat/completions", b(self.chat), methods=["POST"]),
+                HttpRoute("/chat/completions", b(self.chat), methods=["POST"]),
+                HttpRoute("/v1/models", b(self.models), methods=["GET"]),
+                HttpRoute("/healthz", b(self.healthz), methods=["GET"]),
+                HttpRoute("/readyz", b(self.readyz), methods=["GET"]),
+                HttpRoute("/metrics", b(self.metrics_endpoint), methods=["GET"]),
+                HttpRoute("/openapi.json", b(self.openapi), methods=["GET"]),
             ],
+            exception_handlers={GatewayError: self.on_error, HTTPException: self.on_error,
+                                Exception: self.on_error},
             lifespan=self.lifespan,
         )
 
 
-def _residency_text(policy: CountryPolicy) -> str:
-    res = policy.pack.residency
-    mode = getattr(res, "mode", "?")
-    if mode == "jurisdictions":
-        return f"residency: {', '.join(getattr(res, 'jurisdictions', []) or [])}"
-    if mode == "in_country":
-        return f"residency: in {policy.iso3} only"
-    return f"residency: {mode}"
+def _rejection(exc: UpstreamError) -> str:
+    """The client's message for an upstream's 4xx: its own words, never its name or URL."""
+    detail = ""
+    if isinstance(exc.body, dict) and isinstance(exc.body.get("error"), dict):
+        detail = str(exc.body["error"].get("message") or "")[:_UPSTREAM_MESSAGE_CHARS]
+    status = f" (HTTP {exc.status})" if exc.status else ""
+    return (f"the model server rejected the request{status}"
+            + (f": {detail}" if detail else "; check the request's parameters"))
 
 
-def _validate(body: Any) -> tuple[str, str] | None:
-    """(param, message) for the first problem in a chat request body, or None."""
-    if not isinstance(body, dict):
-        return "body", "the request body must be a JSON object"
-    model = body.get("model")
-    if not isinstance(model, str) or not model:
-        return "model", f"'model' must be a non-empty string, got {model!r}"
-    messages = body.get("messages")
-    if not isinstance(messages, list) or not messages:
-        return "messages", "'messages' must be a non-empty list of {role, content} objects"
-    for i, msg in enumerate(messages):
-        if not isinstance(msg, dict) or not isinstance(msg.get("role"), str):
-            return f"messages[{i}]", f"messages[{i}] must be an object with a 'role', got {msg!r}"
-        if msg["role"] not in ("system", "developer", "user", "assistant", "tool", "function"):
-            return (f"messages[{i}].role", f"messages[{i}].role = {msg['role']!r} is not one "
-                    "of system, developer, user, assistant, tool")
-    if "stream" in body and not isinstance(body["stream"], bool):
-        return "stream", f"'stream' must be true or false, got {body['stream']!r}"
-    return None
+def _error_event(exc: GatewayError) -> dict[str, Any]:
+    return {"error": {"message": exc.message, "type": exc.type, "param": exc.param,
+                      "code": exc.code}}
 
 
 def single_threaded_natives() -> None:
@@ -660,8 +807,6 @@ def create_app(cfg: GatewayConfig, store: Store | None = None, *,
                upstreams: list[Upstream] | None = None) -> Starlette:
     """The ASGI app for ``cfg`` (the store must already be migrated: `daulat store migrate`)."""
     single_threaded_natives()
-    from daulat.store.db import current_revision, head_revision
-
     store = store or Store(cfg.store.url or _default_url(cfg), schema=cfg.store.db_schema)
     rev = current_revision(store.engine)
     if rev != head_revision():
@@ -680,8 +825,6 @@ def create_app(cfg: GatewayConfig, store: Store | None = None, *,
 
 
 def _default_url(cfg: GatewayConfig) -> str:
-    from daulat.store.db import default_url
-
     return default_url(cfg.store.data_dir)
 
 
@@ -689,8 +832,6 @@ def _local_upstream(cfg: GatewayConfig) -> Upstream | None:
     lm = cfg.local_model
     if lm.enabled is False:
         return None
-    from daulat.gateway.local_model import INSTALL_HINT, LocalModelUpstream, local_available
-
     if not local_available():
         if lm.enabled == "auto":
             return None

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from daulat.store import models as m
 from daulat.store.store import utc_day
@@ -31,6 +32,7 @@ from daulat.store.store import utc_day
 __all__ = [
     "GENESIS",
     "AuditEntry",
+    "AuditStoreError",
     "Recorder",
     "VerifyReport",
     "canonical_json",
@@ -41,6 +43,14 @@ __all__ = [
 
 GENESIS = "0" * 64
 _VERIFY_PAGE = 5000
+
+
+class AuditStoreError(Exception):
+    """An audit record (with its usage and bodies) could not be written to the store.
+
+    Raised to the request that owns the record only: a batch whose write fails is written
+    again record by record, so one bad row never loses the others.
+    """
 
 
 def canonical_json(obj: Any) -> str:
@@ -91,6 +101,14 @@ _SQL_PG = {k: v.replace("?", "%s") + (" FOR UPDATE" if k == "head" else "")
            for k, v in _SQL.items()}
 
 
+def _text(value: str | None, postgres: bool) -> str | None:
+    """A kept body as the store can hold it: PostgreSQL text cannot contain NUL (U+0000),
+    which a client may send; it is kept as U+FFFD, the replacement character."""
+    if value is None or not postgres or "\x00" not in value:
+        return value
+    return value.replace("\x00", "\ufffd")
+
+
 def _write_batch(engine: Engine, entries: list[AuditEntry]) -> None:
     """Append ``entries`` to the chain, add their usage and kept bodies: one transaction."""
     usage_rows: dict[tuple[str, str, str], list[Any]] = {}
@@ -108,7 +126,7 @@ def _write_batch(engine: Engine, entries: list[AuditEntry]) -> None:
         cur.execute(sql["head"])
         head = cur.fetchone()
         if head is None:
-            raise RuntimeError("the audit chain head row is missing; run `daulat store migrate`")
+            raise AuditStoreError("the audit chain head row is missing; run `daulat store migrate`")
         seq, prev = int(head[0]), str(head[1])
         for e in entries:
             seq += 1
@@ -128,7 +146,8 @@ def _write_batch(engine: Engine, entries: list[AuditEntry]) -> None:
                     row[5] += e.completion_tokens
             if e.retention_s > 0 and e.tenant and e.country and (e.body_request or e.body_response):
                 body_rows.append((e.request_id, e.tenant, e.country, e.ts, e.ts + e.retention_s,
-                                  e.body_request, e.body_response, True))
+                                  _text(e.body_request, postgres),
+                                  _text(e.body_response, postgres), True))
         cur.executemany(sql["audit"], audit_rows)
         if usage_rows:
             cur.executemany(sql["usage"], [tuple(r) for r in usage_rows.values()])
@@ -190,18 +209,38 @@ class Recorder:
             if self.threaded:
                 self._q.put([(e, f, loop) for e, f in items])
                 continue
-            error = self._write([e for e, _ in items])
-            for _, fut in items:
+            errors = self._write([e for e, _ in items])
+            for (_, fut), error in zip(items, errors, strict=True):
                 _resolve(fut, error)
 
-    def _write(self, entries: list[AuditEntry]) -> BaseException | None:
+    def _write(self, entries: list[AuditEntry]) -> list[BaseException | None]:
+        """Write ``entries`` in one transaction; if it fails, each on its own, so only the
+        records that cannot be written fail (each error goes to its own request)."""
+        errors: list[BaseException | None]
         try:
             _write_batch(self.engine, entries)
-        except Exception as exc:  # reported to every waiting request
-            self.failed += len(entries)
-            return exc
-        self.written += len(entries)
-        return None
+            errors = [None] * len(entries)
+        except self._db_errors as exc:
+            if len(entries) == 1:
+                errors = [_store_error(exc)]
+            else:
+                errors = []
+                for e in entries:
+                    try:
+                        _write_batch(self.engine, [e])
+                        errors.append(None)
+                    except self._db_errors as one:
+                        errors.append(_store_error(one))
+        failed = sum(err is not None for err in errors)
+        self.failed += failed
+        self.written += len(entries) - failed
+        return errors
+
+    @property
+    def _db_errors(self) -> tuple[type[BaseException], ...]:
+        # The DB-API module's own Error (sqlite3.Error, psycopg.Error) and SQLAlchemy's.
+        dbapi = self.engine.dialect.loaded_dbapi
+        return (dbapi.Error, SQLAlchemyError, AuditStoreError)
 
     def _run(self) -> None:
         while True:
@@ -217,8 +256,8 @@ class Recorder:
                     self._q.put(None)
                     break
                 items.extend(more)
-            error = self._write([e for e, _, _ in items])
-            for _, fut, loop in items:
+            errors = self._write([e for e, _, _ in items])
+            for (_, fut, loop), error in zip(items, errors, strict=True):
                 loop.call_soon_threadsafe(_resolve, fut, error)
 
     def close(self) -> None:
@@ -226,6 +265,15 @@ class Recorder:
         if self._thread is not None:
             self._q.put(None)
             self._thread.join(timeout=30)
+
+
+def _store_error(exc: BaseException) -> AuditStoreError:
+    if isinstance(exc, AuditStoreError):
+        return exc
+    err = AuditStoreError(f"the audit record could not be written: {type(exc).__name__}: "
+                          f"{str(exc).splitlines()[0] if str(exc) else ''}")
+    err.__cause__ = exc
+    return err
 
 
 def _resolve(fut: asyncio.Future[None], error: BaseException | None) -> None:
@@ -260,7 +308,14 @@ def _rows(engine: Engine) -> Iterator[Any]:
 
 
 def verify_chain(engine: Engine, max_problems: int = 20) -> VerifyReport:
-    """Walk the whole chain; report every broken link (up to ``max_problems``)."""
+    """Walk the whole chain; report every broken link (up to ``max_problems``).
+
+    ``edited``: a record's content, or a column the record also holds (``ts``,
+    ``request_id``), no longer matches its hash — or it was changed and its hash recomputed,
+    which the next record's link (or the chain head) still exposes. ``deleted``: records
+    missing inside the chain or at its end. ``reordered``: a record stored at another
+    position than the one it was hashed at.
+    """
     problems: list[dict[str, Any]] = []
     prev, expected_seq, count = GENESIS, 1, 0
 
@@ -278,18 +333,27 @@ def verify_chain(engine: Engine, max_problems: int = 20) -> VerifyReport:
         if chain_hash(row.prev_hash, row.record) != row.hash:
             problem(seq, "edited", "record content does not match its hash")
         elif rec.get("seq") != seq:
-            problem(seq, "reordered",
-                    f"record {rec.get('seq')} is stored at position {seq}")
+            problem(seq, "reordered", f"record {rec.get('seq')} is stored at position {seq}")
+        elif rec.get("request_id") != row.request_id:
+            problem(seq, "edited", f"column request_id is {row.request_id!r} but the hashed "
+                    f"record says {rec.get('request_id')!r}")
+        elif not isinstance(rec.get("ts"), int | float) or abs(float(rec["ts"]) - row.ts) > 1e-5:
+            problem(seq, "edited", f"column ts is {row.ts!r} but the hashed record says "
+                    f"{rec.get('ts')!r}")
         elif seq != expected_seq:
             problem(seq, "deleted", f"records {expected_seq}..{seq - 1} are missing")
         elif row.prev_hash != prev:
-            problem(seq, "reordered", "link to the previous record is broken")
+            problem(seq - 1, "edited", f"record {seq - 1} was changed and its hash recomputed: "
+                    f"record {seq} still links to its original hash")
         prev, expected_seq = row.hash, seq + 1
     with engine.begin() as conn:
         head = conn.execute(select(m.audit_head).where(m.audit_head.c.id == 1)).one()
-    if int(head.seq) != expected_seq - 1 or (count and head.hash != prev):
+    if int(head.seq) != expected_seq - 1:
         problem(int(head.seq), "deleted",
                 f"chain head says {head.seq} records but the log ends at {expected_seq - 1}")
+    elif count and head.hash != prev:
+        problem(int(head.seq), "edited", f"record {head.seq} was changed and its hash "
+                "recomputed: the chain head still holds its original hash")
     return VerifyReport(ok=not problems, records=count, head_seq=int(head.seq), problems=problems)
 
 

@@ -29,6 +29,10 @@ __all__ = [
     "load_config",
 ]
 
+#: An explicit residency rule in ``gateway.yaml``: ``in_country``, ``any`` or alpha-3 codes.
+ResidencyOverride = Literal["in_country", "any"] | list[ISO3]
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -143,6 +147,11 @@ class LimitsConfig(_Model):
     audit_batch: int = Field(
         default=256, ge=1, description="records per audit transaction, at most"
     )
+    redis_prefix: str | None = Field(
+        default=None, min_length=1, pattern=r"^[A-Za-z0-9_.:\-]+$",
+        description="prefix of every Redis key; default 'daulat:' + a digest of the store URL, "
+        "so instances of one deployment share counters and two deployments never do",
+    )
 
 
 class TenantConfig(_Model):
@@ -168,6 +177,11 @@ class GatewayConfig(_Model):
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
     tenants: list[TenantConfig] = Field(default_factory=list)
+    residency: dict[ISO3, ResidencyOverride] = Field(
+        default_factory=dict,
+        description="explicit residency per tenant country (in_country | any | [ISO3, ...]); "
+        "wins over the country's pack. A country with neither is served in country only.",
+    )
     allocations: Path | None = Field(default=None, description="a plan directory with routing.csv")
     demo_tenant: bool = Field(default=False, description="create the Indonesian demo tenant")
 

@@ -8,13 +8,20 @@ from :mod:`daulat.policy` (``load_pack``, ``PiiEngine``, ``detect_language``).
 from __future__ import annotations
 
 import importlib
+import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from babel import Locale, UnknownLocaleError
+
 from daulat.errors import UserError
 from daulat.gateway.config import PolicyConfig
+from daulat.policy.language import detect_language
+from daulat.policy.pack import Pack, load_pack
+from daulat.policy.pii import PiiEngine
+from daulat.policy.residency import ResidencyBasis, ResidencyDecision, resolve_residency
 
 __all__ = [
     "CountryPolicy",
@@ -50,16 +57,14 @@ class _Rule:
     law: str | None
 
 
-def _law_text(pack: Any, citation: Any) -> str | None:
+def _law_text(pack: Pack, citation: Any) -> str | None:
     """'UU No. 27 Tahun 2022, Pasal 4' for a rule's citation, as far as the pack says."""
     if citation is None:
         return None
     law_id = getattr(citation, "law", None)
     article = getattr(citation, "article", None)
-    try:
-        name = str(pack.law(law_id).citation)
-    except Exception:
-        name = str(law_id or citation)
+    laws = {law.id: law.citation for law in pack.laws}
+    name = str(laws.get(str(law_id), law_id or citation))
     return f"{name}, {article}" if article else name
 
 
@@ -94,13 +99,34 @@ def load_classifier(spec: str) -> Classifier:
     return fn  # type: ignore[no-any-return]
 
 
-def _language_name(code: str) -> str:
+def _language_name(code: str, locale: str) -> str:
+    """The name of language ``code`` in ``locale`` (``en`` in ``id_ID`` → ``Inggris``)."""
     try:
-        from babel import Locale
+        names = Locale.parse(locale).languages
+    except (ValueError, UnknownLocaleError):
+        names = Locale("en").languages
+    return str(names.get(code) or Locale("en").languages.get(code) or code)
 
-        return str(Locale.parse(code).get_display_name("en"))
-    except Exception:
-        return code
+
+_LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s")
+
+
+def unfold(text: str) -> str:
+    """Prose from a YAML block: the line breaks inside a paragraph become spaces; blank
+    lines (paragraphs) and list items keep theirs."""
+    paragraphs = []
+    for para in re.split(r"\n\s*\n", text.strip()):
+        lines = [ln.strip() for ln in para.splitlines() if ln.strip()]
+        out = ""
+        for ln in lines:
+            if not out:
+                out = ln
+            elif _LIST_ITEM.match(ln):
+                out += "\n" + ln
+            else:
+                out += " " + ln
+        paragraphs.append(out)
+    return "\n\n".join(paragraphs)
 
 
 def _text_of(content: Any) -> str:
@@ -117,19 +143,41 @@ class CountryPolicy:
     """One country's compiled policy."""
 
     iso3: str
-    pack: Any
-    pii: Any | None  # daulat.policy.pii.PiiEngine
+    pack: Pack
+    residency: ResidencyDecision
+    pii: PiiEngine | None
     rules: list[_Rule]
     system_prompt: str | None
     retention_s: float
     match_language: bool
     detect: Callable[[str], str | None] | None
     classifier: Classifier | None = None
+    language_instruction: str = "Answer in {language} ({code}), the language of the user's " \
+        "last message."
+    locale: str = "en"
     _lang_cache: dict[str, str] = field(default_factory=dict)
 
     def allows(self, jurisdiction: str) -> bool:
-        """Whether this country's residency rule permits an upstream in ``jurisdiction``."""
-        return bool(self.pack.residency.allows(jurisdiction))
+        """Whether this country's residency rule permits an upstream in ``jurisdiction``
+        (:mod:`daulat.policy.residency`, the rule the planner uses too)."""
+        return self.residency.allows(jurisdiction)
+
+    def redact_tool_calls(self, calls: Any) -> tuple[Any, list[str]]:
+        """Tool calls with PII redacted in each function's ``arguments`` (and their types)."""
+        if not isinstance(calls, list) or self.pii is None:
+            return calls, []
+        found: list[str] = []
+        out = []
+        for call in calls:
+            fn = call.get("function") if isinstance(call, Mapping) else None
+            args = fn.get("arguments") if isinstance(fn, Mapping) else None
+            if isinstance(args, str) and args:
+                text, types = self.redact(args)
+                if types:
+                    found += types
+                    call = {**call, "function": {**fn, "arguments": text}}  # type: ignore[dict-item]
+            out.append(call)
+        return out, found
 
     # --- requests --------------------------------------------------------------------------
     def redact(self, text: str) -> tuple[str, list[str]]:
@@ -159,6 +207,7 @@ class CountryPolicy:
         user_text: list[str] = []
         for msg in messages:
             content = msg.get("content")
+            new = msg
             if isinstance(content, str):
                 text, types = self.redact(content)
                 pii_types += types
@@ -173,8 +222,17 @@ class CountryPolicy:
                     else:
                         parts.append(part)
                 new = {**msg, "content": parts}
-            else:
-                new = msg
+            # a participant's name and a tool call's arguments carry PII as often as content
+            if isinstance(msg.get("name"), str) and msg["name"]:
+                text, types = self.redact(msg["name"])
+                if types:
+                    pii_types += types
+                    new = {**new, "name": text}
+            if msg.get("tool_calls"):
+                calls, types = self.redact_tool_calls(msg["tool_calls"])
+                if types:
+                    pii_types += types
+                    new = {**new, "tool_calls": calls}
             if msg.get("role") == "user":
                 last_user = _text_of(content)
                 user_text.append(last_user)
@@ -188,11 +246,11 @@ class CountryPolicy:
         if self.match_language and self.detect is not None and last_user:
             language = self.detect(last_user)
             if language:
-                name = self._lang_cache.get(language)
-                if name is None:
-                    name = self._lang_cache[language] = _language_name(language)
-                prefix.append(f"Answer in {name} ({language}), the language of the user's "
-                              "last message.")
+                line = self._lang_cache.get(language)
+                if line is None:
+                    line = self._lang_cache[language] = self.language_instruction.format(
+                        language=_language_name(language, self.locale), code=language)
+                prefix.append(line)
         if prefix:
             out = [{"role": "system", "content": "\n\n".join(prefix)}, *out]
         actions: dict[str, Any] = {
@@ -212,53 +270,48 @@ class CountryPolicy:
 class PolicyRegistry:
     """Builds and caches :class:`CountryPolicy` per country (compiled engines reused)."""
 
-    def __init__(self, cfg: PolicyConfig) -> None:
+    def __init__(self, cfg: PolicyConfig,
+                 residency: Mapping[str, str | Sequence[str]] | None = None) -> None:
         self.cfg = cfg
+        self.residency = dict(residency or {})
         self._cache: dict[str, CountryPolicy] = {}
         self._classifier = load_classifier(cfg.classifier) if cfg.classifier else None
 
     def get(self, iso3: str) -> CountryPolicy:
-        """The compiled policy of ``iso3`` (UserError if there is no pack for it)."""
+        """The compiled policy of ``iso3``; PackError when its pack does not validate."""
         found = self._cache.get(iso3)
         if found is None:
             found = self._cache[iso3] = self._build(iso3)
         return found
 
+    def residency_of(self, iso3: str) -> ResidencyDecision:
+        """The residency decision of ``iso3``: the config's explicit entry, else its pack,
+        else in country only (:func:`daulat.policy.residency.resolve_residency`)."""
+        return resolve_residency(iso3, self.residency.get(iso3),
+                                 override_basis=ResidencyBasis.CONFIG,
+                                 override_source=f"gateway config residency.{iso3}")
+
     def _build(self, iso3: str) -> CountryPolicy:
-        try:
-            from daulat.policy import load_pack  # type: ignore[attr-defined]
-        except ImportError:  # older layout: the loader only in daulat.policy.pack
-            from daulat.policy.pack import load_pack
+        residency = self.residency_of(iso3)
         pack = load_pack(iso3)
         pii = None
         if self.cfg.pii:
-            import os
-
-            from daulat.policy.pii import PiiEngine
-
             key = os.environ.get(self.cfg.pii_key_env) if self.cfg.pii_key_env else None
-            categories = list(getattr(pack, "pii_categories", None) or []) or None
+            categories = list(pack.pii_categories or []) or None
             pii = PiiEngine(countries=[iso3], style=self.cfg.pii_style, key=key,
                             categories=categories)
-        detect = None
-        if self.cfg.match_language:
-            try:
-                from daulat.policy.language import detect_language
-            except ImportError:  # pragma: no cover - language detection not shipped
-                detect_language = None  # type: ignore[assignment]
-            detect = detect_language
+        detect = detect_language if self.cfg.match_language else None
         rules = []
         if self.cfg.content_rules:
-            compiled = (_compile_rule(x, _law_text(pack, getattr(x, "law", None)))
-                        for x in (pack.content_rules or []))
+            compiled = (_compile_rule(x, _law_text(pack, x.law)) for x in pack.content_rules)
             rules = [r for r in compiled if r is not None]
-        prompt = pack.system_prompt if self.cfg.system_prompt else None
-        guidance = getattr(pack, "cultural_guidance", None)
-        if prompt and guidance:
-            prompt = f"{prompt}\n\n{guidance}"
-        retention_days = float(getattr(pack, "retention_days", 0) or 0)
+        prompt = unfold(pack.system_prompt) if self.cfg.system_prompt else None
+        if prompt and pack.cultural_guidance:
+            prompt = f"{prompt}\n\n{unfold(pack.cultural_guidance)}"
         return CountryPolicy(
-            iso3=iso3, pack=pack, pii=pii, rules=rules, system_prompt=prompt or None,
-            retention_s=retention_days * SECONDS_PER_DAY if self.cfg.store_bodies else 0.0,
+            iso3=iso3, pack=pack, residency=residency, pii=pii, rules=rules,
+            system_prompt=prompt or None,
+            retention_s=pack.retention_days * SECONDS_PER_DAY if self.cfg.store_bodies else 0.0,
             match_language=self.cfg.match_language, detect=detect, classifier=self._classifier,
+            language_instruction=pack.language_instruction, locale=pack.default_locale,
         )

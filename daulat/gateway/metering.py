@@ -9,6 +9,8 @@ transaction as the audit record). Quota checks on the hot path read in-memory co
   each worker allowed ``requests_per_s / workers``;
 * with Redis (``redis_url``), counters are shared exactly: a per-second window per tenant
   and per-day token totals (``INCRBY``), so any number of workers and instances agree.
+  Every key starts with the deployment's prefix (``limits.redis_prefix``; default
+  ``daulat:`` + a digest of the store URL), so deployments sharing a Redis never share quotas.
 
 Country allocations come from a plan directory's ``routing.csv`` (tokens/s served per
 country and year, summed over sites) and are metered as tokens/day = tokens/s × 86 400.
@@ -24,6 +26,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import redis.asyncio as aioredis
+from sqlalchemy.exc import SQLAlchemyError
 
 from daulat.errors import UserError
 from daulat.store.store import Store, utc_day
@@ -112,7 +117,8 @@ class Meter:
     """Quota checks and local counters for one worker."""
 
     def __init__(self, store: Store, *, country_tokens_per_day: dict[str, int] | None = None,
-                 workers: int = 1, redis_url: str | None = None, sync_s: float = 2.0) -> None:
+                 workers: int = 1, redis_url: str | None = None, sync_s: float = 2.0,
+                 redis_prefix: str = "daulat") -> None:
         self.store = store
         self.country_limit = dict(country_tokens_per_day or {})
         self.workers = max(1, workers)
@@ -123,11 +129,9 @@ class Meter:
         self._country_base: dict[str, int] = {}
         self._tenant_local: dict[str, int] = {}
         self._country_local: dict[str, int] = {}
-        self._redis: Any = None
-        if redis_url:
-            import redis.asyncio as aioredis
-
-            self._redis = aioredis.from_url(redis_url)
+        #: Every Redis key starts with this: two deployments on one Redis never share counters.
+        self.prefix = redis_prefix
+        self._redis: Any = aioredis.from_url(redis_url) if redis_url else None
 
     # --- sync with the store ---------------------------------------------------------------
     async def sync(self) -> None:
@@ -144,7 +148,7 @@ class Meter:
         while True:
             try:
                 await self.sync()
-            except Exception:  # the store may be briefly busy; keep serving on local counts
+            except SQLAlchemyError:  # the store may be briefly busy; keep serving on local counts
                 pass
             await asyncio.sleep(self.sync_s)
 
@@ -175,7 +179,7 @@ class Meter:
     async def _rate(self, tenant: str, rate: float, now: float) -> float:
         if self._redis is not None:
             window = int(now)
-            key = f"daulat:rl:{tenant}:{window}"
+            key = f"{self.prefix}:rl:{tenant}:{window}"
             pipe = self._redis.pipeline()
             pipe.incr(key)
             pipe.expire(key, 2)
@@ -190,7 +194,7 @@ class Meter:
 
     async def _tokens(self, kind: str, name: str) -> int:
         if self._redis is not None:
-            value = await self._redis.get(f"daulat:tok:{kind}:{name}:{utc_day()}")
+            value = await self._redis.get(f"{self.prefix}:tok:{kind}:{name}:{utc_day()}")
             return int(value or 0)
         if kind == "t":
             return self._tenant_base.get(name, 0) + self._tenant_local.get(name, 0)
@@ -203,7 +207,8 @@ class Meter:
         if self._redis is not None:
             day = utc_day()
             pipe = self._redis.pipeline()
-            for key in (f"daulat:tok:t:{tenant}:{day}", f"daulat:tok:c:{country}:{day}"):
+            for key in (f"{self.prefix}:tok:t:{tenant}:{day}",
+                        f"{self.prefix}:tok:c:{country}:{day}"):
                 pipe.incrby(key, tokens)
                 pipe.expire(key, 2 * SECONDS_PER_DAY)
             await pipe.execute()

@@ -157,6 +157,11 @@ class Pack(_Model):
     default_locale: str
     system_prompt: str = Field(min_length=1)
     cultural_guidance: str = Field(min_length=1)
+    language_instruction: str = Field(
+        min_length=1,
+        description="the line telling the model which language to answer in, in the pack's "
+        "language; {language} is the language's name in default_locale, {code} its ISO 639-1",
+    )
     residency: Residency
     retention_days: int = Field(ge=0, description="days prompts and completions are kept")
     retention_law: Citation
@@ -190,6 +195,17 @@ class Pack(_Model):
             Locale.parse(value)
         except (ValueError, UnknownLocaleError) as exc:
             raise ValueError(f"{value!r} is not a CLDR locale (e.g. 'id_ID', 'en_GB')") from exc
+        return value
+
+    @field_validator("language_instruction")
+    @classmethod
+    def _instruction(cls, value: str) -> str:
+        if "{language}" not in value:
+            raise ValueError("must contain '{language}' (the language's name is put there)")
+        try:
+            value.format(language="x", code="x")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(f"only {{language}} and {{code}} may be used: {exc}") from exc
         return value
 
     @field_validator("pii_categories")

@@ -34,8 +34,13 @@ def test_pack_system_prompt_and_user_language_are_injected(gateway: Gateway,
         messages=[{"role": "user", "content": "Could you explain how to renew my passport?"}])
     system = _sent(fakes)["messages"][0]
     assert system["role"] == "system"
-    assert load_pack("IDN").system_prompt.strip() in system["content"]
-    assert "English" in system["content"]  # answer in the user's language
+    # the pack's prompt as prose: the YAML block's line breaks are gone, its words kept
+    assert " ".join(load_pack("IDN").system_prompt.split()) in system["content"]
+    assert "bahasa\nIndonesia" not in system["content"]
+    # the language line is in the pack's language (Indonesian), naming the user's (English)
+    assert system["content"].endswith(
+        "Jawablah dalam bahasa Inggris (en), yaitu bahasa pesan terakhir pengguna.")
+    assert "Answer in" not in system["content"]
 
 
 def test_pii_is_redacted_before_the_upstream_and_in_the_answer(gateway: Gateway,
