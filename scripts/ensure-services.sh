@@ -19,4 +19,10 @@ if ! command -v chromium >/dev/null 2>&1; then
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
     || echo "warning: could not install chromium" >&2
 fi
+# nginx and Caddy validate deploy/'s reverse-proxy files (tests/test_deploy.py). In a container
+# their services stay stopped; on a workstation: systemctl disable --now nginx caddy.
+if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ] || ! command -v caddy >/dev/null 2>&1; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx caddy >/dev/null) \
+    || echo "warning: could not install nginx and caddy" >&2
+fi
 exit 0
