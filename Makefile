@@ -28,11 +28,13 @@ services:
 test: install services
 	$(BIN)/ruff check daulat tests benchmarks
 	$(BIN)/mypy daulat
+	$(BIN)/lint-imports
 	$(BIN)/pytest -q -p no:cacheprovider -m "not slow"
 
 lint: install
 	$(BIN)/ruff check daulat tests benchmarks
 	$(BIN)/mypy daulat
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) build *.egg-info

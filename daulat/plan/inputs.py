@@ -26,7 +26,7 @@ from daulat.catalog.sites import Site, site_defaults
 from daulat.errors import UserError
 from daulat.plan.data import SECONDS_PER_YEAR, OriginCap, PlanData
 from daulat.policy.residency import ResidencyDecision, ResidencyMode, resolve_residency
-from daulat.scenario.schema import CountrySpec, Scenario
+from daulat.scenario.schema import CountrySpec, ProgrammeTrainingSpec, Scenario
 from daulat.sizing import (
     DemandAssumptions,
     accelerator_capex_usd,
@@ -34,8 +34,9 @@ from daulat.sizing import (
     inference_throughput,
     it_kw_per_accelerator,
 )
+from daulat.sizing.demand import frontier_training_flop
 
-__all__ = ["latency_ms", "prepare", "residency_decision"]
+__all__ = ["latency_ms", "prepare", "programme_training_flop", "residency_decision"]
 
 #: Mean Earth radius, km (IUGG mean radius R1 = 6371.0088 km; Moritz 2000, Geodetic
 #: Reference System 1980) — for great-circle distances.
@@ -299,7 +300,7 @@ def workload_table(scenario: Scenario, cs: _Countries, site_ids: set[str]
                             f"plan's sites; valid: {', '.join(sorted(site_ids)[:12])}, … "
                             "(add catalog ids with sites.include)")
         run_sites[pt.id] = list(pt.sites) or sorted(site_ids)
-        flop = pt.required_flop()
+        flop = programme_training_flop(pt)
         wrows.append({"workload": pt.id, "kind": "training", "country": None,
                       "required_eflop": flop / 1e18,
                       "deadline_year": pt.deadline_year + sens.delay_years,
@@ -312,6 +313,14 @@ def workload_table(scenario: Scenario, cs: _Countries, site_ids: set[str]
         raise UserError("workloads: a training id equals an inference workload id — rename "
                         "countries[].training.id or workloads[].id")
     return wdf, train_specs, run_sites
+
+
+def programme_training_flop(spec: ProgrammeTrainingSpec) -> float:
+    """A programme run's compute, FLOP: its ``flop``, else the frontier run of its
+    ``frontier_year`` on the Epoch AI trend (sizing)."""
+    if spec.flop is not None:
+        return float(spec.flop)
+    return float(frontier_training_flop(int(spec.frontier_year or 0)))
 
 
 def _demand_assumptions(overrides: dict[str, Any], where: str) -> DemandAssumptions:

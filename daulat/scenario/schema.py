@@ -96,7 +96,8 @@ class ProgrammeTrainingSpec(_Strict):
     """A programme-level training run (e.g. a frontier model) on chosen sites, any country.
 
     Its compute is ``flop`` if given, else the Epoch AI frontier trend for
-    ``frontier_year`` (``daulat.sizing.demand.frontier_training_flop``).
+    ``frontier_year`` (the planner sizes it with
+    ``daulat.sizing.demand.frontier_training_flop``: the schema holds no physics).
     """
 
     id: str = Field(default="frontier", description="Workload id of the run.")
@@ -130,14 +131,6 @@ class ProgrammeTrainingSpec(_Strict):
             raise ValueError(f"start_year {self.start_year} is after deadline_year "
                              f"{self.deadline_year}")
         return self
-
-    def required_flop(self) -> float:
-        """The run's compute, FLOP."""
-        if self.flop is not None:
-            return self.flop
-        from daulat.sizing.demand import frontier_training_flop
-
-        return frontier_training_flop(int(self.frontier_year or 0))
 
 
 class CountrySpec(_Strict):
