@@ -78,7 +78,7 @@ class Comparison:
     table: pd.DataFrame  # metric, year, planned, actual (cumulative)
     behind: list[dict[str, str]] = field(default_factory=list)  # {"en": ..., "id": ...}
     on_track: list[dict[str, str]] = field(default_factory=list)
-    baseline: dict[str, Any] | None = None
+    baselines: list[dict[str, Any]] = field(default_factory=list)  # the adopted plans
     usage: pd.DataFrame | None = None  # day, requests, tokens, allocated_tokens
 
     def rows(self, lang: str) -> list[dict[str, Any]]:
@@ -104,26 +104,42 @@ def _fmt(x: float, unit: str, lang: str) -> str:
     return format_number(x, lang)
 
 
-def _planned(plan_dir: Path | None, countries: list[str], years: list[int]) -> pd.DataFrame:
-    """Planned cumulative MW energised, accelerators and capital by year for ``countries``."""
-    zero = pd.DataFrame({"year": years})
+def _planned_one(plan_dir: Path | None, country: str, years: list[int]
+                 ) -> dict[str, pd.Series]:
     out = {k: pd.Series(0.0, index=years) for k in METRICS}
-    if plan_dir is not None and (plan_dir / "builds.csv").exists():
-        builds = pd.read_csv(plan_dir / "builds.csv")
-        acc = builds[(builds["accelerator"] != "facility") & builds["country"].isin(countries)]
-        by_year = acc.groupby("year")[["facility_mw", "count"]].sum()
-        out["mw_energised"] = by_year["facility_mw"].reindex(years, fill_value=0.0).cumsum()
-        out["accelerators"] = by_year["count"].reindex(years, fill_value=0.0).cumsum()
-        funding = pd.read_csv(plan_dir / "funding.csv")
-        site_country = pd.read_csv(plan_dir / "sites.csv").set_index("site")["country"]
-        funding["country"] = funding["site"].map(site_country)
-        paid = funding[funding["country"].isin(countries)].groupby("year")["usd"].sum()
-        cum = paid.reindex(years, fill_value=0.0).cumsum()
-        # The plan's capital is due when it is spent; commitments must cover it by then.
-        out["committed_usd"] = cum
-        out["disbursed_usd"] = cum
-    frames = [zero.assign(metric=k, planned=v.reindex(years).to_numpy()) for k, v in out.items()]
-    return pd.concat(frames, ignore_index=True)
+    if plan_dir is None or not (plan_dir / "builds.csv").exists():
+        return out
+    builds = pd.read_csv(plan_dir / "builds.csv")
+    acc = builds[(builds["accelerator"] != "facility") & (builds["country"] == country)]
+    by_year = acc.groupby("year")[["facility_mw", "count"]].sum()
+    out["mw_energised"] = by_year["facility_mw"].reindex(years, fill_value=0.0).cumsum()
+    out["accelerators"] = by_year["count"].reindex(years, fill_value=0.0).cumsum()
+    funding = pd.read_csv(plan_dir / "funding.csv")
+    site_country = pd.read_csv(plan_dir / "sites.csv").set_index("site")["country"]
+    funding["country"] = funding["site"].map(site_country)
+    paid = funding[funding["country"] == country].groupby("year")["usd"].sum()
+    cum = paid.reindex(years, fill_value=0.0).cumsum()
+    # The plan's capital is due when it is spent; commitments must cover it by then.
+    out["committed_usd"] = cum
+    out["disbursed_usd"] = cum.copy()
+    return out
+
+
+def _planned(plan_dirs: dict[str, Path | None], years: list[int]) -> pd.DataFrame:
+    """Planned cumulative MW energised, accelerators and capital by year: each country
+    against its own baseline plan, summed."""
+    total = {k: pd.Series(0.0, index=years) for k in METRICS}
+    for country, plan_dir in plan_dirs.items():
+        for k, series in _planned_one(plan_dir, country, years).items():
+            total[k] = total[k] + series.reindex(years, fill_value=0.0)
+    return pd.concat([pd.DataFrame({"year": years, "metric": k, "planned": v.to_numpy()})
+                      for k, v in total.items()], ignore_index=True)
+
+
+def _horizon(plan_dir: Path | None) -> set[int]:
+    if plan_dir is None or not (plan_dir / "costs.csv").exists():
+        return set()
+    return {int(y) for y in pd.read_csv(plan_dir / "costs.csv")["year"]}
 
 
 def _actual(engine: Engine, countries: list[str], years: list[int]) -> pd.DataFrame:
@@ -190,21 +206,19 @@ def _due(planned: pd.Series, years: list[int], today: dt.date) -> float:
     return float(prev + (plan[today.year] - prev) * share)
 
 
-def compare(engine: Engine, countries: list[str], scope: str, plan_dir: Path | None,
-            baseline: dict[str, Any] | None, today: dt.date, usage_days: int = 30) -> Comparison:
-    """Plan against actual for ``countries`` (one country, or every one for the programme)."""
-    horizon: list[int] = []
-    if plan_dir is not None and (plan_dir / "builds.csv").exists():
-        builds_years = pd.read_csv(plan_dir / "builds.csv")["year"]
-        costs = pd.read_csv(plan_dir / "costs.csv")["year"] if (plan_dir / "costs.csv").exists() \
-            else builds_years
-        horizon = sorted({int(y) for y in costs} | {int(y) for y in builds_years})
-    first = min([today.year, *horizon]) if horizon else today.year
-    last = max(horizon) if horizon else today.year
+def compare(engine: Engine, scope: str, plan_dirs: dict[str, Path | None],
+            baselines: list[dict[str, Any]], today: dt.date, usage_days: int = 30
+            ) -> Comparison:
+    """Plan against actual for the countries of ``plan_dirs`` (country → its baseline plan
+    directory, None without one): one country, or every one for the programme."""
+    countries = sorted(plan_dirs)
+    horizon = set().union(*(_horizon(d) for d in plan_dirs.values())) if plan_dirs else set()
+    first = min([today.year, *horizon])
+    last = max([today.year, *horizon])
     years = list(range(first, last + 1))
-    table = _planned(plan_dir, countries, years).merge(
-        _actual(engine, countries, years), on=["metric", "year"])
-    cmp = Comparison(scope, years, table, baseline=baseline)
+    table = _planned(plan_dirs, years).merge(_actual(engine, countries, years),
+                                             on=["metric", "year"])
+    cmp = Comparison(scope, years, table, baselines=baselines)
     where_en = "the programme" if scope == "programme" else country_label(scope, "en")
     where_id = "program" if scope == "programme" else country_label(scope, "id")
     for metric, (en, idn, unit) in METRICS.items():
@@ -248,10 +262,11 @@ def compare(engine: Engine, countries: list[str], scope: str, plan_dir: Path | N
             })
     usage = usage_by_day(engine, countries, usage_days, today)
     allocated = 0.0
-    if plan_dir is not None and (plan_dir / "routing.csv").exists():
-        alloc = [a for a in read_allocations(plan_dir) if a["country"] in countries]
-        year = min(max(today.year, years[0]), years[-1])
-        allocated = float(sum(a["tokens_per_day"] for a in alloc if a["year"] == year))
+    year = min(max(today.year, years[0]), years[-1])
+    for country, plan_dir in plan_dirs.items():
+        if plan_dir is not None and (plan_dir / "routing.csv").exists():
+            allocated += float(sum(a["tokens_per_day"] for a in read_allocations(plan_dir)
+                                   if a["country"] == country and a["year"] == year))
     usage["allocated_tokens"] = allocated
     cmp.usage = usage
     return cmp

@@ -216,19 +216,26 @@ async def logout(request: Request) -> Response:
 # ---- programme and countries -----------------------------------------------------------
 
 
-def _baseline(office: Office) -> dict[str, Any] | None:
+def _baselines(office: Office) -> dict[str, dict[str, Any]]:
+    """Each country's baseline: the plan covering it adopted last (``*``: every country)."""
     with office.engine.connect() as conn:
-        row = conn.execute(
+        rows = conn.execute(
             select(m.adoptions, m.plans.c.name, m.plans.c.out_dir, m.plans.c.countries)
             .join(m.plans, m.plans.c.id == m.adoptions.c.plan_id)
-            .order_by(m.adoptions.c.seq.desc()).limit(1)).first()
-    return None if row is None else dict(row._mapping)
+            .order_by(m.adoptions.c.seq)).all()
+    out: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        for country in r.countries.split(","):
+            out[country] = dict(r._mapping)
+    return out
 
 
 def _comparison(office: Office, countries: list[str], scope: str) -> Any:
-    base = _baseline(office)
-    plan_dir = Path(base["out_dir"]) if base and base["out_dir"] else None
-    return compare(office.engine, countries, scope, plan_dir, base, office.today())
+    found = _baselines(office)
+    chosen = {c: found.get(c) or found.get("*") for c in countries}
+    dirs = {c: Path(b["out_dir"]) if b and b["out_dir"] else None for c, b in chosen.items()}
+    unique = {b["plan_id"]: b for b in chosen.values() if b is not None}
+    return compare(office.engine, scope, dirs, list(unique.values()), office.today())
 
 
 async def home(request: Request) -> Response:
@@ -241,7 +248,7 @@ async def home(request: Request) -> Response:
     cmp = _comparison(office, countries, "programme")
     per_country = {c: _comparison(office, [c], c) for c in countries}
     return _render(request, "home.html", projects=projects, cmp=cmp, per_country=per_country,
-                   partners=reg.partners(office.engine))
+                   partners=reg.partners(office.engine, _who(request)))
 
 
 async def country(request: Request) -> Response:
@@ -260,7 +267,7 @@ def _country_page(request: Request, office: Office, iso3: str, status: int = 200
                    milestones=reg.milestone_rows(office.engine, iso3),
                    ledger=reg.ledger_rows(office.engine, iso3),
                    ownership=last.to_dict("records"), cmp=cmp,
-                   partners=reg.partners(office.engine))
+                   partners=reg.partners(office.engine, _who(request)))
 
 
 def _country_form_handler(action: Callable[[Office, Principal, str, dict[str, Any]], Any]
@@ -333,7 +340,7 @@ async def correct_ledger(request: Request) -> Response:
 
 async def partners_page(request: Request) -> Response:
     office: Office = request.app.state.office
-    return _render(request, "partners.html", partners=reg.partners(office.engine),
+    return _render(request, "partners.html", partners=reg.partners(office.engine, _who(request)),
                    projects=reg.projects(office.engine, _who(request)))
 
 
@@ -343,7 +350,7 @@ async def add_partner(request: Request) -> Response:
         reg.add_partner(office.engine, _who(request), await _form(request))
     except UserError as exc:
         return _render(request, "partners.html", status=400, error=str(exc),
-                       partners=reg.partners(office.engine),
+                       partners=reg.partners(office.engine, _who(request)),
                        projects=reg.projects(office.engine, _who(request)))
     return _back("/partners")
 
@@ -356,7 +363,7 @@ async def add_project(request: Request) -> Response:
                         str(data.get("name") or "").strip() or "country project")
     except UserError as exc:
         return _render(request, "partners.html", status=400, error=str(exc),
-                       partners=reg.partners(office.engine),
+                       partners=reg.partners(office.engine, _who(request)),
                        projects=reg.projects(office.engine, _who(request)))
     return _back("/partners")
 
@@ -426,8 +433,8 @@ def _plans(office: Office, who: Principal) -> list[dict[str, Any]]:
 
 async def plans_page(request: Request) -> Response:
     office: Office = request.app.state.office
-    return _render(request, "plans.html", plans=_plans(office, _who(request)),
-                   baseline=_baseline(office))
+    adopted = {b["plan_id"]: c for c, b in _baselines(office).items()}
+    return _render(request, "plans.html", plans=_plans(office, _who(request)), adopted=adopted)
 
 
 async def new_plan(request: Request) -> Response:
@@ -506,7 +513,10 @@ def submit_plan(office: Office, plan_id: int, text: str, lang: str = "en") -> Jo
 async def plan_page(request: Request) -> Response:
     office: Office = request.app.state.office
     plan = _plan(office, _who(request), _int_param(request, "pid"))
-    return _render(request, "plan.html", plan=plan, baseline=_baseline(office))
+    found = _baselines(office)
+    baseline_of = [c for c in plan["countries"].split(",") if c in found
+                   and found[c]["plan_id"] == plan["id"]]
+    return _render(request, "plan.html", plan=plan, baseline_of=baseline_of)
 
 
 async def plan_progress(request: Request) -> Response:
@@ -533,13 +543,16 @@ async def adopt_plan(request: Request) -> Response:
     plan = _plan(office, who, _int_param(request, "pid"))
     if plan["state"] != "done":
         return PlainTextResponse("only a finished plan can be adopted", status_code=400)
-    before = _baseline(office)
+    found = _baselines(office)
+    countries = plan["countries"].split(",")
+    before = {c: found[c]["plan_id"] for c in countries if c in found}
     with office.engine.begin() as conn:
         conn.execute(insert(m.adoptions).values(plan_id=plan["id"], adopted_by=who.username,
                                                 adopted_at=time.time()))
-        reg.record_trail(conn, who, "baseline.adopt", f"plan:{plan['id']}", None,
-                         None if before is None else {"plan_id": before["plan_id"]},
-                         {"plan_id": plan["id"]})
+        reg.record_trail(conn, who, "baseline.adopt", f"plan:{plan['id']}",
+                         countries[0] if len(countries) == 1 and countries[0] != "*" else None,
+                         {"baseline_of": before}, {"baseline_of": {c: plan["id"]
+                                                                   for c in countries}})
     return _back(f"/plans/{plan['id']}")
 
 

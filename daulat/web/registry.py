@@ -204,10 +204,12 @@ def _exists(conn: Connection, table: Table, **where: Any) -> bool:
 # ---- partners and projects ------------------------------------------------------------
 
 
-def partners(engine: Engine) -> list[dict[str, Any]]:
+def partners(engine: Engine, who: Principal) -> list[dict[str, Any]]:
+    """The partners ``who`` may see: a government sees the programme-wide partners (the
+    provider, banks) and its own government, not other governments."""
     with engine.connect() as conn:
-        rows = conn.execute(select(m.partners).order_by(m.partners.c.id))
-        return [dict(r._mapping) for r in rows]
+        rows = conn.execute(select(m.partners).order_by(m.partners.c.id)).all()
+    return [dict(r._mapping) for r in rows if r.country is None or who.reads(r.country)]
 
 
 def add_partner(engine: Engine, who: Principal, data: dict[str, Any]) -> dict[str, Any]:
@@ -443,7 +445,7 @@ def export_csv(engine: Engine, who: Principal, name: str) -> str:
     writer.writerow(columns)
     for r in rows:
         country = r._mapping.get("country")
-        if name != "partners" and not who.reads(country):
+        if not who.reads(country) and not (name == "partners" and country is None):
             continue
         writer.writerow(["" if r._mapping[c] is None else
                          (r._mapping[c].isoformat() if isinstance(r._mapping[c], dt.date)
