@@ -4,6 +4,7 @@ and defaults and no ``<bool>``, every command and option is explained, ``--versi
 from __future__ import annotations
 
 import difflib
+import re
 import subprocess
 import sys
 import tomllib
@@ -71,3 +72,13 @@ def test_version_prints_the_package_version() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == f"daulat {want}\n"
+
+
+def test_a_year_prints_as_2027_not_2_027() -> None:
+    result = runner.invoke(app, ["size", "country", "--country", "IDN", "--year", "2027"],
+                           terminal_width=120)
+    assert result.exit_code == 0, result.output
+    year_row = next(line for line in result.stdout.splitlines() if " year " in line)
+    assert "2027" in year_row and "2,027" not in result.stdout
+    users_row = next(line for line in result.stdout.splitlines() if "users" in line)
+    assert re.search(r"\d{1,3}(,\d{3})+ ", users_row), users_row  # counts stay grouped

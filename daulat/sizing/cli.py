@@ -9,7 +9,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from daulat.console import console, emit, err_console
+from daulat.console import console, emit, err_console, format_cell
 from daulat.errors import UserError
 
 __all__ = ["register"]
@@ -26,22 +26,10 @@ def _table(title: str, rows: list[tuple[str, Any]]) -> Callable[[Any], None]:
         t.add_column("field", style="bold")
         t.add_column("value", justify="right")
         for k, v in rows:
-            t.add_row(k, _fmt(v))
+            t.add_row(k, format_cell(v, k))  # one formatter: a year prints as 2027
         console.print(t)
 
     return render
-
-
-def _fmt(v: Any) -> str:
-    if isinstance(v, float):
-        if abs(v) >= 1000:
-            return f"{v:,.0f}"
-        if v != 0 and abs(v) < 1e-2:
-            return f"{v:.4g}"
-        return f"{v:,.2f}"
-    if isinstance(v, int):
-        return f"{v:,}"
-    return str(v)
 
 
 def register(app: typer.Typer) -> None:
