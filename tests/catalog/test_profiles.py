@@ -73,7 +73,8 @@ def test_daily_load_grows_with_reasoning_and_agents_and_segments_add() -> None:
     assert set(y25.segments) == {"enterprise", "api", "government"}
     assert y25.segment_factor == pytest.approx(1 + sum(y25.segments.values()))
     # the old chat-only profile is far lighter than the assistant of the same year
-    assert daily_load("chat-light", 2027).output_tokens < daily_load("assistant", 2027).output_tokens / 5
+    light, full = daily_load("chat-light", 2027), daily_load("assistant", 2027)
+    assert light.output_tokens < full.output_tokens / 5
 
 
 def test_unknown_profile_names_the_valid_ones() -> None:
