@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
+from daulat.catalog.constants import constants
 from daulat.errors import UserError
 
 __all__ = [
@@ -26,6 +27,8 @@ __all__ = [
     "candidate_sites",
     "site_defaults",
     "site_rows",
+    "shell_capex",
+    "site_schedule_mw",
 ]
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -42,7 +45,12 @@ class Site:
 
     Units: ``lat``/``lon`` degrees (WGS84); ``power_mw`` facility MW ceiling (``None`` when
     no figure is public); ``earliest_year`` first calendar year capacity can be used;
-    ``programme_share`` 0..1, the share of the site's capacity available to the programme.
+    ``programme_share`` 0..1, the share of the site's capacity available to the programme;
+    ``shell_capex_usd_per_it_mw`` USD per MW of critical IT load for shell, power and cooling
+    (``None``: the catalog constant ``facility_capex_usd_per_mw``, see :func:`shell_capex`);
+    ``schedule_mw`` the published schedule as ``((year, facility MW in service by the end of
+    that year), ...)`` for the whole site (``()``: none published, see
+    :func:`site_schedule_mw`).
     """
 
     id: str
@@ -57,6 +65,27 @@ class Site:
     source: str
     operator: str = ""
     notes: str = ""
+    shell_capex_usd_per_it_mw: float | None = None
+    shell_capex_source: str = ""
+    schedule_mw: tuple[tuple[int, float], ...] = ()
+    schedule_source: str = ""
+
+
+def _schedule(text: str, where: str) -> tuple[tuple[int, float], ...]:
+    """Parse ``"2025:200;2026:1200"`` (year:MW, years ascending, MW not decreasing)."""
+    if not text.strip():
+        return ()
+    points: list[tuple[int, float]] = []
+    for part in text.split(";"):
+        year, _, mw = part.partition(":")
+        try:
+            points.append((int(year), float(mw)))
+        except ValueError as exc:
+            raise UserError(f"{where}: schedule_mw {text!r}: each entry is YEAR:MW separated by "
+                            "';' (e.g. 2025:200;2026:1200)") from exc
+    if any(b[0] <= a[0] or b[1] < a[1] for a, b in zip(points, points[1:], strict=False)):
+        raise UserError(f"{where}: schedule_mw {text!r}: years must ascend and MW must not fall")
+    return tuple(points)
 
 
 @functools.lru_cache(maxsize=1)
@@ -84,6 +113,11 @@ def _sites() -> tuple[Site, ...]:
                 source=r["source"],
                 operator=r["operator"],
                 notes=r["notes"],
+                shell_capex_usd_per_it_mw=(float(r["shell_capex_usd_per_it_mw"])
+                                           if r["shell_capex_usd_per_it_mw"] else None),
+                shell_capex_source=r["shell_capex_basis"],
+                schedule_mw=_schedule(r["schedule_mw"], f"{SITES_CSV.name} site {r['id']}"),
+                schedule_source=r["schedule_basis"],
             )
         )
     return tuple(out)
@@ -101,6 +135,48 @@ def site_defaults() -> Mapping[str, tuple[float, str, str]]:
         return MappingProxyType(
             {r["name"]: (float(r["value"]), r["unit"], r["source"]) for r in csv.DictReader(fh)}
         )
+
+
+def shell_capex(site: Site) -> tuple[float, str]:
+    """Shell, power and cooling capex of ``site`` in USD per MW of critical IT load, and its
+    source: the site's own market figure, else the catalog constant
+    ``facility_capex_usd_per_mw``."""
+    if site.shell_capex_usd_per_it_mw is not None:
+        return site.shell_capex_usd_per_it_mw, site.shell_capex_source
+    c = constants()["facility_capex_usd_per_mw"]
+    return c.value, f"catalog constant facility_capex_usd_per_mw: {c.source}"
+
+
+def site_schedule_mw(site: Site, year: int, power_mw: float | None = None,
+                     delay_years: int = 0) -> float:
+    """Facility MW of ``site`` the programme can have in service by the end of ``year``.
+
+    ``power_mw`` is the site's facility MW ceiling (default: the catalog's; a site without
+    one has 0). A candidate site has all of it from its earliest year. An announced,
+    building or operating site follows its published schedule (``schedule_mw``), and where
+    none is published (or after its last published step) reaches its ceiling evenly over
+    ``announced_ramp_years`` (data/sites_defaults.csv) — from ``earliest_year``, or from
+    the last published step. ``delay_years`` shifts every date. The result is the whole
+    site's MW × ``programme_share``.
+    """
+    ceiling = site.power_mw if power_mw is None else power_mw
+    if not ceiling or ceiling <= 0:
+        return 0.0
+    y = year - delay_years
+    if site.status == "candidate":
+        return ceiling * site.programme_share if y >= site.earliest_year else 0.0
+    ramp = max(site_defaults()["announced_ramp_years"][0], 1e-9)
+    points = [(py, min(mw, ceiling)) for py, mw in site.schedule_mw]
+    if not points:
+        start, base = site.earliest_year - 1, 0.0
+    else:
+        if y < points[0][0]:
+            return 0.0
+        start, base = max((p for p in points if p[0] <= y), key=lambda p: p[0])
+        if start < points[-1][0]:  # a later published step exists: hold until it
+            return base * site.programme_share
+    mw = base + (ceiling - base) * min(1.0, max(0.0, (y - start) / ramp))
+    return min(mw, ceiling) * site.programme_share
 
 
 @functools.lru_cache(maxsize=1)

@@ -8,7 +8,13 @@ import numpy as np
 import numpy_financial as npf
 import pandas as pd
 
-__all__ = ["funder_returns", "npv", "irr", "payback", "ramp", "yearly_net"]
+__all__ = ["IMPLAUSIBLE_IRR", "funder_returns", "irr", "irr_note", "npv", "payback", "ramp",
+           "yearly_net"]
+
+#: An IRR above this (per year) is flagged as implausible: no infrastructure programme
+#: returns more than 100 % a year on its capital; such a figure means revenue reaches a
+#: funder that paid little for the assets earning it (or before it paid).
+IMPLAUSIBLE_IRR = 1.0
 
 
 def yearly_net(flows: pd.DataFrame, years: list[int]) -> pd.DataFrame:
@@ -28,6 +34,30 @@ def irr(values: np.ndarray) -> float | None:
         return None
     result = float(npf.irr(values))
     return result if math.isfinite(result) else None
+
+
+def irr_note(values: np.ndarray, rate: float | None) -> str:
+    """Why the IRR of yearly ``values`` is undefined, or why it should not be trusted ('' when
+    it is an ordinary figure)."""
+    if not np.any(values < 0):
+        return ("undefined: this funder never pays out more than it receives in any year "
+                "(no investment to earn a rate on)" if np.any(values > 0) else
+                "undefined: no cash flows (the plan asked this funder for nothing)")
+    if not np.any(values > 0):
+        return ("undefined: no money comes back to this funder in any year (its revenue "
+                "never exceeds its costs), so no rate makes the NPV zero")
+    signs = np.sign(values[values != 0])
+    changes = int(np.sum(signs[1:] != signs[:-1]))
+    if rate is None:
+        return (f"undefined: the cash flows change sign {changes} times and no rate makes "
+                "the NPV zero")
+    if rate > IMPLAUSIBLE_IRR:
+        return (f"implausible: {rate:.0%} a year — revenue reaches this funder before, or far "
+                "beyond, the capital it paid (check its ownership and the revenue lines)")
+    if changes > 1:
+        return (f"ambiguous: the cash flows change sign {changes} times, so more than one "
+                "rate can make the NPV zero")
+    return ""
 
 
 def payback(values: np.ndarray, years: list[int]) -> tuple[int | None, float | None]:
@@ -55,7 +85,8 @@ def funder_returns(flows: pd.DataFrame, discount_rate: float, years: list[int],
 
     Columns: funder, funder_kind, capital_usd, opex_usd, revenue_usd, net_usd (undiscounted
     sums), npv_usd (discounted at ``discount_rate`` to the first year), irr (fraction per
-    year, None when undefined), payback_year, payback_years. ``funders`` (id -> kind) adds
+    year, None when undefined), irr_note (why it is undefined, or a flag when implausible
+    or ambiguous; '' otherwise), payback_year, payback_years. ``funders`` (id -> kind) adds
     a row of zeros for each programme funder the plan asked for no capital.
     """
     net = yearly_net(flows, years)
@@ -66,6 +97,7 @@ def funder_returns(flows: pd.DataFrame, discount_rate: float, years: list[int],
     for funder, series in net.iterrows():
         values = series.to_numpy(dtype=float)
         year, span = payback(values, years)
+        rate = irr(values)
         rows.append({
             "funder": funder,
             "funder_kind": kinds.get(funder),
@@ -74,7 +106,8 @@ def funder_returns(flows: pd.DataFrame, discount_rate: float, years: list[int],
             "revenue_usd": float(totals[funder]["revenue_usd"]),
             "net_usd": float(totals[funder]["net_usd"]),
             "npv_usd": npv(discount_rate, values),
-            "irr": irr(values),
+            "irr": rate,
+            "irr_note": irr_note(values, rate),
             "payback_year": year,
             "payback_years": span,
         })
@@ -82,10 +115,11 @@ def funder_returns(flows: pd.DataFrame, discount_rate: float, years: list[int],
         if funder not in net.index:
             rows.append({"funder": funder, "funder_kind": kind, "capital_usd": 0.0,
                          "opex_usd": 0.0, "revenue_usd": 0.0, "net_usd": 0.0, "npv_usd": 0.0,
-                         "irr": None, "payback_year": None, "payback_years": None})
+                         "irr": None, "irr_note": irr_note(np.zeros(1), None),
+                         "payback_year": None, "payback_years": None})
     out = pd.DataFrame(rows, columns=["funder", "funder_kind", "capital_usd", "opex_usd",
                                       "revenue_usd", "net_usd", "npv_usd", "irr",
-                                      "payback_year", "payback_years"])
+                                      "irr_note", "payback_year", "payback_years"])
     # Keep "none" as None (not NaN) and years as whole numbers.
     out["payback_year"] = pd.Series([None if pd.isna(v) else int(v) for v in out["payback_year"]],
                                     dtype=object)
@@ -97,24 +131,55 @@ def funder_returns(flows: pd.DataFrame, discount_rate: float, years: list[int],
 def ramp(budgets: pd.DataFrame) -> pd.DataFrame:
     """The programme's ramp: capital committed against budget per year, and cumulative.
 
-    ``budgets`` is the plan's ``budgets.csv`` (funder, year, budget_usd, committed_usd).
+    ``budgets`` is the plan's ``budgets.csv`` (funder, year, budget_usd, committed_usd,
+    basis). A ``cumulative`` funder's ``budget_usd`` is already its cap to date ("$500 B by
+    2029"), so its cumulative budget is that figure and its budget for the year is the
+    increase over the year before; a ``per_year`` funder's budgets add up. The programme's
+    cumulative budget is the sum of its funders' (never a cumulative figure added again).
+
     Returns rows for each funder (``scope`` = 'funder') and for the whole programme
-    (``scope`` = 'programme', ``funder`` = '*'), with columns scope, funder, year,
-    budget_usd, committed_usd, cumulative_budget_usd, cumulative_committed_usd,
-    utilisation (committed ÷ budget that year; None without a budget).
+    (``scope`` = 'programme', ``funder`` = '*'), with columns scope, funder, year, basis,
+    budget_usd (new money that year; None without a budget), committed_usd,
+    cumulative_budget_usd, cumulative_committed_usd, utilisation (per_year: committed ÷
+    that year's budget; cumulative and the programme: cumulative committed ÷ cumulative
+    budget; None without a budget).
     """
-    b = budgets[["funder", "year", "budget_usd", "committed_usd"]].copy()
-    b = b.fillna({"committed_usd": 0.0})
-    per = b.groupby(["funder", "year"], as_index=False)[["budget_usd", "committed_usd"]].sum(
-        min_count=1)
+    b = budgets.copy()
+    if "basis" not in b.columns:
+        b["basis"] = "per_year"
+    b = b[["funder", "year", "basis", "budget_usd", "committed_usd"]]
+    b = b.fillna({"committed_usd": 0.0, "basis": "per_year"})
+    per = b.groupby(["funder", "year"], as_index=False).agg(
+        basis=("basis", "first"), budget_usd=("budget_usd", lambda v: v.sum(min_count=1)),
+        committed_usd=("committed_usd", "sum")).sort_values(["funder", "year"])
+    cumulative = per["basis"] == "cumulative"
+    stated = per["budget_usd"]
+    # Cumulative to date: the stated cap (cumulative basis, carried forward over a year
+    # without a figure) or the running sum of yearly budgets (per_year basis).
+    cap = stated.where(cumulative).groupby(per["funder"]).ffill()
+    running = stated.where(~cumulative).fillna(0.0).groupby(per["funder"]).cumsum()
+    has_budget = stated.notna().groupby(per["funder"]).cummax()
+    per["cumulative_budget_usd"] = cap.where(cumulative, running).where(has_budget)
+    previous = per.groupby("funder")["cumulative_budget_usd"].shift(1).fillna(0.0)
+    per["budget_usd"] = stated.where(~cumulative, per["cumulative_budget_usd"] - previous)
+    per["cumulative_committed_usd"] = per.groupby("funder")["committed_usd"].cumsum()
     per.insert(0, "scope", "funder")
-    total = b.groupby("year", as_index=False)[["budget_usd", "committed_usd"]].sum(min_count=1)
+    total = per.groupby("year", as_index=False)[
+        ["budget_usd", "committed_usd", "cumulative_budget_usd",
+         "cumulative_committed_usd"]].sum(min_count=1)
+    total.insert(0, "basis", "sum of funders")
     total.insert(0, "funder", "*")
     total.insert(0, "scope", "programme")
     out = pd.concat([per, total], ignore_index=True).sort_values(["scope", "funder", "year"])
-    group = out.groupby(["scope", "funder"])
-    out["cumulative_budget_usd"] = group["budget_usd"].cumsum()
-    out["cumulative_committed_usd"] = group["committed_usd"].cumsum()
-    util = out["committed_usd"] / out["budget_usd"].where(out["budget_usd"] > 0)
+    # A per-year budget lapses at the year's end: its use is that year's; a cumulative cap
+    # (and the programme's mix) is used to date.
+    yearly = out["basis"] == "per_year"
+    util = (out["committed_usd"] / out["budget_usd"].where(out["budget_usd"] > 0)).where(
+        yearly, out["cumulative_committed_usd"] / out["cumulative_budget_usd"].where(
+            out["cumulative_budget_usd"] > 0))
     out["utilisation"] = util.astype(object).where(util.notna(), None)
-    return out.reset_index(drop=True)
+    for col in ("budget_usd", "cumulative_budget_usd"):
+        out[col] = out[col].astype(object).where(out[col].notna(), None)
+    return out[["scope", "funder", "year", "basis", "budget_usd", "committed_usd",
+                "cumulative_budget_usd", "cumulative_committed_usd",
+                "utilisation"]].reset_index(drop=True)

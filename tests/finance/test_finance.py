@@ -100,15 +100,18 @@ def test_ramp_tracks_committed_against_budget_cumulatively(plan_dir: Path) -> No
 
 
 def test_ramp_of_a_100b_to_500b_programme(tiny_plan: Path) -> None:
+    # "$100B by 2026 ... $500B by 2029": a cumulative budget is never added up again (H8)
     budgets = pd.DataFrame({"funder": "provider", "year": [2026, 2027, 2028, 2029],
                             "budget_usd": [100e9, 200e9, 350e9, 500e9],
-                            "committed_usd": [100e9, 180e9, 350e9, 400e9]})
+                            "committed_usd": [100e9, 80e9, 170e9, 50e9],
+                            "basis": "cumulative"})
     from daulat.finance import ramp
 
     r = ramp(budgets)
     prog = r[r["scope"] == "programme"]
-    assert prog["cumulative_budget_usd"].tolist() == [100e9, 300e9, 650e9, 1150e9]
-    assert prog["cumulative_committed_usd"].tolist() == [100e9, 280e9, 630e9, 1030e9]
+    assert prog["cumulative_budget_usd"].tolist() == [100e9, 200e9, 350e9, 500e9]
+    assert prog["budget_usd"].tolist() == [100e9, 100e9, 150e9, 150e9]
+    assert prog["cumulative_committed_usd"].tolist() == [100e9, 180e9, 350e9, 400e9]
     assert prog["utilisation"].tolist() == pytest.approx([1.0, 0.9, 1.0, 0.8])
 
 
