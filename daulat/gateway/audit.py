@@ -35,6 +35,7 @@ __all__ = [
     "AuditStoreError",
     "Recorder",
     "VerifyReport",
+    "anchor",
     "canonical_json",
     "chain_hash",
     "verify_chain",
@@ -307,7 +308,36 @@ def _rows(engine: Engine) -> Iterator[Any]:
         last = int(page[-1].seq)
 
 
-def verify_chain(engine: Engine, max_problems: int = 20) -> VerifyReport:
+def anchor(engine: Engine) -> dict[str, Any]:
+    """The chain head to publish outside the database: ``{seq, hash, ts}`` (ts: UTC ISO 8601).
+
+    A copy kept elsewhere (a ticket, a signed e-mail, a transparency log) lets
+    ``verify_chain(anchor=...)`` detect even a rewrite of the whole chain.
+    """
+    with engine.begin() as conn:
+        head = conn.execute(select(m.audit_head).where(m.audit_head.c.id == 1)).one()
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    return {"seq": int(head.seq), "hash": str(head.hash), "ts": now}
+
+
+def _check_anchor(engine: Engine, mark: dict[str, Any]) -> dict[str, Any] | None:
+    seq, digest = int(mark["seq"]), str(mark["hash"])
+    if seq == 0:
+        return None
+    with engine.begin() as conn:
+        row = conn.execute(select(m.audit_log.c.hash).where(m.audit_log.c.seq == seq)).first()
+    if row is None:
+        return {"seq": seq, "kind": "deleted",
+                "detail": f"the anchored record {seq} (hash {digest[:12]}…) is gone"}
+    if row.hash != digest:
+        return {"seq": seq, "kind": "edited",
+                "detail": f"the chain was rewritten: record {seq} has hash {row.hash[:12]}…, "
+                          f"the anchor published {digest[:12]}…"}
+    return None
+
+
+def verify_chain(engine: Engine, max_problems: int = 20,
+                 anchor: dict[str, Any] | None = None) -> VerifyReport:
     """Walk the whole chain; report every broken link (up to ``max_problems``).
 
     ``edited``: a record's content, or a column the record also holds (``ts``,
@@ -354,6 +384,10 @@ def verify_chain(engine: Engine, max_problems: int = 20) -> VerifyReport:
     elif count and head.hash != prev:
         problem(int(head.seq), "edited", f"record {head.seq} was changed and its hash "
                 "recomputed: the chain head still holds its original hash")
+    if anchor is not None:
+        found = _check_anchor(engine, anchor)
+        if found is not None and len(problems) < max_problems:
+            problems.append(found)
     return VerifyReport(ok=not problems, records=count, head_seq=int(head.seq), problems=problems)
 
 

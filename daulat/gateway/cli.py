@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import json
 import os
 from pathlib import Path
 from typing import Any
 
 import typer
+import uvicorn
 from rich.table import Table
 
 from daulat.console import console, emit, err_console
-from daulat.errors import UserError
+from daulat.errors import CountryCodeError, PackError, UserError
+from daulat.iso3 import check_iso3
 
 __all__ = ["register", "DEMO_TENANT", "DEMO_COUNTRY"]
 
@@ -69,10 +73,23 @@ def _iso(ts: float | None) -> str:
 
 
 def _country(code: str) -> str:
-    iso3 = code.strip().upper()
-    if len(iso3) != 3 or not iso3.isalpha():
-        raise UserError(f"--country {code!r} is not an ISO 3166-1 alpha-3 code (e.g. IDN, MYS)")
-    return iso3
+    try:
+        return check_iso3(code)
+    except CountryCodeError as exc:
+        raise CountryCodeError(f"--country: {exc}") from None
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, printing the banner only once it accepts connections."""
+
+    def __init__(self, config: uvicorn.Config, banner: str) -> None:
+        super().__init__(config)
+        self.banner = banner
+
+    async def startup(self, sockets: Any = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started:
+            console.print(self.banner, highlight=False)
 
 
 def serve(
@@ -87,10 +104,11 @@ def serve(
     store_url: str | None = _STORE,
     data_dir: Path | None = _DATA_DIR,
     schema: str | None = _SCHEMA,
+    check: bool = typer.Option(False, "--check", help="validate the config, the store and every "
+                               "upstream, print each tenant country's permitted upstreams, and "
+                               "exit (0: every country has one; 1: some country has none)"),
 ) -> None:
     """Run the OpenAI-compatible assistant gateway (works with no config: local demo model)."""
-    import uvicorn
-
     from daulat.gateway.app import CONFIG_ENV, create_app, single_threaded_natives
     from daulat.gateway.local_model import INSTALL_HINT, local_available
     from daulat.gateway.metering import read_allocations
@@ -130,18 +148,61 @@ def serve(
         store.put_allocations(rows)
         console.print(f"Imported {len(rows)} country-year allocations from {plan_dir}/routing.csv")
     url = f"http://{cfg.server.host}:{cfg.server.port}/v1"
-    console.print(f"Serving on [bold]{url}[/] · store {store.url} · "
-                  f"{len(cfg.upstreams)} upstream(s){' + local model' if has_local else ''} · "
-                  f"{cfg.server.workers} worker(s)", highlight=False)
+    # Built first: a bad store revision or a missing local model fails before any banner.
+    app = create_app(cfg, store)
+    if check:
+        raise typer.Exit(_check(app.state.gateway))
+    banner = (f"Serving on [bold]{url}[/] · store {store.url} · "
+              f"{len(cfg.upstreams)} upstream(s){' + local model' if has_local else ''} · "
+              f"{cfg.server.workers} worker(s)")
     if cfg.server.workers > 1:
+        # Each worker builds its own app; uvicorn logs "Application startup complete" per
+        # worker once it accepts requests.
+        console.print(f"Starting {cfg.server.workers} workers on {url} (each logs "
+                      "'Application startup complete' when it accepts requests)",
+                      highlight=False)
         os.environ[CONFIG_ENV] = cfg.model_dump_json(by_alias=True)
         uvicorn.run("daulat.gateway.app:app_from_env", factory=True, host=cfg.server.host,
                     port=cfg.server.port, workers=cfg.server.workers,
                     log_level=cfg.server.log_level, access_log=False)
         return
-    app = create_app(cfg, store)
-    uvicorn.run(app, host=cfg.server.host, port=cfg.server.port,
-                log_level=cfg.server.log_level, access_log=False)
+    server = _Server(uvicorn.Config(app, host=cfg.server.host, port=cfg.server.port,
+                                    log_level=cfg.server.log_level, access_log=False), banner)
+    server.run()
+
+
+def _check(gateway: Any) -> int:
+    """``serve --check``: probe every upstream once, then per tenant country its permitted
+    and healthy upstreams. 0 when every country has one, else 1."""
+    async def probe() -> None:
+        await gateway.check_health()
+        for up in gateway.upstreams.values():
+            await up.aclose()
+
+    asyncio.run(probe())
+    table = Table("country", "residency", "permitted upstreams", "healthy")
+    missing = []
+    for tenant_country in sorted({t.country for t in gateway.store.tenants()}):
+        try:
+            residency = gateway.policies.get(tenant_country).residency.describe()
+        except (PackError, CountryCodeError) as exc:
+            residency = f"pack does not load: {exc}"
+        permitted = gateway.router.permitted(tenant_country)
+        healthy = [r.name for r in permitted if r.healthy]
+        if not healthy:
+            missing.append(tenant_country)
+        table.add_row(tenant_country, residency, ", ".join(r.name for r in permitted) or "none",
+                      ", ".join(healthy) or "[red]none[/]")
+    console.print(table)
+    for r in gateway.router.routes:
+        if not r.healthy:
+            err_console.print(f"upstream {r.name} ({r.jurisdiction}) does not answer GET /models")
+    if missing:
+        err_console.print(f"no healthy permitted upstream for: {', '.join(missing)} — their "
+                          "requests would fail closed (503)")
+        return 1
+    console.print("[green]config OK[/]: every tenant country has a healthy permitted upstream")
+    return 0
 
 
 keys_app = typer.Typer(help="Tenants' API keys: create (shown once, stored hashed), list, revoke.",
@@ -226,11 +287,16 @@ def keys_revoke(
 ) -> None:
     """Revoke a key: it stops working within limits.key_cache_s seconds in every worker."""
     _, store = _open(config, store_url, data_dir, schema)
+    before = next((k for k in store.keys() if k.id == key_id), None)
+    if before is not None and before.revoked_at is not None:
+        console.print(f"Key {key_id} of tenant {before.tenant} was already revoked on "
+                      f"{_iso(before.revoked_at)}; nothing changed.")
+        return
     key = store.revoke_key(key_id)
     console.print(f"Revoked key {key.id} of tenant {key.tenant}.")
 
 
-audit_app = typer.Typer(help="The hash-chained audit log: verify it, read its tail.",
+audit_app = typer.Typer(help="The hash-chained audit log: verify it, anchor it, read its tail.",
                         no_args_is_help=True)
 
 
@@ -241,12 +307,24 @@ def audit_verify(
     data_dir: Path | None = _DATA_DIR,
     schema: str | None = _SCHEMA,
     as_json: bool = _JSON,
+    anchor_file: Path | None = typer.Option(
+        None, "--anchor", dir_okay=False,
+        help="a JSON file written by `daulat audit anchor --json`: also check that the chain "
+        "still holds that record with that hash (detects a rewrite of the whole chain)"),
 ) -> None:
     """Check every link of the audit chain; exit 1 if any record was edited, deleted or moved."""
     from daulat.gateway.audit import verify_chain
 
+    mark = None
+    if anchor_file is not None:
+        try:
+            mark = json.loads(anchor_file.read_text(encoding="utf-8"))
+            int(mark["seq"]), str(mark["hash"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise UserError(f"--anchor {anchor_file}: not an anchor written by `daulat audit "
+                            f"anchor --json` ({{\"seq\": N, \"hash\": \"…\"}}): {exc}") from exc
     _, store = _open(config, store_url, data_dir, schema, migrate=False)
-    report = verify_chain(store.engine)
+    report = verify_chain(store.engine, anchor=mark)
 
     def render(r: Any) -> None:
         if r.ok:
@@ -260,6 +338,26 @@ def audit_verify(
     emit(report, as_json, render)
     if not report.ok:
         raise typer.Exit(1)
+
+
+@audit_app.command("anchor")
+def audit_anchor(
+    config: Path | None = _CONFIG,
+    store_url: str | None = _STORE,
+    data_dir: Path | None = _DATA_DIR,
+    schema: str | None = _SCHEMA,
+    as_json: bool = _JSON,
+) -> None:
+    """Print the chain head (sequence, hash, time) to publish outside the database."""
+    from daulat.gateway.audit import anchor
+
+    _, store = _open(config, store_url, data_dir, schema, migrate=False)
+    mark = anchor(store.engine)
+    emit(mark, as_json, lambda m: console.print(
+        f"audit chain head: record {m['seq']} hash {m['hash']} at {m['ts']}\n"
+        "Publish it outside the database; check later with "
+        "`daulat audit verify --anchor FILE` (FILE: this command's --json output).",
+        highlight=False))
 
 
 @audit_app.command("tail")

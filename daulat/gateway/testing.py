@@ -7,7 +7,8 @@ gateway is exercised over the real protocol. Its ``mode`` decides how it answers
 * ``error``: HTTP 500 with an OpenAI error body;
 * ``timeout``: sleeps ``hang_s`` before answering (longer than the gateway's timeout);
 * ``slow``: waits ``delay_s`` before each streamed chunk (and before a non-streamed answer);
-* ``truncated``: streams half the chunks, then drops the connection (no ``[DONE]``).
+* ``truncated``: streams half the chunks, then drops the connection (no ``[DONE]``);
+* ``reject``: HTTP 400 with an OpenAI error body (the model server refuses the request).
 
 ``script`` (a list of modes) overrides ``mode`` for the next requests, one per request.
 ``received`` counts the chat requests it got; ``bodies`` keeps the last few.
@@ -32,7 +33,7 @@ from starlette.routing import Route
 
 __all__ = ["FakeUpstream", "ServerThread", "serve_in_thread", "free_port"]
 
-Mode = Literal["ok", "error", "timeout", "slow", "truncated"]
+Mode = Literal["ok", "error", "timeout", "slow", "truncated", "reject"]
 _KEEP_BODIES = 32
 
 
@@ -94,6 +95,11 @@ class FakeUpstream:
         if mode == "error":
             return JSONResponse({"error": {"message": f"{self.name} is failing (fake 500)",
                                            "type": "server_error", "code": None}}, status_code=500)
+        if mode == "reject":
+            return JSONResponse({"error": {
+                "message": "max_tokens is too large: this model's context is 2048 tokens",
+                "type": "invalid_request_error", "param": "max_tokens", "code": None}},
+                status_code=400)
         if mode == "timeout":
             await asyncio.sleep(self.hang_s)
         text = self._text(body)
@@ -199,7 +205,7 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description="A deterministic fake OpenAI-compatible upstream.")
     ap.add_argument("--port", type=int, default=9000)
     ap.add_argument("--mode", default="ok", choices=["ok", "error", "timeout", "slow",
-                                                     "truncated"])
+                                                     "truncated", "reject"])
     ap.add_argument("--reply", default=None, help="fixed answer (default: echo the question)")
     args = ap.parse_args(argv)
     fake = FakeUpstream("fake", mode=args.mode, reply=args.reply)
