@@ -587,8 +587,14 @@ async def healthz(request: Request) -> Response:
     return PlainTextResponse("ok")
 
 
+async def favicon(request: Request) -> Response:
+    # browsers ask for /favicon.ico on any page, the report's included
+    return FileResponse(_HERE / "static" / "favicon.svg", media_type="image/svg+xml")
+
+
 ROUTES: tuple[RouteSpec, ...] = (
     RouteSpec("/healthz", healthz, ("GET",), PUBLIC),
+    RouteSpec("/favicon.ico", favicon, ("GET",), PUBLIC),
     RouteSpec("/login", login_page, ("GET",), PUBLIC),
     RouteSpec("/login", login, ("POST",), PUBLIC),
     RouteSpec("/logout", logout, ("POST",), PUBLIC),
