@@ -4,7 +4,7 @@ The YAML is read by :mod:`daulat.yamlio` (the one loader for user files). Valida
 then makes one pass over the whole file and lists everything wrong at once: the schema
 (pydantic), the ids the schema cannot check alone (country codes, accelerator, model and
 site ids against the catalog) and the demand-assumption overrides (``demand:`` blocks,
-against :class:`daulat.sizing.demand.DemandAssumptions`). A schema error does not hide a
+against :class:`daulat.scenario.demand.DemandAssumptions`). A schema error does not hide a
 bad id elsewhere. Each line of the :class:`~daulat.errors.ScenarioError` reads
 ``file:line:col: field.path: bad value — what is valid``, in the order of the file.
 """
@@ -26,8 +26,8 @@ from daulat.catalog.countries import load_countries
 from daulat.catalog.models import get_model, load_models
 from daulat.catalog.sites import load_sites
 from daulat.errors import ScenarioError, UserError
+from daulat.scenario.demand import DemandAssumptions
 from daulat.scenario.schema import Scenario
-from daulat.sizing.demand import DemandAssumptions
 from daulat.yamlio import Loc, field_path, parse_yaml, plain, position, problems
 
 __all__ = ["ScenarioError", "dump_scenario", "load_scenario", "parse_scenario"]

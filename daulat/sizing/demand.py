@@ -11,19 +11,15 @@ assumption; all are overridable through :class:`DemandAssumptions`.
 
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import dataclass, field
-from importlib import resources
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from daulat.catalog.accelerators import get_accelerator
 from daulat.catalog.constants import constant
 from daulat.catalog.models import get_model
 from daulat.catalog.profiles import daily_load
 from daulat.errors import UserError
+from daulat.scenario.demand import PROFILES, DemandAssumptions, DemandProfile
 from daulat.sizing.fleet import (
     FleetAssumptions,
     ModelFleet,
@@ -47,44 +43,6 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class DemandProfile:
-    """What one active user asks of the assistant per day, and each request's shape.
-
-    A *query* is one model call: a chat turn, a reasoning answer, or one step of an agent
-    task (an agent task is many steps, each re-reading its growing context).
-    """
-
-    id: str
-    queries_per_user_day: float
-    input_tokens_per_query: int | None  # None: the catalog's default_input_tokens
-    output_tokens_per_query: int | None  # None: the catalog's default_output_tokens
-    basis: str
-
-
-PROFILES_FILE = "demand_profiles.csv"
-
-
-def _load_profiles() -> dict[str, DemandProfile]:
-    """Usage profiles from ``data/demand_profiles.csv`` (each row with its source)."""
-    text = resources.files("daulat.sizing").joinpath("data", PROFILES_FILE).read_text("utf-8")
-    out: dict[str, DemandProfile] = {}
-    for row in csv.DictReader(text.splitlines()):
-        out[row["id"]] = DemandProfile(
-            row["id"],
-            float(row["queries_per_user_day"]),
-            int(row["input_tokens_per_query"]) if row["input_tokens_per_query"] else None,
-            int(row["output_tokens_per_query"]) if row["output_tokens_per_query"] else None,
-            row["source"],
-        )
-    return out
-
-
-#: Usage profiles (docs/sizing.md "Demand profiles"), from ``data/demand_profiles.csv``:
-#: every figure is cited there or labelled an assumption.
-PROFILES: dict[str, DemandProfile] = _load_profiles()
-
-
 def frontier_training_flop(year: int) -> float:
     """FLOP of a frontier training run of ``year`` on the Epoch AI trend.
 
@@ -94,132 +52,6 @@ def frontier_training_flop(year: int) -> float:
     base_year = int(constant("frontier_training_base_year"))
     growth = constant("frontier_training_growth_per_year")
     return constant("frontier_training_base_flop") * growth ** (year - base_year)
-
-
-class DemandAssumptions(BaseModel):
-    """Assumptions of a country's assistant demand (all overridable).
-
-    Adoption is a logistic curve of the share of internet users who use the assistant:
-    ``adoption_cap / (1 + exp(-adoption_rate · (year - adoption_midpoint_year)))``.
-    """
-
-    model_config = ConfigDict(extra="forbid")
-
-    profile: Literal["chat", "reasoning", "agentic"] = Field(
-        default="chat",
-        description="usage profile (PROFILES): sets queries_per_user_day and input/output "
-        "tokens per query unless given; chat is the documented conservative default",
-    )
-    institutional_share: float = Field(
-        default=0.0,
-        ge=0,
-        description=(
-            "public-sector and enterprise demand on top of consumer demand, as a share of it "
-            "(0: consumer only, the conservative default). Anchor: 27 % of consumer ChatGPT "
-            "messages were work-related in Jun 2025 (NBER w34255), and enterprise/API use "
-            "comes on top of consumer plans; examples use an ASSUMPTION of 0.5"
-        ),
-    )
-    adoption_cap: float = Field(
-        default=0.7, gt=0, le=1, description="ASSUMPTION: long-run share of internet users"
-    )
-    adoption_midpoint_year: float = Field(
-        default=2028.0, description="ASSUMPTION: year adoption reaches half its cap"
-    )
-    adoption_rate: float = Field(
-        default=0.6,
-        gt=0,
-        description=(
-            "ASSUMPTION: logistic steepness per year (2025 ≈ 10 %, anchored on ~10 % of adults "
-            "using ChatGPT weekly in 2025, OpenAI usage study via paragraph.com)"
-        ),
-    )
-    queries_per_user_day: float = Field(
-        default=3.5,
-        gt=0,
-        description="DERIVED: ChatGPT 2.5B prompts/day (Axios, 22 Jul 2025) / ~700M weekly users",
-    )
-    input_tokens_per_query: int = Field(
-        default_factory=lambda: int(constant("default_input_tokens")),
-        ge=0,
-        description="ASSUMPTION: prompt incl. system prompt, policy pack and history",
-    )
-    output_tokens_per_query: int = Field(
-        default_factory=lambda: int(constant("default_output_tokens")),
-        ge=1,
-        description="ASSUMPTION: answer length (MLPerf chat sets average ~150-300)",
-    )
-    peak_factor: float = Field(
-        default=1.75,
-        ge=1,
-        description=(
-            "../shared/data/reference/infra_constants.md: 1.5-2x headroom over mean load "
-            "for diurnal peaks (DERIVED mid)"
-        ),
-    )
-    model: str = Field(
-        default="assistant-medium",
-        description="model class id serving the assistant when model_mix is None (and the "
-        "planner's per-workload model)",
-    )
-    usage_profile: str | None = Field(
-        default="assistant",
-        description="usage profile of daulat/catalog/data/usage_profiles.csv (`daulat catalog "
-        "list profiles`): tokens per weekly active user-day by mode and segment, by year; "
-        "None: the older queries_per_user_day x tokens-per-query arithmetic",
-    )
-    model_mix: str | None = Field(
-        default="national-assistant",
-        description="model mix of daulat/catalog/data/model_mix.csv serving the country "
-        "assistant (size country); None: `model` alone",
-    )
-    output_tokens_per_s_per_user: float | None = Field(
-        default=None, gt=0, description="latency per user (fleet_factors.csv default 20)"
-    )
-    headroom: float | None = Field(
-        default=None, ge=0, description="capacity above peak (fleet_factors.csv, ASSUMPTION)"
-    )
-    failover_reserve: float | None = Field(
-        default=None, ge=0, description="N+1 / cross-site reserve (fleet_factors.csv, ASSUMPTION)"
-    )
-    research_share: float | None = Field(
-        default=None, ge=0, lt=1, description="evaluation/research share of the fleet "
-        "(fleet_factors.csv, ASSUMPTION)"
-    )
-    accelerator: str = Field(default="GB200", description="accelerator id")
-    precision: str | None = Field(
-        default=None, description="serving precision; default the narrowest native"
-    )
-    scenario: str = Field(
-        default="server", description="latency scenario: offline, server or interactive"
-    )
-    serving_efficiency: float = Field(
-        default_factory=lambda: constant("stock_stack_efficiency"),
-        gt=0,
-        le=1,
-        description="calibration.csv: stock stack vs MLPerf closed (0.73)",
-    )
-    pue: float | None = Field(default=None, ge=1, description="default by cooling (constants.csv)")
-    adoption_factor: float = Field(
-        default=1.0, gt=0, description="sensitivity multiplier on adoption"
-    )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _from_profile(cls, values: Any) -> Any:
-        """Fill queries and tokens per query from the profile where not given."""
-        if not isinstance(values, dict):
-            return values
-        prof = PROFILES.get(str(values.get("profile", "chat")))
-        if prof is None:
-            return values  # the Literal check names the valid profiles
-        out = dict(values)
-        out.setdefault("queries_per_user_day", prof.queries_per_user_day)
-        if prof.input_tokens_per_query is not None:
-            out.setdefault("input_tokens_per_query", prof.input_tokens_per_query)
-        if prof.output_tokens_per_query is not None:
-            out.setdefault("output_tokens_per_query", prof.output_tokens_per_query)
-        return out
 
 
 def adoption(year: float, a: DemandAssumptions | None = None) -> float:
