@@ -6,12 +6,18 @@ energy table, no risk results). Numbers on axes use the locale's separators.
 
 from __future__ import annotations
 
+import json
+import math
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 
 from daulat.report.data import ReportData, country_name, country_position
+from daulat.report.facts import facts, funder_names
 from daulat.report.text import Formatter, Strings
 
 __all__ = ["Chart", "all_charts"]
@@ -23,8 +29,18 @@ _BAND = "rgba(31,95,139,0.22)"
 # Money axes are drawn in millions so tick labels read the same in every language (SI
 # suffixes like "M" or "G" would mean other things in Indonesian).
 _MILLION = 1e6
-# Width : height of the map's drawing area (a full-width chart 460 px high).
-_MAP_ASPECT = 2.5
+# The map: height in px, and width : height of its drawing area (the map takes 3/5 of a
+# 1,100 px section beside its table, 660 px by ~440 px; stacked on paper it is scaled).
+_MAP_HEIGHT = 500
+# Full width (many countries, the table under the map): 1,090 px by ~435 px.
+_MAP_ASPECT_WIDE = 2.5
+# Sites are named on the map up to this many; beyond, they are named in the table.
+_MAP_SITE_LABELS = 12
+# Characters of a title that fit one line of a half-width (540 px) chart at 15 px.
+_TITLE_CHARS = 58
+# A tornado row whose swing is below this share of the base changes nothing: left out, named.
+_FLAT = 1e-6
+_MAP_ASPECT = 1.5
 
 
 def _money_axis(s: Strings, f: Formatter, key: str) -> str:
@@ -39,6 +55,8 @@ class Chart:
     section: str
     title: str
     figure: go.Figure
+    note: str = ""  # a sentence under the chart, explaining what it might mislead on
+    wide: bool = False  # drawn full width rather than half
 
 
 def _layout(fig: go.Figure, f: Formatter, title: str, height: int = 380) -> go.Figure:
@@ -74,66 +92,162 @@ def _padded(values: list[float], lowest: float, highest: float) -> list[float]:
     return [max(lowest, lo - pad), min(highest, hi + pad)]
 
 
-def map_chart(d: ReportData, s: Strings, f: Formatter) -> go.Figure | None:
-    """Sites sized by facility MW and lines from each country to the sites serving it."""
-    sites = d.tables.sites
-    if sites.empty:
+def _mercator_y(lat: float) -> float:
+    return math.degrees(math.log(math.tan(math.pi / 4 + math.radians(lat) / 2)))
+
+
+def _inverse_mercator(y: float) -> float:
+    return math.degrees(2 * math.atan(math.exp(math.radians(y))) - math.pi / 2)
+
+
+def _fit(lats: list[float], lons: list[float], aspect: float) -> tuple[list[float], list[float]]:
+    """Longitude and latitude ranges around the points, padded, whose Mercator shape is
+    ``aspect`` (width : height) so the map fills its box instead of a narrow strip."""
+    lat_lo, lat_hi = max(-60.0, min(lats)), min(75.0, max(lats))
+    lon_lo, lon_hi = min(lons), max(lons)
+    pad_lon = max(3.0, 0.12 * (lon_hi - lon_lo))
+    lon_lo, lon_hi = lon_lo - pad_lon, lon_hi + pad_lon
+    y_lo, y_hi = _mercator_y(lat_lo), _mercator_y(lat_hi)
+    pad_y = max(3.0, 0.15 * (y_hi - y_lo))
+    y_lo, y_hi = y_lo - pad_y, y_hi + pad_y
+    width, height = lon_hi - lon_lo, y_hi - y_lo
+    if width / height < aspect:  # too tall: widen the longitudes
+        extra = (aspect * height - width) / 2
+        lon_lo, lon_hi = lon_lo - extra, lon_hi + extra
+    else:  # too wide: add latitude
+        extra = (width / aspect - height) / 2
+        y_lo, y_hi = y_lo - extra, y_hi + extra
+    if lon_hi - lon_lo > 360:
+        lon_lo, lon_hi = -180.0, 180.0
+    y_lo, y_hi = max(y_lo, _mercator_y(-70.0)), min(y_hi, _mercator_y(80.0))
+    return [lon_lo, lon_hi], [_inverse_mercator(y_lo), _inverse_mercator(y_hi)]
+
+
+@lru_cache(maxsize=1)
+def _world() -> dict[str, Any]:
+    text = resources.files("daulat.report").joinpath("assets", "world_110m.json").read_text(
+        encoding="utf-8")
+    world: dict[str, Any] = json.loads(text)
+    return world
+
+
+def _arc_points(world: dict[str, Any], index: int) -> list[tuple[float, float]]:
+    arc = world["arcs"][index if index >= 0 else ~index]
+    (sx, sy), (tx, ty) = world["transform"]["scale"], world["transform"]["translate"]
+    x = y = 0
+    out = []
+    for dx, dy in arc:  # quantised, delta-encoded (TopoJSON)
+        x, y = x + dx, y + dy
+        out.append((x * sx + tx, y * sy + ty))
+    return out
+
+
+@lru_cache(maxsize=256)
+def country_bounds(iso3: str) -> tuple[float, float, float, float] | None:
+    """(lon_min, lat_min, lon_max, lat_max) of a country's main territory in the embedded
+    world map: its polygons within 35° of longitude and 25° of latitude of its centre, so
+    Papua counts for Indonesia but Alaska and Hawaii do not for the United States."""
+    world = _world()
+    geom = next((g for g in world["objects"]["countries"]["geometries"]
+                 if g.get("id") == iso3), None)
+    if geom is None:
         return None
-    fig = go.Figure()
-    routing = d.tables.routing
-    last = routing[routing["year"] == routing["year"].max()] if not routing.empty else routing
-    flows = last.groupby(["country", "site"], as_index=False)[["tokens_per_s"]].sum()
-    pos = sites.set_index("site")[["lat", "lon"]]
-    top = float(flows["tokens_per_s"].max()) if not flows.empty else 1.0
-    names = _site_names(d)
-    for country, site, tps in zip(flows["country"], flows["site"], flows["tokens_per_s"],
-                                  strict=True):
-        here = country_position(str(country), sites)
-        if here is None or site not in pos.index:
+    centre = (geom.get("properties") or {}).get("ct")
+    polygons = geom["arcs"] if geom["type"] == "MultiPolygon" else [geom["arcs"]]
+    lons: list[float] = []
+    lats: list[float] = []
+    for polygon in polygons:
+        points = [p for index in polygon[0] for p in _arc_points(world, index)]
+        if not points:
             continue
-        label = s.t("charts.map_flow", country=country_name(str(country), f.locale),
-                    site=names.get(site, site))
-        fig.add_trace(go.Scattergeo(
-            lat=[here[0], float(pos.loc[site, "lat"])], lon=[here[1], float(pos.loc[site, "lon"])],
-            mode="lines", line={"width": 1 + 5 * float(tps) / top, "color": _PALETTE[1]},
-            opacity=0.7, name=label, hoverinfo="text",
-            text=f"{label}: {f.compact(float(tps))} tokens/s", showlegend=False))
-    countries = sorted(set(d.tables.demand["country"]))
+        px = [p[0] for p in points]
+        py = [p[1] for p in points]
+        mid = ((min(px) + max(px)) / 2, (min(py) + max(py)) / 2)
+        if centre and (abs(mid[0] - centre[0]) > 35 or abs(mid[1] - centre[1]) > 25):
+            continue
+        lons += px
+        lats += py
+    if not lons:
+        return None
+    return min(lons), min(lats), max(lons), max(lats)
+
+
+def map_chart(d: ReportData, s: Strings, f: Formatter) -> go.Figure | None:
+    """Where each chosen country's data is served: a line from the country to each site
+    serving it (orange abroad, green at home), the sites the plan builds sized by facility
+    MW, everything labelled; the view fitted to what is drawn."""
+    pf = facts(d)
+    sites = d.tables.sites
+    built = [u for u in pf.sites if u.facility_mw > 0]
+    if not built and not pf.chosen:
+        return None
+    names = _site_names(d)
+    pos = {u.site: (u.lat, u.lon) for u in pf.sites}
+    fig = go.Figure()
+    if pf.chosen:  # the chosen countries shaded
+        fig.add_trace(go.Choropleth(
+            locations=[c.country for c in pf.chosen], locationmode="ISO-3",
+            z=[1.0] * len(pf.chosen), colorscale=[[0, "#d6e4f0"], [1, "#d6e4f0"]],
+            showscale=False, marker={"line": {"width": 0.8, "color": "#7d8b99"}},
+            hoverinfo="skip", showlegend=False))
     cpos: list[tuple[str, tuple[float, float]]] = []
-    for c in countries:
-        p = country_position(str(c), sites)
-        if p is not None:
-            cpos.append((str(c), p))
+    for c in pf.chosen:
+        here = (c.lat, c.lon) if c.lat is not None and c.lon is not None else \
+            country_position(c.country, sites)
+        if here is None:
+            continue
+        cpos.append((c.country, (float(here[0]), float(here[1]))))
+        for a in c.served_at:
+            if a.site not in pos:
+                continue
+            abroad = a.jurisdiction != c.country
+            label = s.t("charts.map_flow", country=country_name(c.country, f.locale),
+                        site=names.get(a.site, a.site))
+            fig.add_trace(go.Scattergeo(
+                lat=[here[0], pos[a.site][0]], lon=[here[1], pos[a.site][1]], mode="lines",
+                line={"width": 1.5 + 5 * a.share, "color": _PALETTE[1] if abroad
+                      else _PALETTE[2]},
+                opacity=0.8, hoverinfo="text", showlegend=False,
+                text=f"{label}: {f.pct(a.share, 0)}"))
+    if built:
+        mw = [u.facility_mw for u in built]
+        top = max(mw)
+        # every site named when few; with many, the country names carry the map
+        labelled = len(built) <= _MAP_SITE_LABELS
+        fig.add_trace(go.Scattergeo(
+            lat=[u.lat for u in built], lon=[u.lon for u in built],
+            mode="markers+text" if labelled else "markers",
+            marker={"size": [9 + 26 * (m / top) ** 0.5 for m in mw], "color": _PALETTE[0],
+                    "opacity": 0.85, "line": {"width": 1, "color": "white"}},
+            text=[names.get(u.site, u.site) for u in built], textposition="bottom center",
+            textfont={"size": 10, "color": "#1b2733"},
+            hovertext=[f"{u.name} — {f.mw(m)}" for u, m in zip(built, mw, strict=True)],
+            hoverinfo="text", name=s.t("charts.map_sites")))
     if cpos:
         fig.add_trace(go.Scattergeo(
-            lat=[p[0] for _, p in cpos], lon=[p[1] for _, p in cpos], mode="markers",
-            marker={"symbol": "diamond", "size": 10, "color": _PALETTE[1]},
-            name=s.t("charts.map_countries"),
-            text=[country_name(str(c), f.locale) for c, _ in cpos], hoverinfo="text"))
-    mw = sites["built_mw"].fillna(0.0).astype(float)
-    size = 8 + 30 * (mw / max(float(mw.max()), 1e-9)) ** 0.5
-    fig.add_trace(go.Scattergeo(
-        lat=sites["lat"], lon=sites["lon"], mode="markers",
-        marker={"size": size, "color": _PALETTE[0], "opacity": 0.85,
-                "line": {"width": 1, "color": "white"}},
-        name=s.t("charts.map_sites"),
-        text=[f"{n} — {f.mw(m)}" for n, m in zip(sites["name"], mw, strict=True)],
-        hoverinfo="text"))
-    lats = [float(v) for v in sites["lat"]] + [p[0] for _, p in cpos]
-    lons = [float(v) for v in sites["lon"]] + [p[1] for _, p in cpos]
-    lat_range = _padded(lats, -60.0, 75.0)
-    lon_range = _padded(lons, -180.0, 180.0)
-    # Widen the longitudes to the chart's shape (about 2.5 : 1) so the map fills its box.
-    want = _MAP_ASPECT * (lat_range[1] - lat_range[0])
-    if lon_range[1] - lon_range[0] < want:
-        mid = (lon_range[0] + lon_range[1]) / 2
-        lon_range = [max(-180.0, mid - want / 2), min(180.0, mid + want / 2)]
+            lat=[p[0] for _, p in cpos], lon=[p[1] for _, p in cpos], mode="markers+text",
+            marker={"symbol": "diamond", "size": 10, "color": _PALETTE[3],
+                    "line": {"width": 1, "color": "white"}},
+            text=[country_name(c, f.locale) for c, _ in cpos], textposition="top center",
+            textfont={"size": 11, "color": _PALETTE[3]},
+            name=s.t("charts.map_countries"), hoverinfo="text"))
+    # the view takes in every built site, every chosen country's capital and its territory
+    lats = [u.lat for u in built] + [p[0] for _, p in cpos]
+    lons = [u.lon for u in built] + [p[1] for _, p in cpos]
+    for c in pf.chosen:
+        box = country_bounds(c.country)
+        if box is not None:
+            lons += [box[0], box[2]]
+            lats += [box[1], box[3]]
+    lon_range, lat_range = _fit(lats, lons, _MAP_ASPECT if pf.map_beside else _MAP_ASPECT_WIDE)
     fig.update_geos(lataxis_range=lat_range, lonaxis_range=lon_range,
                     resolution=110, showcountries=True, showland=True, landcolor="#eef1f4",
                     countrycolor="#9aa5b1", showocean=True, oceancolor="#f7fbff",
                     projection_type="mercator")
-    _layout(fig, f, s.t("charts.map_title"), height=460)
-    fig.update_layout(margin={"l": 10, "r": 10, "t": 50, "b": 10})
+    _layout(fig, f, s.t("charts.map_title"), height=_MAP_HEIGHT)
+    fig.update_layout(margin={"l": 5, "r": 5, "t": 60, "b": 5},
+                      legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0.0},
+                      title={"y": 0.98, "yanchor": "top"})
     return fig
 
 
@@ -180,9 +294,12 @@ def funding_chart(d: ReportData, s: Strings, f: Formatter) -> go.Figure | None:
     if fund.empty:
         return None
     g = fund.groupby(["funder", "year"], as_index=False)[["usd"]].sum()
+    g = g[g["usd"] > 0]
+    names = funder_names(d)
     fig = go.Figure()
     for funder, rows in g.groupby("funder"):
-        fig.add_trace(go.Bar(x=rows["year"], y=rows["usd"] / _MILLION, name=str(funder),
+        fig.add_trace(go.Bar(x=rows["year"], y=rows["usd"] / _MILLION,
+                             name=_short(names.get(str(funder), str(funder)), 30),
                              text=[f.money(v) for v in rows["usd"]], textposition="inside",
                              hovertemplate="%{x}: %{text}<extra>%{fullData.name}</extra>"))
     fig.update_layout(barmode="stack", xaxis={"title": s.t("charts.year"), "dtick": 1},
@@ -191,21 +308,32 @@ def funding_chart(d: ReportData, s: Strings, f: Formatter) -> go.Figure | None:
 
 
 def ownership_chart(d: ReportData, s: Strings, f: Formatter) -> go.Figure | None:
-    """Each site's ownership shares, stacked to 100 %."""
+    """Each site's ownership shares, stacked to 100 %, funders by name (full width)."""
     own = pd.DataFrame(d.finance["ownership"])
     if own.empty:
         return None
+    own = own[own["share"] > 0]
     names = _site_names(d)
+    funders = funder_names(d)
+    order = sorted(set(own["site"]), key=lambda x: names.get(x, x), reverse=True)
     fig = go.Figure()
     for funder, rows in own.groupby("funder"):
         fig.add_trace(go.Bar(
-            y=[names.get(x, x) for x in rows["site"]], x=rows["share"], name=str(funder),
-            orientation="h", text=[f.pct(v) for v in rows["share"]], textposition="inside",
+            y=[names.get(x, x) for x in rows["site"]], x=rows["share"],
+            name=funders.get(str(funder), str(funder)), orientation="h",
+            text=[f.pct(v, 0) for v in rows["share"]], textposition="inside",
+            insidetextanchor="middle", textfont={"size": 11},
             hovertemplate="%{y}: %{text}<extra>%{fullData.name}</extra>"))
-    fig.update_layout(barmode="stack", xaxis={"title": s.t("charts.ownership_y"),
-                                              "tickformat": ".0%", "range": [0, 1]})
-    _layout(fig, f, s.t("charts.ownership_title"), height=220 + 45 * own["site"].nunique())
-    fig.update_layout(legend={"y": -0.45}, margin={"b": 90})
+    fig.update_layout(barmode="stack", uniformtext={"minsize": 9, "mode": "hide"},
+                      xaxis={"title": s.t("charts.ownership_y"), "tickformat": ".0%",
+                             "range": [0, 1]},
+                      yaxis={"categoryorder": "array",
+                             "categoryarray": [names.get(x, x) for x in order],
+                             "automargin": True})
+    n = len(order)
+    _layout(fig, f, s.t("charts.ownership_title"), height=160 + 24 * n)
+    fig.update_layout(legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0},
+                      margin={"t": 80, "b": 50, "l": 10})
     return fig
 
 
@@ -254,11 +382,35 @@ def energy_chart(d: ReportData, s: Strings, f: Formatter) -> go.Figure | None:
                          marker_color=_PALETTE[5]))
     fig.add_trace(go.Scatter(x=g["year"], y=g["emissions_tco2"], name=s.t("charts.emissions"),
                              mode="lines+markers", yaxis="y2", line={"color": _PALETTE[3]}))
+    # Both axes get round ticks on the same gridlines (plotly would otherwise align the
+    # right axis to the left one's grid and print ticks like 1,388 / 2,776).
+    left, right = nice_ticks(float(g["energy_mwh"].max())), nice_ticks(
+        float(g["emissions_tco2"].max()))
+    n = max(len(left), len(right))
+    left, right = _extend(left, n), _extend(right, n)
     fig.update_layout(xaxis={"title": s.t("charts.year"), "dtick": 1},
-                      yaxis={"title": s.t("charts.energy_y"), "tickformat": ",.0f"},
+                      yaxis={"title": s.t("charts.energy_y"), "tickformat": ",.0f",
+                             "tickvals": left, "range": [0, left[-1] * 1.02]},
                       yaxis2={"title": s.t("charts.emissions_y"), "overlaying": "y",
-                              "side": "right", "rangemode": "tozero", "tickformat": ",.0f"})
+                              "side": "right", "tickformat": ",.0f", "tickvals": right,
+                              "range": [0, right[-1] * 1.02], "showgrid": False})
     return _layout(fig, f, s.t("charts.energy_title"))
+
+
+def nice_ticks(top: float, most: int = 6) -> list[float]:
+    """Round tick values from 0 to at least ``top``: steps of 1, 2, 2.5 or 5 × 10^k."""
+    if not top > 0:
+        return [0.0, 1.0]
+    raw = top / (most - 1)
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+    count = math.ceil(top / step - 1e-9)
+    return [i * step for i in range(count + 1)]
+
+
+def _extend(ticks: list[float], n: int) -> list[float]:
+    step = ticks[1] - ticks[0]
+    return ticks + [ticks[-1] + step * (i + 1) for i in range(n - len(ticks))]
 
 
 def _fan(fan: pd.DataFrame, metric: str, title: str, ytitle: str, s: Strings,
@@ -303,6 +455,7 @@ def _tornado(d: ReportData, metric: str, funder: str, s: Strings, f: Formatter
     if d.tornado is None:
         return None
     t = d.tornado[(d.tornado["metric"] == metric) & (d.tornado["funder"] == funder)]
+    t = t[t["swing"].abs() > _FLAT * t["base"].abs().clip(lower=1.0)]  # see tornado_note
     if t.empty:
         return None
     t = t.sort_values("swing")
@@ -318,15 +471,27 @@ def _tornado(d: ReportData, metric: str, funder: str, s: Strings, f: Formatter
                              marker_color=colour, text=[fmt(v) for v in raw],
                              textposition="auto", cliponaxis=False, insidetextanchor="middle",
                              hovertemplate="%{y}: %{text}<extra>%{fullData.name}</extra>"))
-    name = s.t(f"metrics.{metric}") + (f" ({funder})" if funder else "")
+    who = funder_names(d).get(funder, funder)
+    name = s.t(f"metrics.{metric}") + (f" ({who})" if funder else "")
     unit = s.t("charts.millions") if metric == "people_served" else s.t(
         "charts.money_unit", currency=f.currency)
     fig.update_layout(barmode="overlay", xaxis={"title": f"{s.t('charts.tornado_x')} ({unit})",
                                                 "zeroline": True, "tickformat": ",~f",
                                                 "automargin": True})
-    _layout(fig, f, s.t("charts.tornado_title", metric=name), height=340)
-    fig.update_layout(margin={"r": 60})
+    _layout(fig, f, _wrap(s.t("charts.tornado_title", metric=name)), height=360)
+    fig.update_layout(margin={"r": 60, "t": 70})
     return fig
+
+
+def _wrap(title: str, width: int = _TITLE_CHARS) -> str:
+    """A chart title broken into lines (``<br>``) that fit a half-width chart."""
+    lines: list[str] = []
+    for word in title.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "<br>".join(lines)
 
 
 def tornado_cost_chart(d: ReportData, s: Strings, f: Formatter) -> go.Figure | None:
@@ -336,6 +501,22 @@ def tornado_cost_chart(d: ReportData, s: Strings, f: Formatter) -> go.Figure | N
 
 def tornado_npv_chart(d: ReportData, s: Strings, f: Formatter) -> go.Figure | None:
     """Tornado of one funder's NPV: the provider putting in most capital, else whoever does."""
+    funder = _npv_funder(d)
+    return _tornado(d, "npv_usd", funder, s, f) if funder else None
+
+
+def _tornado_note(d: ReportData, metric: str, funder: str, s: Strings) -> str:
+    if d.tornado is None:
+        return ""
+    t = d.tornado[(d.tornado["metric"] == metric) & (d.tornado["funder"] == funder)]
+    flat = t[t["swing"].abs() <= _FLAT * t["base"].abs().clip(lower=1.0)]
+    if flat.empty:
+        return ""
+    return s.t("charts.tornado_flat", inputs=", ".join(s.t(f"inputs.{i}") for i in flat["input"]),
+               metric=s.t(f"metrics.{metric}").lower())
+
+
+def _npv_funder(d: ReportData) -> str | None:
     if d.tornado is None:
         return None
     in_tornado = set(d.tornado[d.tornado["metric"] == "npv_usd"]["funder"])
@@ -344,8 +525,33 @@ def tornado_npv_chart(d: ReportData, s: Strings, f: Formatter) -> go.Figure | No
         return None
     r = r.assign(is_provider=r["funder_kind"] == "provider").sort_values(
         ["is_provider", "capital_usd"], ascending=False)
-    return _tornado(d, "npv_usd", str(r["funder"].iloc[0]), s, f)
+    return str(r["funder"].iloc[0])
 
+
+def _fan_note(d: ReportData, metric: str, s: Strings) -> str:
+    if d.risk_fan is None:
+        return ""
+    rows = d.risk_fan[d.risk_fan["metric"] == metric]
+    tol = 1e-9 * rows["base"].abs().clip(lower=1.0)
+    outside = rows[(rows["base"] > rows["p90"] + tol) | (rows["base"] < rows["p10"] - tol)]
+    if outside.empty:
+        return s.t("charts.fan_inside") if not rows.empty else ""
+    return s.t("charts.fan_outside", years=", ".join(str(int(y)) for y in outside["year"]))
+
+
+def _notes(d: ReportData, s: Strings) -> dict[str, str]:
+    npv_funder = _npv_funder(d)
+    return {
+        "chart-tornado-cost": _tornado_note(d, "cost_usd", "", s),
+        "chart-tornado-npv": _tornado_note(d, "npv_usd", npv_funder, s) if npv_funder else "",
+        "chart-risk-cost": _fan_note(d, "cost_usd", s),
+        "chart-risk-people": _fan_note(d, "people_served", s),
+        "chart-ramp": s.t("charts.ramp_note"),
+    }
+
+
+#: Charts drawn full width (the others pair up two to a row).
+_WIDE = {"chart-map", "chart-timeline", "chart-ownership", "chart-energy", "chart-capacity"}
 
 _CHARTS = (
     ("chart-map", "map", map_chart),
@@ -364,11 +570,13 @@ _CHARTS = (
 
 
 def all_charts(d: ReportData, s: Strings, f: Formatter) -> list[Chart]:
-    """Every chart the plan has data for, in report order."""
+    """Every chart the plan has data for, in report order, with its note."""
+    notes = _notes(d, s)
     out = []
     for chart_id, section, fn in _CHARTS:
         fig = fn(d, s, f)
         if fig is not None:
             title = fig.layout.title.text or ""
-            out.append(Chart(chart_id, section, str(title), fig))
+            out.append(Chart(chart_id, section, str(title).replace("<br>", " "), fig,
+                             note=notes.get(chart_id, ""), wide=chart_id in _WIDE))
     return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +12,7 @@ import pandas as pd
 from daulat.finance.risk import power_price_usd_per_mwh
 from daulat.report.data import ReportData, country_name
 from daulat.report.explain import Explainer, source_text
+from daulat.report.facts import PlanFacts, facts, plan_table, scenario_dict, summary_value
 from daulat.report.text import Formatter, Strings
 
 __all__ = ["Content", "Table", "build_content"]
@@ -50,6 +52,14 @@ class Content:
     unmet: list[str] = field(default_factory=list)
     rounding: str = ""
     sections: dict[str, str] = field(default_factory=dict)
+    chosen_heading: str = ""
+    chosen: list[str] = field(default_factory=list)
+    countries: Table | None = None
+    countries_note: str = ""
+    map_beside: bool = True
+    training: list[str] = field(default_factory=list)
+    training_heading: str = ""
+    chart_notes: dict[str, str] = field(default_factory=dict)
 
 
 def _f(x: Any) -> float | None:
@@ -60,41 +70,233 @@ def _f(x: Any) -> float | None:
     return v if v == v else None
 
 
-def _headline(d: ReportData, s: Strings, f: Formatter) -> list[str]:
+def _baseline_words(objective: str, s: Strings) -> str:
+    return s.t("summary.baseline_max_access" if objective == "max_access"
+               else "summary.baseline_min_cost")
+
+
+def _headline(d: ReportData, s: Strings, f: Formatter, pf: PlanFacts) -> list[str]:
+    """The headline figures, the ones the plan's objective is about first."""
     t = d.tables
-    summary = t.summary
-    totals = summary.get("totals", {})
+    totals = summary_value(d, "totals", {}) or {}
+    if not isinstance(totals, dict):
+        totals = dict(totals)
     y0, y1 = t.horizon
     b = t.builds
+    acc = b[b["count"] > 0] if "count" in b else b
     capex = _f(totals.get("capex_usd")) or float(t.costs["capex_usd"].sum())
     opex = _f(totals.get("opex_usd")) or float(t.costs["opex_usd"].sum())
-    out = [
-        s.t("summary.build", accelerators=f.number(float(b["count"].sum())),
-            facility_mw=f.mw(float(b["facility_mw"].sum())), sites=f.number(b["site"].nunique()),
-            start=y0, end=y1),
-        s.t("summary.cost", total=f.money(capex + opex), capex=f.money(capex), opex=f.money(opex)),
-    ]
+    # a zero plan cost beside a non-zero capital is a summary that did not record it
+    npv = _f(totals.get("plan_cost_usd")) or _f(totals.get("npv_cost_usd")) or None
+    shell = _f(totals.get("shell_mw_built"))
+    objective = str(summary_value(d, "objective", "min_cost"))
+    base = summary_value(d, "baseline", {}) or {}
+    rate = f.pct(t.finance.discount_rate)
+
+    mw = float(acc["facility_mw"].sum())
+    build = s.t("summary.build", accelerators=f.number(float(acc["count"].sum())),
+                facility_mw=f.mw(mw), sites=f.number(acc["site"].nunique()), start=y0, end=y1)
+    if shell is not None:
+        build += " " + (s.t("summary.build_new", new=f.mw(shell)) if shell >= 0.05
+                        else s.t("summary.build_none_new"))
+    cost = s.t("summary.cost", total=f.money(capex + opex), capex=f.money(capex),
+               opex=f.money(opex))
+
     dem = t.demand[t.demand["year"] == y1]
     served = float(t.routing[t.routing["year"] == y1]["tokens_per_s"].sum())
     demand = float(dem["tokens_per_s"].sum())
-    people = _f(summary.get("people_served"))
+    people = _f(summary_value(d, "people_served"))
     if people is None and demand > 0:
         people = float(dem["users"].sum()) * min(served / demand, 1.0)
+    base_people = _f(base.get("people_served"))
+    base_cost = _f(base.get("npv_usd")) or _f(base.get("cost_usd"))
+    if npv is None and base_cost is not None and _f(base.get("saving_usd")) is not None:
+        npv = base_cost - float(base["saving_usd"])  # an older summary without plan_cost_usd
+
+    lines: list[str] = []
+    people_line = None
     if people is not None:
-        out.append(s.t("summary.people", year=y1, people=f.number(people),
-                       share=f.pct(served / demand if demand > 0 else None)))
-    sov = _f(summary.get("cost_of_sovereignty_usd"))
-    if sov is not None:
-        out.append(s.t("summary.sovereignty", cost=f.money(sov)))
-    base = summary.get("baseline") or {}
-    if _f(base.get("saving_usd")) is not None:
-        out.append(s.t("summary.saving", saving=f.money(_f(base.get("saving_usd"))),
-                       share=f.pct(_f(base.get("saving_share")))))
+        people_line = s.t("summary.people", year=y1, people=f.number(people),
+                          share=f.pct(served / demand if demand > 0 else None))
+        if base_people and abs(people - base_people) < 0.5:
+            people_line += " " + s.t("summary.people_same")
+        elif base_people:
+            delta = people - base_people
+            people_line += " " + s.t(
+                "summary.people_vs_baseline", delta=_signed(f.number(delta), delta),
+                share=_signed(f.pct(delta / base_people), delta),
+                baseline=f.number(base_people))
+    cost_line = None
+    if npv is not None:
+        cost_line = s.t("summary.npv", rate=rate, cost=f.money(npv))
+        if base_cost:
+            diff = npv - base_cost
+            key = "summary.cheaper" if diff < 0 else "summary.dearer"
+            cost_line += " " + s.t(key, diff=f.money(abs(diff)),
+                                   share=f.pct(abs(diff) / base_cost),
+                                   baseline=f.money(base_cost))
+    if objective == "max_access":
+        if people_line:
+            lines.append(people_line)
+        if npv is not None and people:
+            per = s.t("summary.per_person", cost=f.price(npv / people), year=y1)
+            if base_cost and base_people:
+                per += " " + s.t("summary.per_person_baseline",
+                                 cost=f.price(base_cost / base_people))
+            lines.append(per)
+        if cost_line:
+            lines.append(cost_line)
+        lines += [cost, build]
     else:
-        out.append(s.t("summary.no_baseline"))
-    if summary.get("status"):
-        out.append(s.t("summary.status", status=summary["status"]))
+        if cost_line:
+            lines.append(cost_line)
+        lines += [cost, build]
+        if people_line:
+            lines.append(people_line)
+    sov = _f(summary_value(d, "cost_of_sovereignty_usd"))
+    if sov is not None:
+        lines.append(s.t("summary.sovereignty", cost=f.money(sov)))
+    if base and (base_cost or base_people):
+        lines.append(_baseline_words(objective, s))
+    else:
+        lines.append(s.t("summary.no_baseline"))
+    return lines
+
+
+def _signed(text: str, value: float) -> str:
+    return ("+" + text) if value > 0 else text
+
+
+def _chosen(d: ReportData, s: Strings, f: Formatter, pf: PlanFacts) -> list[str]:
+    """Which countries the plan serves and why each was chosen; who is served abroad."""
+    if not pf.chosen:
+        return []
+    objective = str(summary_value(d, "objective", "min_cost"))
+    items = []
+    for c in sorted(pf.chosen, key=lambda c: -(c.people_served or 0.0)):
+        bits = [s.t("countries.people", people=f.compact(c.people_served))]
+        if c.weight is not None:
+            bits.append(s.t("countries.weight", weight=f.number(c.weight, 2)))
+        if c.cost_per_person is not None:
+            bits.append(s.t("countries.per_person", cost=f.price(c.cost_per_person)))
+        items.append(f"{country_name(c.country, f.locale)} ({', '.join(bits)})")
+    if pf.portfolio_limited:
+        why = s.t("countries.why_max_access" if objective == "max_access"
+                  else "countries.why_min_cost")
+        head = s.t("countries.chosen", n=f.number(len(pf.chosen)),
+                   of=f.number(len(pf.candidates)), why=why)
+    else:
+        head = s.t("countries.all", n=f.number(len(pf.chosen)))
+    out = [head + " " + "; ".join(items) + "."]
+    abroad = pf.abroad
+    if abroad:
+        parts = []
+        for c in abroad:
+            where = ", ".join(
+                s.t("countries.at", share=f.pct(a.share, 0), site=_site_name(d, a.site),
+                    country=country_name(a.jurisdiction, f.locale))
+                for a in c.served_at if a.jurisdiction != c.country)
+            parts.append(f"{country_name(c.country, f.locale)} ({where}; "
+                         f"{_rule_words(c, s, f)})")
+        out.append(s.t("countries.abroad", n=f.number(len(abroad))) + " " + "; ".join(parts)
+                   + ".")
+    else:
+        out.append(s.t("countries.all_home"))
     return out
+
+
+def _site_name(d: ReportData, site: str) -> str:
+    sites = d.tables.sites
+    row = sites[sites["site"] == site]
+    return str(row["name"].iloc[0]) if not row.empty else site
+
+
+def _rule_words(c: Any, s: Strings, f: Formatter) -> str:
+    """The residency rule of a country, its basis and source, in words."""
+    if not c.residency:
+        return s.t("countries.rule_unknown")
+    juris = [j for j in c.jurisdictions if j != "*"]
+    if c.residency == "in_country":
+        rule = s.t("countries.rule_in_country")
+    elif c.residency == "any" or "*" in c.jurisdictions:
+        rule = s.t("countries.rule_any")
+    else:
+        rule = s.t("countries.rule_jurisdictions",
+                   places=", ".join(country_name(j, f.locale) for j in juris))
+    basis = s.t(f"countries.basis.{c.basis}") if c.basis in (
+        "law", "programme_policy", "scenario", "config", "no_pack") else (c.basis or "")
+    # the pack file's name is ours, not the reader's: the citation alone
+    source = "" if c.basis == "no_pack" else _PACK.sub("", _clean_source(c.source or ""))
+    return f"{rule} ({basis}{': ' + source if source else ''})" if basis else rule
+
+
+def _short(name: str, limit: int = 30) -> str:
+    return name if len(name) <= limit else name[: limit - 1].rstrip() + "…"
+
+
+def _at(d: ReportData, s: Strings, f: Formatter, home: str, a: Any, short: bool = False
+        ) -> str:
+    """``60% at Jakarta`` at home, ``75% at Alexandria, Egypt`` abroad."""
+    name = _site_name(d, a.site)
+    name = _short(name) if short else name
+    if a.jurisdiction == home:
+        return s.t("countries.at_home", share=f.pct(a.share, 0), site=name)
+    return s.t("countries.at", share=f.pct(a.share, 0), site=name,
+               country=country_name(a.jurisdiction, f.locale))
+
+
+def _countries_table(d: ReportData, s: Strings, f: Formatter, pf: PlanFacts) -> Table | None:
+    """Beside the map: each chosen country, where its data is served, under which rule."""
+    if not pf.chosen:
+        return None
+    rows = []
+    for c in sorted(pf.chosen, key=lambda c: -(c.people_served or 0.0)):
+        where = "; ".join(_at(d, s, f, c.country, a, short=True) for a in c.served_at[:4])
+        rows.append([
+            country_name(c.country, f.locale),
+            where or s.t("table.none"),
+            s.t("countries.abroad_cell") if c.abroad else s.t("countries.home_cell"),
+            _rule_words(c, s, f),
+        ])
+    header = [s.t("table.country"), s.t("table.served_at"), s.t("table.home_abroad"),
+              s.t("table.rule")]
+    return Table(header, rows)
+
+
+def _training(d: ReportData, s: Strings, f: Formatter) -> list[str]:
+    """Each training run the plan delivers: compute, where and when."""
+    tr = plan_table(d, "training")
+    if tr is None or tr.empty:
+        return []
+    out = []
+    for run, g in tr.groupby("workload", sort=True):
+        eflop = float(g["eflop"].sum())
+        by_site = g.groupby("site")["eflop"].sum().sort_values(ascending=False)
+        places = ", ".join(_site_name(d, str(x)) for x in by_site.index[:3])
+        if len(by_site) > 3:
+            places += " " + s.t("training.more", n=f.number(len(by_site) - 3))
+        years = sorted(int(y) for y in g["year"])
+        span = f"{years[0]}–{years[-1]}" if years[0] != years[-1] else str(years[0])
+        country = next((str(x) for x in g["country"] if isinstance(x, str) and x), "")
+        out.append(s.t("training.line", run=run, eflop=f.number(eflop),
+                       flop=f"{eflop * 1e18:.1e}".replace("e+", "e"), places=places, span=span,
+                       peak=f.number(float(g.groupby("year")["accelerators"].sum().max())))
+                   + (" " + s.t("training.national", country=country_name(country, f.locale))
+                      if country else ""))
+    return out
+
+
+# an internal file path: "via ../shared/x.csv", "(../shared/x.md)", "../x", "/work/x"
+_PATH = re.compile(r"\s+via\s+(?:\.\./|/)\S+|\s*\((?:\.\./|/|[A-Za-z0-9_.-]+/)[^()]*\)"
+                   r"|(?:\.\./)+\S+|/work/\S+")
+
+
+_PACK = re.compile(r"^[A-Z]{3}\.yaml:\s*")
+
+
+def _clean_source(text: str) -> str:
+    """A source for a reader: internal file paths (``../shared/…``) taken out."""
+    return re.sub(r"\s{2,}", " ", _PATH.sub("", text)).strip(" ;,")
 
 
 def _where(d: ReportData, s: Strings, f: Formatter) -> list[str]:
@@ -118,7 +320,7 @@ def _where(d: ReportData, s: Strings, f: Formatter) -> list[str]:
     return lines
 
 
-def _funders(d: ReportData, s: Strings, f: Formatter) -> Table:
+def _funders(d: ReportData, s: Strings, f: Formatter, names: dict[str, str]) -> Table:
     r = d.returns
     total = float(r["capital_usd"].sum()) or 1.0
     none = s.t("table.none")
@@ -129,7 +331,7 @@ def _funders(d: ReportData, s: Strings, f: Formatter) -> Table:
         kind = str(row["funder_kind"])
         payback = row["payback_year"]
         rows.append([
-            str(row["funder"]),
+            names.get(str(row["funder"]), str(row["funder"])),
             s.t(f"kinds.{kind}") if kind in ("provider", "government", "other") else kind,
             f.money(row["capital_usd"]),
             f.pct(row["capital_usd"] / total),
@@ -142,24 +344,29 @@ def _funders(d: ReportData, s: Strings, f: Formatter) -> Table:
     return Table(header, rows)
 
 
-def _unfunded(d: ReportData, s: Strings) -> str:
-    names = [str(x) for x in d.returns[d.returns["capital_usd"] == 0]["funder"]]
-    return s.t("summary.unfunded", funders=", ".join(names)) if names else ""
+def _unfunded(d: ReportData, s: Strings, names: dict[str, str]) -> str:
+    ids = [str(x) for x in d.returns[d.returns["capital_usd"] == 0]["funder"]]
+    return s.t("summary.unfunded", funders=", ".join(names.get(i, i) for i in ids)) if ids \
+        else ""
 
 
-def _ownership(d: ReportData, s: Strings, f: Formatter) -> Table:
+def _ownership(d: ReportData, s: Strings, f: Formatter, funders: dict[str, str]) -> Table:
+    """Who owns each site, sites with the same owners and shares on one row."""
     own = pd.DataFrame(d.finance["ownership"])
     names = dict(zip(d.tables.sites["site"], d.tables.sites["name"], strict=False))
-    rows = []
+    groups: dict[str, list[str]] = {}
     if not own.empty:
         for site, g in own.groupby("site", sort=True):
-            shares = " · ".join(f"{fu} {f.pct(sh)}" for fu, sh in zip(g["funder"], g["share"],
-                                                                    strict=True))
-            rows.append([names.get(str(site), str(site)), shares])
+            shares = " · ".join(f"{funders.get(str(fu), str(fu))} {f.pct(sh)}"
+                                for fu, sh in zip(g["funder"], g["share"], strict=True)
+                                if sh > 0)
+            groups.setdefault(shares, []).append(names.get(str(site), str(site)))
+    rows = [[", ".join(sorted(sites)), shares] for shares, sites in groups.items()]
     return Table([s.t("table.site"), s.t("table.owner_shares")], rows)
 
 
-def _risk(d: ReportData, s: Strings, f: Formatter) -> tuple[str, Table | None]:
+def _risk(d: ReportData, s: Strings, f: Formatter, funders: dict[str, str]
+          ) -> tuple[str, Table | None]:
     q = d.risk_quantiles
     if q is None or d.risk is None:
         return s.t("summary.no_risk"), None
@@ -178,30 +385,129 @@ def _risk(d: ReportData, s: Strings, f: Formatter) -> tuple[str, Table | None]:
     rows = []
     for row in q.to_dict(orient="records"):
         metric = str(row["metric"])
-        name = s.t(f"metrics.{metric}") + (f" ({row['funder']})" if row["funder"] else "")
+        who = funders.get(str(row["funder"]), str(row["funder"]))
+        name = s.t(f"metrics.{metric}") + (f" ({who})" if row["funder"] else "")
         fmt = f.number if metric == "people_served" else f.money
         rows.append([name, fmt(row["p10"]), fmt(row["p50"]), fmt(row["p90"]), fmt(row["base"])])
     header = [s.t(f"table.{k}") for k in ("metric", "p10", "p50", "p90", "plan")]
     return text, Table(header, rows)
 
 
-def _binding(d: ReportData, s: Strings, f: Formatter, ex: Explainer) -> Table | None:
+#: binding constraints tied to one site: shown only where the plan uses that site.
+_SITE_KINDS = ("site-power_limit", "site-power_built", "site-government_share",
+               "site-provider_share")
+
+
+def binds_here(b: dict[str, Any], pf: PlanFacts) -> bool:
+    """Whether a binding constraint is worth telling: a site's limit only at a site the plan
+    uses (never "one more MW at a site with 0 MW")."""
+    kind = str(b.get("constraint", "")).split("[", 1)[0]
+    if kind in _SITE_KINDS:
+        site = b.get("site")
+        if site is None:
+            m = re.search(r"\[([^,\]]+)", str(b.get("constraint", "")))
+            site = m.group(1) if m else None
+        used = {u.site: u.facility_mw for u in pf.sites}
+        return site is not None and used.get(str(site), 0.0) > 0
+    return True
+
+
+def _binding(d: ReportData, s: Strings, f: Formatter, ex: Explainer, pf: PlanFacts
+             ) -> Table | None:
     rows = []
-    for b in d.tables.summary.get("binding") or []:
-        price = _f(b.get("shadow_price"))
+    for b in summary_value(d, "binding", []) or []:
+        if not binds_here(b, pf):
+            continue
         rows.append([ex.kind_label(str(b.get("constraint", ""))), ex.binding(b),
-                     f.number(price, 2) if price is not None else s.t("table.none")])
+                     ex.unit_value(b)])
     if not rows:
         return None
     return Table([s.t("table.constraint"), s.t("table.explanation"),
                   s.t("table.shadow_price")], rows)
 
 
-def _assumptions(d: ReportData, s: Strings, f: Formatter) -> Table:
+_TOKENS = re.compile(r"^(?P<workload>[^:]+): throughput sized for (?P<inp>[\d,]+) input / "
+                     r"(?P<out>[\d,]+) output tokens per query")
+
+
+def _demand_rows(d: ReportData, s: Strings, f: Formatter, pf: PlanFacts) -> list[list[str]]:
+    """The demand drivers a reader would challenge: users, adoption, tokens, model."""
+    rows: list[list[str]] = []
+    scen = s.t("assumptions.scenario")
+    chosen = {c.country for c in pf.chosen}
+    dem = d.tables.demand
+    last = dem[(dem["year"] == pf.last_year) & dem["country"].isin(chosen)]
+    workloads = {str(w.get("id")): w for w in scenario_dict(d).get("workloads", []) or []
+                 if isinstance(w, dict)}
+    tokens = {}
+    for note in summary_value(d, "notes", []) or []:
+        if (m := _TOKENS.match(str(note))) is not None:
+            tokens[m.group("workload")] = (m.group("inp"), m.group("out"))
+    for wl, g in last.groupby("workload", sort=False):
+        w = workloads.get(str(wl), {})
+        raw_demand = w.get("demand")
+        demand: dict[str, Any] = raw_demand if isinstance(raw_demand, dict) else {}
+        profile = str(demand.get("profile") or s.t("assumptions.default_profile"))
+        rows.append([s.t("assumptions.users", workload=wl, year=pf.last_year),
+                     f.number(float(g["users"].sum())),
+                     s.t("assumptions.users_source", profile=profile)])
+        adoption = []
+        if demand.get("adoption_cap") is not None:
+            adoption.append(s.t("assumptions.adoption_cap", share=f.pct(demand["adoption_cap"], 0)))
+        if demand.get("adoption_midpoint_year") is not None:
+            adoption.append(s.t("assumptions.adoption_mid",
+                                year=f.year(demand["adoption_midpoint_year"])))
+        if demand.get("institutional_share") is not None:
+            adoption.append(s.t("assumptions.institutional",
+                                share=f.pct(demand["institutional_share"], 0)))
+        if adoption:
+            rows.append([s.t("assumptions.adoption", workload=wl), "; ".join(adoption), scen])
+        if str(wl) in tokens:
+            inp, out = tokens[str(wl)]
+            rows.append([s.t("assumptions.tokens", workload=wl),
+                         s.t("assumptions.tokens_value",
+                             inp=f.number(float(inp.replace(",", ""))),
+                             out=f.number(float(out.replace(",", "")))),
+                         s.t("assumptions.users_source", profile=profile)])
+        if w.get("model"):
+            rows.append([s.t("assumptions.model", workload=wl), str(w["model"]), scen])
+    return rows
+
+
+def _accelerator_rows(d: ReportData, s: Strings, f: Formatter) -> list[list[str]]:
+    """The price of each accelerator the plan buys, as the planner priced it."""
+    bought = sorted({str(a) for a in d.tables.builds["accelerator"]} - {"facility"})
+    table = plan_table(d, "inputs_accelerators")
+    rows = []
+    if table is not None and "capex_usd" in table:
+        prices = table.set_index("accelerator")
+        for acc in bought:
+            if acc in prices.index:
+                row = prices.loc[acc]
+                rows.append([s.t("assumptions.accelerator_price", accelerator=acc),
+                             f.money_full(_f(row["capex_usd"])),
+                             str(row.get("price_source", ""))])
+        return rows
+    try:  # an older plan directory without inputs_accelerators: the catalog's price
+        from daulat.catalog.accelerators import get_accelerator
+    except ImportError:
+        return rows
+    for acc in bought:
+        try:
+            a = get_accelerator(acc)
+        except Exception:  # an accelerator the catalog does not know: no row
+            continue
+        rows.append([s.t("assumptions.accelerator_price", accelerator=a.id),
+                     f.money_full(a.price_usd),
+                     f"{s.t('assumptions.catalog')}: {getattr(a, 'price_source', '')}"])
+    return rows
+
+
+def _assumptions(d: ReportData, s: Strings, f: Formatter, pf: PlanFacts) -> Table:
     fin = d.tables.finance
     basis = d.finance["basis"]
     scen = s.t("assumptions.scenario")
-    rows = [
+    rows = _demand_rows(d, s, f, pf) + [
         [s.t("assumptions.discount_rate"), f.pct(fin.discount_rate), scen],
         [s.t("assumptions.token_price"),
          f.price(fin.token_price_usd_per_million) if fin.token_price_usd_per_million is not None
@@ -218,19 +524,7 @@ def _assumptions(d: ReportData, s: Strings, f: Formatter) -> Table:
                  source_text(str(basis.get("asset_life_source", "")), s, f)])
     rows.append([s.t("assumptions.opex_allocation"),
                  source_text(str(basis.get("opex_allocation", "")), s, f), "daulat finance"])
-    try:
-        from daulat.catalog.accelerators import get_accelerator
-
-        for acc_id in sorted(set(d.tables.builds["accelerator"])):
-            try:
-                acc = get_accelerator(str(acc_id))
-            except Exception:  # an accelerator the catalog does not know: no row
-                continue
-            rows.append([s.t("assumptions.accelerator_price", accelerator=acc.id),
-                         f.money_full(acc.price_usd),
-                         f"{s.t('assumptions.catalog')}: {getattr(acc, 'price_source', '')}"])
-    except ImportError:
-        pass
+    rows += _accelerator_rows(d, s, f)
     countries = sorted(set(d.tables.energy["country"].dropna().astype(str))
                        | set(d.tables.builds["country"].dropna().astype(str)))
     try:
@@ -259,6 +553,7 @@ def _assumptions(d: ReportData, s: Strings, f: Formatter) -> Table:
         rows.append([s.t("assumptions.uncertainty", input=s.t(f"inputs.{name}")),
                      " / ".join(f.number(v, digits) for v in (tri.low, tri.mode, tri.high)),
                      scen])
+    rows = [[name, value, _clean_source(source) or scen] for name, value, source in rows]
     return Table([s.t("table.name"), s.t("table.value"), s.t("table.source")], rows)
 
 
@@ -267,33 +562,42 @@ def build_content(d: ReportData, s: Strings, f: Formatter, today: dt.date | None
     """All words and tables of the report in ``s``'s language."""
     y0, y1 = d.tables.horizon
     fin = d.tables.finance
+    pf = facts(d)
+    names = pf.funders
     note_key = "summary.returns_note" if fin.token_price_usd_per_million else "summary.no_revenue"
-    risk_text, risk_table = _risk(d, s, f)
+    risk_text, risk_table = _risk(d, s, f, names)
     ex = Explainer(d, s, f)
     return Content(
         lang=s.lang,
         title=s.t("title", name=d.name),
         subtitle=s.t("subtitle", start=y0, end=y1, date=f.date(today or dt.date.today()),
                      currency=d.tables.currency, price_year=d.tables.price_year),
-        headline=_headline(d, s, f),
+        headline=_headline(d, s, f, pf),
         where_heading=s.t("summary.where_heading"),
         where=_where(d, s, f),
         pays_heading=s.t("summary.pays_heading"),
         returns_note=s.t(note_key, rate=f.pct(fin.discount_rate),
                          year=d.finance.get("discounted_to_year") or y0,
                          price=f.price(fin.token_price_usd_per_million)),
-        funders=_funders(d, s, f),
-        unfunded=_unfunded(d, s),
-        ownership=_ownership(d, s, f),
+        funders=_funders(d, s, f, names),
+        unfunded=_unfunded(d, s, names),
+        ownership=_ownership(d, s, f, names),
         risk_text=risk_text,
         risk_table=risk_table,
-        binding=_binding(d, s, f, ex),
+        binding=_binding(d, s, f, ex, pf),
         assumptions_intro=s.t("assumptions.intro"),
-        assumptions=_assumptions(d, s, f),
-        footer=s.t("footer", path=str(d.tables.path)),
+        assumptions=_assumptions(d, s, f, pf),
+        footer=s.t("footer", path=d.tables.path.resolve().name),
         sections={k: s.t(f"sections.{k}") for k in s.data["sections"]},
         notes=[n for n in (ex.sovereignty(), ex.baseline_note()) if n],
         unmet_heading=s.t("explain.unmet_heading"),
-        unmet=ex.unmet(),
+        unmet=ex.unmet(pf),
         rounding=ex.rounding(),
+        chosen_heading=s.t("countries.heading"),
+        chosen=_chosen(d, s, f, pf),
+        countries=_countries_table(d, s, f, pf),
+        countries_note=s.t("countries.note"),
+        map_beside=pf.map_beside,
+        training=_training(d, s, f),
+        training_heading=s.t("training.heading"),
     )

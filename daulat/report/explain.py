@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from daulat.report.data import ReportData, country_name
+from daulat.report.facts import PlanFacts, plan_table, scenario_dict, summary_value
 from daulat.report.text import Formatter, Strings
 
 __all__ = ["KNOWN_KINDS", "Explainer", "source_text"]
@@ -32,6 +33,9 @@ KNOWN_KINDS: tuple[str, ...] = (
 )
 _MILLION = 1e6  # budget and share duals are per USD; the sentences speak of each extra $1M
 _PRICE_BELOW = 1e3  # amounts under this are written with cents (``$0.70``), above compact
+#: The scenario schema's default value_of_access_usd_per_person_year (docs/scenario.md),
+#: used only for a plan directory older than summary.inputs that leaves it out.
+_DEFAULT_VALUE_OF_ACCESS = 1000.0
 
 _UNMET = re.compile(
     r"^(?P<name>.+) \((?P<iso3>[A-Z]{3})\): (?P<share>\d+)% of (?P<workload>\S+) demand "
@@ -74,26 +78,29 @@ class Explainer:
         self.site_country = {str(k): str(v) for k, v in zip(t.sites["site"],
                                                             t.sites["country"], strict=False)}
         self.funders, self.rules = {}, {}
-        self.objective = str(t.summary.get("objective") or "min_cost")
-        self.value_of_access = None
-        try:  # the validated scenario has every default filled in
-            from daulat.scenario import load_scenario
-
-            sc = load_scenario(t.path / "scenario.yaml")
-            self.funders = {f.id: (f.name or f.id, f.budget_basis) for f in sc.funders}
-            self.rules = sc.rules.model_dump()
-            self.objective = str(t.summary.get("objective") or sc.objective.kind)
-            self.value_of_access = float(sc.objective.value_of_access_usd_per_person_year)
-        except Exception:  # a hand-made or older scenario: what the raw YAML says
-            raw = t.scenario
-            for fu in raw.get("funders", []) or []:
-                if isinstance(fu, dict) and fu.get("id"):
-                    self.funders[str(fu["id"])] = (str(fu.get("name") or fu["id"]),
-                                                   str(fu.get("budget_basis", "per_year")))
-            self.rules = dict(raw.get("rules") or {})
-            obj = raw.get("objective") or {}
-            if isinstance(obj, dict):
-                self.value_of_access = _f(obj.get("value_of_access_usd_per_person_year"))
+        self.objective = str(summary_value(self.d, "objective", "min_cost"))
+        inputs = summary_value(self.d, "inputs", {}) or {}
+        if not isinstance(inputs, dict):
+            inputs = dict(inputs)
+        raw = scenario_dict(self.d)
+        self.rules = dict(inputs.get("rules") or raw.get("rules") or {})
+        raw_obj = raw.get("objective")
+        obj: dict[str, Any] = raw_obj if isinstance(raw_obj, dict) else {}
+        self.value_of_access = _f(inputs.get("value_of_access_usd_per_person_year"))
+        if self.value_of_access is None:
+            self.value_of_access = _f(obj.get("value_of_access_usd_per_person_year"))
+        if self.value_of_access is None and self.objective == "max_access":
+            self.value_of_access = _DEFAULT_VALUE_OF_ACCESS
+        table = plan_table(self.d, "inputs_funders")
+        if table is not None and "budget_basis" in table:
+            for fid, name, basis in zip(table["funder"], table["name"], table["budget_basis"],
+                                        strict=True):
+                self.funders[str(fid)] = (str(name) if isinstance(name, str) and name
+                                          else str(fid), str(basis))
+        for fu in raw.get("funders", []) or []:
+            if isinstance(fu, dict) and fu.get("id") and str(fu["id"]) not in self.funders:
+                self.funders[str(fu["id"])] = (str(fu.get("name") or fu["id"]),
+                                               str(fu.get("budget_basis", "per_year")))
 
     # -- pieces ---------------------------------------------------------------------------
     def amount(self, usd: float) -> str:
@@ -151,8 +158,13 @@ class Explainer:
         if price is None:
             return None
         if kind == "training-compute" and b.get("workload"):
-            return s.t("explain.binding.training-compute", workload=b["workload"],
-                       price=self.amount(price))
+            eflop = self.training_eflop(str(b["workload"]))
+            if eflop:
+                return s.t("explain.binding.training-compute", workload=b["workload"],
+                           eflop=self.f.number(eflop), price=self.amount(abs(price)),
+                           tenth=self.amount(abs(price) * eflop * 0.1))
+            return s.t("explain.binding.training-compute_margin", workload=b["workload"],
+                       price=self.amount(abs(price)))
         if kind == "site-power_limit":
             place, worth = self.place(b.get("site")), self.worth(price)
             return s.t("explain.binding.site-power_limit", place=place, worth=worth) if (
@@ -193,6 +205,30 @@ class Explainer:
                        origin=country_name(origin, self.f.locale))
         return None
 
+    def training_eflop(self, run: str) -> float | None:
+        """EFLOP the plan delivers for training run ``run`` (``None`` if none)."""
+        tr = plan_table(self.d, "training")
+        if tr is None or tr.empty:
+            return None
+        total = float(tr[tr["workload"] == run]["eflop"].sum())
+        return total or None
+
+    def unit_value(self, b: dict[str, Any]) -> str:
+        """A binding constraint's shadow price with its unit (``$1.1M per MW``)."""
+        price = _f(b.get("shadow_price"))
+        if price is None:
+            return self.s.t("table.none")
+        kind = str(b.get("constraint", "")).split("[", 1)[0]
+        per = {"site-power_limit": "per_mw", "site-power_built": "per_mw",
+               "funder-budget": "per_million", "site-government_share": "per_million",
+               "training-compute": "per_eflop", "country-origin_cap": "per_accelerator"}
+        unit = per.get(kind)
+        if unit is None:
+            return self.amount(abs(price))
+        scale = _MILLION if unit == "per_million" else 1.0
+        return self.s.t(f"explain.units.{unit}", amount=self.amount(abs(price) * scale),
+                        million=self.f.money(_MILLION))
+
     # -- the other explanations ---------------------------------------------------------------
     def sovereignty(self) -> str:
         """What residency costs the plan (empty when the plan was not priced for it)."""
@@ -208,6 +244,8 @@ class Explainer:
         people, relaxed = _f(summ.get("people_served")), _f(sov.get("relaxed_people_served"))
         if self.objective == "max_access" and people is not None and relaxed is not None:
             delta = people - relaxed
+            if abs(delta) < 0.5:
+                return self.s.t("explain.sovereignty.max_access_same", cost=self.f.money(cost))
             return self.s.t("explain.sovereignty.max_access", cost=self._signed_money(cost),
                             people=("+" if delta >= 0 else "") + self.f.number(delta))
         return str(sov.get("text", ""))
@@ -258,10 +296,72 @@ class Explainer:
                               + self.f.pct((cost - lp_cost) / lp_cost, 2))
         return text
 
-    def unmet(self) -> list[str]:
-        """Why demand is left unserved, one sentence per country and workload."""
-        return [self._unmet(str(line)) for line in self.d.tables.summary.get(
-            "unmet_explained") or []]
+    def unmet(self, pf: PlanFacts | None = None) -> list[str]:
+        """Why demand is left unserved, by its cause: the planner's structured
+        ``unmet_causes`` when the plan has them, else its English sentences read back."""
+        causes = summary_value(self.d, "unmet_causes", []) or []
+        if causes:
+            return self._unmet_structured([c if isinstance(c, dict) else dict(c)
+                                           for c in causes])
+        selected = summary_value(self.d, "selected_countries")
+        out, left_out = [], []
+        for line in summary_value(self.d, "unmet_explained", []) or []:
+            m = _UNMET.match(str(line))
+            if m and isinstance(selected, list) and m.group("iso3") not in selected:
+                left_out.append((m.group("iso3"), m.group("y0"), m.group("y1")))
+                continue
+            out.append(self._unmet(str(line)))
+        return self._not_selected(left_out) + out
+
+    def _span(self, y0: Any, y1: Any) -> str:
+        return f"{int(y0)}–{int(y1)}" if y1 is not None and int(y1) != int(y0) else str(int(y0))
+
+    def _not_selected(self, rows: list[tuple[str, Any, Any]]) -> list[str]:
+        if not rows:
+            return []
+        iso3s = list(dict.fromkeys(r[0] for r in rows))
+        names = ", ".join(country_name(c, self.f.locale) for c in iso3s)
+        spans = {self._span(r[1], r[2] if r[2] is not None else r[1]) for r in rows}
+        n = self.rules.get("portfolio_max_countries")
+        return [self.s.t("explain.unmet.not_selected", n=self.f.number(len(iso3s)),
+                         countries=names, span=", ".join(sorted(spans)),
+                         limit=self.s.t("explain.unmet.limit", n=self.f.number(n)) if n
+                         else "")]
+
+    def _unmet_structured(self, causes: list[dict[str, Any]]) -> list[str]:
+        s = self.s
+        out: list[str] = []
+        left_out = [(str(c["country"]), c.get("year_from"), c.get("year_to")) for c in causes
+                    if c.get("cause") == "not_selected"]
+        for c in causes:
+            cause = str(c.get("cause", ""))
+            if cause == "not_selected":
+                continue
+            sites = ", ".join(self.site_names.get(str(x), str(x)) for x in c.get("sites") or [])
+            iso3 = str(c.get("country", ""))
+            rule = self._rule_of(iso3)
+            key = cause if cause in ("not_ready_until", "budget", "residency", "power",
+                                     "latency", "none") else None
+            if key is None:
+                continue
+            why = s.t(f"explain.unmet.cause.{key}", year=c.get("ready_year") or "",
+                      sites=sites or s.t("table.none"), rule=rule)
+            out.append(s.t("explain.unmet.line", country=country_name(iso3, self.f.locale),
+                           iso3=iso3, share=self.f.pct(_f(c.get("share")), 0),
+                           workload=c.get("workload", ""),
+                           span=self._span(c.get("year_from"), c.get("year_to")), why=why))
+        return self._not_selected(left_out) + out
+
+    def _rule_of(self, iso3: str) -> str:
+        table = plan_table(self.d, "inputs_countries")
+        if table is not None and "residency" in table:
+            row = table[table["country"] == iso3]
+            if not row.empty:
+                return str(row["residency"].iloc[0])
+        res = self.rules.get("residency") or {}
+        if isinstance(res, dict) and iso3 in res:
+            return str(res[iso3])
+        return str(self.rules.get("default_residency") or "")
 
     def _unmet(self, line: str) -> str:
         m = _UNMET.match(line)
@@ -288,6 +388,7 @@ _SOURCES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^scenario demand overrides, else (?P<rest>.+)$"), "peak_overrides"),
     (re.compile(r"^no peak factor known: revenue at the peak rate \(upper bound\)$"), "peak_none"),
     (re.compile(r"^catalog constant (?P<name>\S+) \((?P<source>.*)\)$"), "life_constant"),
+    (re.compile(r"^catalog constant (?P<name>[^\s:]+): (?P<source>.*)$"), "life_constant"),
     (re.compile(r"^no catalog constants available: no operating tail$"), "life_none"),
     (re.compile(r"^catalog constants could not be read: no operating tail$"), "life_none"),
     (re.compile(r"^catalog has no accelerator life constant: no operating tail$"), "life_none"),

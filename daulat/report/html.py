@@ -44,7 +44,8 @@ def render_html(content: Content, charts: list[Chart], toc: str) -> str:
     for ch in charts:
         html = ch.figure.to_html(full_html=False, include_plotlyjs=False, div_id=ch.id,
                                  config=CHART_CONFIG)
-        by_section.setdefault(ch.section, []).append({"id": ch.id, "html": html})
+        by_section.setdefault(ch.section, []).append(
+            {"id": ch.id, "html": html, "note": ch.note, "wide": "1" if ch.wide else ""})
     chart_sections = [k for k in content.sections if k in by_section]
     present = {"summary", "assumptions", *chart_sections}
     if content.binding or content.unmet or content.rounding:

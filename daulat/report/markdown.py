@@ -23,6 +23,12 @@ def render_markdown(c: Content) -> str:
     out = [f"# {c.title}", "", f"*{c.subtitle}*", "", f"## {c.sections['summary']}", ""]
     out += [f"- {line}" for line in c.headline] + [""]
     out += [line for note in c.notes for line in (note, "")]
+    if c.chosen:
+        out += [f"### {c.chosen_heading}", ""] + [line for x in c.chosen for line in (x, "")]
+    if c.countries:
+        out += _table(c.countries) + [c.countries_note, ""]
+    if c.training:
+        out += [f"### {c.training_heading}", ""] + [f"- {line}" for line in c.training] + [""]
     out += [f"### {c.where_heading}", ""] + [f"- {line}" for line in c.where] + [""]
     out += [f"### {c.pays_heading}", ""] + _table(c.funders)
     if c.unfunded:

@@ -83,7 +83,8 @@ def test_indonesian_report_has_no_english_explanation(plan_dir: Path) -> None:
     assert "siap di Batam (Nongsa), Indonesia pada 2027 akan menghemat US$1,2\xa0jt" in limits
     assert "Anggaran government-idn pada 2027 menjadi pembatas: setiap tambahan" \
         " US$1\xa0jt akan menghemat US$60\xa0rb" in limits
-    assert "Pelatihan national-model menelan biaya US$0,70 untuk setiap EFLOP" in limits
+    assert "Pelatihan national-model harus menyelesaikan komputasinya; setiap EFLOP tambahan" \
+        " (10^18 operasi floating-point) yang harus diselesaikan menambah biaya US$0,70." in limits
     assert "Porsi minimum pemerintah (30%) menjadi pembatas di Surabaya, Indonesia" in limits
     assert "Indonesia (IDN): 100% permintaan assistant-medium tidak terlayani pada 2026–2027" \
         " — lokasi yang diizinkan baru siap pada 2028 (Batam (Nongsa), Surabaya)." in limits
@@ -99,7 +100,9 @@ def test_english_report_rebuilds_the_same_sentences(plan_dir: Path) -> None:
         " save $412K (NPV of the plan's cost, ≈ $95.5K a year over 2026–2030). |" in limits
     assert "government-idn's budget in 2027 binds: each extra $1M would save $60K" \
         in limits
-    assert "Training run national-model costs $0.70 per extra EFLOP at the margin." in limits
+    assert "each extra EFLOP (10^18 floating-point operations) it had to deliver would cost" \
+        " $0.70 more." in limits
+    assert "| $0.70 per EFLOP |" in limits and "| $412K per MW |" in limits
     assert UNMET[0] in limits
 
 

@@ -59,7 +59,7 @@ def test_english_report_formats_numbers_the_english_way(risky_plan: Path) -> Non
     assert "51,704,607" in html
     assert "$332.6M" in html
     assert "Cost of sovereignty" in html and "$12.4M" in html
-    assert "Saving against the baseline" in html
+    assert "That is $59.9M (15.3%) less than the baseline&#39;s $392.4M." in html
     assert "P10" in html and "Over 2,000 Monte Carlo samples" in html
 
 
@@ -79,7 +79,7 @@ def test_report_is_one_self_contained_offline_file(risky_plan: Path) -> None:
 def test_executive_summary_says_what_where_when_and_who(risky_plan: Path) -> None:
     md = write_report(risky_plan, "en", today=TODAY).markdown.read_text(encoding="utf-8")
     summary = md.split("## Risk")[0]
-    assert "Build 3,040 accelerators" in summary
+    assert "Install 3,040 accelerators" in summary
     assert "Batam (Nongsa) (Indonesia): 576 × GB200 in 2027, 864 × GB300 in 2030" in summary
     assert "| government-idn | government | $115.9M |" in summary
     assert "provider 53.1%" in summary  # ownership of Batam
@@ -92,7 +92,9 @@ def test_assumptions_carry_their_sources(risky_plan: Path) -> None:
     assumptions = md.split("## Assumptions and sources")[1]
     rows = [r for r in assumptions.splitlines() if r.startswith("| ") and "---" not in r][1:]
     assert rows and all(r.rstrip(" |").split(" | ")[-1].strip() for r in rows)
-    assert "Price of GB200" in assumptions and "depreciation_years_systems" in assumptions
+    assert "| Price of GB200 (per accelerator, system share included) | $62,000 |" in assumptions
+    assert "Users of assistant-medium in 2030" in assumptions  # a demand driver
+    assert "../" not in md and "/shared/" not in md
 
 
 def test_without_risk_results_the_report_says_how_to_get_them(plan_dir: Path) -> None:
@@ -133,12 +135,12 @@ def test_facility_shells_and_unfunded_funders_read_well(plan_dir: Path) -> None:
 
     builds = pd.read_csv(plan_dir / "builds.csv")
     shell = {"site": "surabaya-1", "country": "IDN", "year": 2028, "accelerator": "facility",
-             "count": 0, "it_mw": 0.0, "facility_mw": 0.0, "capex_usd": 5e6}
+             "count": 0, "it_mw": 0.0, "facility_mw": 0.0, "capex_usd": 5e6, "shell_mw": 2.0}
     pd.concat([builds, pd.DataFrame([shell])]).to_csv(plan_dir / "builds.csv", index=False)
-    text = (plan_dir / "scenario.yaml").read_text().replace(
-        "rules:", "  - {id: gov-mys, kind: government, country: MYS, budget_usd: 1.0e6}\nrules:")
-    (plan_dir / "scenario.yaml").write_text(text)
+    with (plan_dir / "inputs_funders.csv").open("a", encoding="utf-8") as out:
+        out.write("gov-mys,Government of Malaysia,government,MYS,per_year\n")
     md = write_report(plan_dir, "en", today=TODAY).markdown.read_text(encoding="utf-8")
     assert "× facility" not in md
-    assert "| gov-mys |" not in md
-    assert "Funders in the programme that this plan asks for no capital: gov-mys." in md
+    assert "| Government of Malaysia |" not in md and "gov-mys" not in md
+    assert "Funders in the programme that this plan asks for no capital: Government of" \
+        " Malaysia." in md
