@@ -25,7 +25,7 @@ ENGINES: tuple[str, ...] = ("local", "ray")
 def ray_available() -> bool:
     """True when the optional ``ray`` package (``pip install 'daulat[ray]'``) is installed."""
     try:
-        import ray  # noqa: F401
+        import ray  # noqa: F401  # optional extra daulat[ray]: imported only to ask
     except ImportError:
         return False
     return True
@@ -34,7 +34,7 @@ def ray_available() -> bool:
 def _ray_map(fn: Callable[..., T], items: Sequence[tuple[Any, ...]], workers: int,
              address: str | None) -> list[T]:
     try:
-        import ray
+        import ray  # optional extra daulat[ray]: only the ray engine needs it
     except ImportError as exc:
         raise UserError(
             "--engine ray: the `ray` package is not installed; install the extra with"

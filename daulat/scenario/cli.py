@@ -10,6 +10,8 @@ from typing import Any
 import typer
 
 from daulat.console import console, emit
+from daulat.scenario.load import load_scenario
+from daulat.scenario.schema import Scenario
 
 __all__ = ["register"]
 
@@ -22,8 +24,6 @@ def validate(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Check FILE and report every problem at once (file:line:col, field, bad value, valid)."""
-    from daulat.scenario.load import load_scenario
-
     scenario = load_scenario(file)
     countries = "all" if scenario.countries == "all" else len(scenario.countries)
     result: dict[str, Any] = {
@@ -49,8 +49,6 @@ def validate(
 
 def schema() -> None:
     """Print the JSON Schema of scenario.yaml (generated from the pydantic models)."""
-    from daulat.scenario.schema import Scenario
-
     sys.stdout.write(json.dumps(Scenario.model_json_schema(), indent=2) + "\n")
 
 

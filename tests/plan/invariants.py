@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
+from daulat.plan import PlanResult, solve
+from daulat.scenario import load_scenario
+
 TOL = 1e-6
+
+
+@functools.lru_cache(maxsize=4)
+def solved(path: Path) -> PlanResult:
+    """The scenario at ``path`` planned once per test session (without the sovereignty
+    re-solve): tests that only read the result share it."""
+    return solve(load_scenario(path), sovereignty=False)
 
 
 def read(directory: Path) -> dict[str, pd.DataFrame]:

@@ -13,9 +13,9 @@ import pytest
 from daulat.catalog.constants import constant, constants
 from daulat.catalog.countries import load_countries
 from daulat.plan import solve
-from daulat.policy import load_pack
+from daulat.policy.residency import resolve_residency
 from daulat.scenario import load_scenario
-from tests.plan.invariants import check_all
+from tests.plan.invariants import check_all, solved
 
 ROOT = Path(__file__).resolve().parents[2]
 DAULAT = str(Path(sys.executable).parent / "daulat")
@@ -42,7 +42,8 @@ def _rtt(sites: pd.DataFrame):  # type: ignore[no-untyped-def]
 
 
 def _pack_allows(country: str, site_country: str) -> bool:
-    return bool(load_pack(country).residency.allows(site_country))
+    """The one residency rule (planner and gateway): the pack, else in country only."""
+    return resolve_residency(country).allows(site_country)
 
 
 def test_indonesia_plan_from_the_command_line(tmp_path: Path) -> None:
@@ -87,7 +88,7 @@ def _whole_systems(t: dict[str, pd.DataFrame]) -> None:
 
 def test_program_10_chooses_at_most_ten_countries(tmp_path: Path) -> None:
     scenario = load_scenario(ROOT / "examples" / "program-10.yaml")
-    result = solve(scenario, sovereignty=False)
+    result = solved(ROOT / "examples" / "program-10.yaml")
     result.write(tmp_path)
     chosen = result.summary["selected_countries"]
     assert 1 <= len(chosen) <= 10
@@ -95,6 +96,14 @@ def test_program_10_chooses_at_most_ten_countries(tmp_path: Path) -> None:
     t = check_all(tmp_path, allowed=_pack_allows, rtt_ms=_rtt(sites),
                   latency_ms={"assistant": 150.0, "reasoning": 150.0, "agents": 150.0})
     assert set(t["routing"]["country"]) <= set(chosen)
+    # countries without a policy pack (NGA, EGY, PAK, BGD, VNM, PHL, ...) fail closed:
+    # served at home only, and the plan directory says why (basis no_pack)
+    inputs = pd.read_csv(tmp_path / "inputs_countries.csv").set_index("country")
+    no_pack = set(inputs.index[inputs["residency_basis"] == "no_pack"])
+    assert {"NGA", "EGY", "PAK", "BGD", "VNM", "PHL"} <= no_pack
+    r = t["routing"]
+    abroad = r[r["country"].isin(no_pack) & (r["country"] != r["site_country"])]
+    assert abroad.empty, abroad
     # builds in the candidate countries only where selected; the frontier runs may also
     # build on the US Stargate campuses (outside the portfolio)
     candidates = {c.iso3 for c in scenario.countries} if isinstance(scenario.countries,

@@ -85,3 +85,24 @@ def data_efficiency(scenario):  # type: ignore[no-untyped-def]
     from daulat.catalog.constants import constant
 
     return scenario.serving_efficiency or constant("stock_stack_efficiency")
+
+
+def test_a_country_without_a_pack_is_served_only_at_home_unless_the_scenario_says(  # type: ignore[no-untyped-def]
+        indonesia) -> None:
+    phl = indonesia.countries[0].model_copy(update={"iso3": "PHL", "training": None})
+    doc = indonesia.model_copy(update={"countries": [*indonesia.countries, phl]})
+    data = prepare(doc)
+    site_country = data.sites["country"]
+    phl_ok = data.allowed.sel(country="PHL").any("workload").to_series()
+    assert set(site_country[phl_ok[phl_ok].index]) == {"PHL"}  # fail closed: no pack
+    assert data.countries.loc["PHL", "residency_basis"] == "no_pack"
+    # the scenario's explicit default for pack-less countries opens the pairs abroad
+    rules = doc.rules.model_copy(update={"default_residency": "any"})
+    opened = prepare(doc.model_copy(update={"rules": rules}))
+    phl_any = opened.allowed.sel(country="PHL").any("workload").to_series()
+    assert "IDN" in set(site_country[phl_any[phl_any].index])
+    assert opened.countries.loc["PHL", "residency_basis"] == "scenario"
+    assert "default_residency" in opened.countries.loc["PHL", "residency_source"]
+    # ... but never for a country whose pack speaks (IDN stays at home)
+    idn_any = opened.allowed.sel(country="IDN").any("workload").to_series()
+    assert set(site_country[idn_any[idn_any].index]) == {"IDN"}
