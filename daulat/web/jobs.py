@@ -4,8 +4,8 @@ A job is a row of ``web_plans``; its state (queued → running → done | failed
 planner's progress lines are written to the store by the worker itself, so the page that
 polls the store sees them whatever runs the job and however many office processes there are.
 
-The planner is called behind ONE function, :func:`run_plan`, so switching to
-``daulat.pipeline.run_pipeline`` (plan → finance → risk → report) is one edit there.
+The pipeline (``daulat.pipeline.run_pipeline``: plan → finance → report) is called behind
+ONE function, :func:`run_plan`.
 """
 
 from __future__ import annotations
@@ -57,32 +57,22 @@ class _Lines:
 def run_plan(scenario_path: Path, out_dir: Path, progress: Progress,
              report_lang: str = "en") -> dict[str, Any]:
     """Plan → finance → report for the scenario at ``scenario_path`` into ``out_dir``;
-    returns the plan's summary. ``progress`` receives one plain line per phase.
+    returns the plan's summary (summary.json). ``progress`` receives one plain line per
+    stage and per planner phase. THE adapter between the office and the pipeline."""
+    # The pipeline loads in the worker process only: the office's web process never needs
+    # linopy or plotly.
+    from daulat.pipeline import run_pipeline
 
-    THE adapter: when daulat/pipeline.py lands this body becomes
-    ``run_pipeline(scenario_path, out_dir, report_lang=report_lang, progress=progress)``."""
-    # The planner, finance and report load in the worker process only: the office's web
-    # process never needs linopy or plotly.
-    from daulat.finance import write_finance
-    from daulat.plan import solve
-    from daulat.report import write_report
-    from daulat.scenario.load import parse_scenario
-
-    # The planner reports its phases on daulat's stderr console; in this worker process
-    # that console writes to the job's progress instead of a terminal.
+    # The planner reports its phases (inputs, model, solve with its MIP gap) on daulat's
+    # stderr console; in this worker process that console writes to the job's progress.
     daulat_console.err_console.file = _Lines(progress)  # type: ignore[assignment]
-    progress("checking the scenario")
-    scenario = parse_scenario(scenario_path.read_text(encoding="utf-8"), str(scenario_path))
-    result = solve(scenario, quiet=False)
-    result.write(out_dir)
-    if result.status in ("infeasible", "no_solution"):
-        raise UserError(f"{result.status}: " + " ".join(
-            str(x) for x in _summary(out_dir).get("infeasibility", [])))
-    progress("finance: cash flows, ownership and returns per funder")
-    write_finance(out_dir)
-    progress(f"report ({report_lang})")
-    write_report(out_dir, report_lang)
-    return _summary(out_dir)
+    result = run_pipeline(scenario_path, out_dir, report_lang=report_lang, quiet=False,
+                          progress=lambda stage, message: progress(message))
+    summary = _summary(out_dir)
+    if not result.solved:
+        raise UserError(f"{summary.get('status')}: " + " ".join(
+            str(x) for x in summary.get("infeasibility", [])))
+    return summary
 
 
 def _summary(out_dir: Path) -> dict[str, Any]:
