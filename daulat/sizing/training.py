@@ -60,8 +60,18 @@ def training(
         raise UserError(
             f"params: total {n_total} / active {n_active} invalid; valid: 0 < active <= total"
         )
-    if tokens <= 0:
-        raise UserError(f"tokens: {tokens} invalid; valid values: > 0")
+    if n_total > constant("params_b_max"):
+        raise UserError(
+            f"params: {n_total:g} out of range; valid: billions of parameters, 0 < params <= "
+            f"{constant('params_b_max'):g} (70 for a 70B model; a count such as 70e9 is read "
+            "as 70 billion billions)"
+        )
+    if not constant("training_tokens_min") <= tokens <= constant("training_tokens_max"):
+        raise UserError(
+            f"tokens: {tokens:g} out of range; valid: a count of training tokens, "
+            f"{constant('training_tokens_min'):g}..{constant('training_tokens_max'):g} "
+            "(e.g. 15.6e12 for 15.6 trillion)"
+        )
     acc = get_accelerator(accelerator)
     if precision not in acc.precisions:
         raise UserError(

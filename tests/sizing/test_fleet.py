@@ -116,3 +116,16 @@ def test_size_service_without_load_exits_2() -> None:
     assert result.exit_code == 2
     bad = runner.invoke(app, ["size", "service", "--users", "1e6", "--profile", "nope"])
     assert bad.exit_code == 2
+
+
+def test_training_rejects_counts_where_billions_are_expected() -> None:
+    # issue 10 item 5: --params 70e9 used to answer 10^11 % off, silently
+    bad = runner.invoke(app, ["size", "training", "--params", "70e9", "--tokens", "15e12",
+                              "--accelerator", "H100-SXM"])
+    assert bad.exit_code == 2 and "billions of parameters" in bad.output
+    few = runner.invoke(app, ["size", "training", "--params", "70", "--tokens", "15.6",
+                              "--accelerator", "H100-SXM"])
+    assert few.exit_code == 2 and "15.6e12" in few.output
+    ok = runner.invoke(app, ["size", "training", "--params", "70", "--tokens", "15.6e12",
+                             "--accelerator", "H100-SXM", "--json"])
+    assert ok.exit_code == 0 and json.loads(ok.output)["params_b"] == 70
