@@ -82,6 +82,11 @@ _MESSAGE = {
         "tool_calls": {"type": "array", "items": {"$ref": _REF + "ToolCall"}},
         "tool_call_id": {"type": "string"},
     },
+    "anyOf": [
+        {"properties": {"content": {"type": ["string", "array"]}}},
+        {"required": ["tool_calls"],
+         "properties": {"role": {"const": "assistant"}, "tool_calls": {"minItems": 1}}},
+    ],
 }
 _TOOL = {
     "type": "object",
@@ -220,12 +225,25 @@ _MODEL_LIST = {
 }
 _HEALTH = {
     "type": "object",
-    "description": "`degraded` when some country has no healthy permitted upstream.",
-    "required": ["status", "upstreams"],
+    "description": "Per tenant country, whether a permitted upstream is available. `degraded` "
+                   "(HTTP 503) when some country has none — its requests would fail closed — "
+                   "or the store does not answer.",
+    "required": ["status", "store", "countries", "upstreams"],
     "properties": {
         "status": {"enum": ["ok", "degraded"]},
+        "store": {"type": "boolean"},
+        "countries": {"type": "object", "additionalProperties": {
+            "type": "object",
+            "required": ["status", "available_upstreams", "permitted_upstreams", "residency"],
+            "properties": {
+                "status": {"enum": ["ok", "unavailable"]},
+                "available_upstreams": {"type": "array", "items": {"type": "string"}},
+                "permitted_upstreams": {"type": "array", "items": {"type": "string"}},
+                "residency": {"type": "string"},
+            },
+        }},
         "upstreams": {"type": "array", "items": {
-            "type": "object", "required": ["name", "jurisdiction", "healthy"],
+            "type": "object", "required": ["name", "jurisdiction", "healthy", "breaker"],
             "properties": {"name": {"type": "string"}, "jurisdiction": {"type": "string"},
                            "healthy": {"type": "boolean"}, "breaker": {"type": "string"}},
         }},
@@ -233,10 +251,11 @@ _HEALTH = {
 }
 _READY = {
     "type": "object",
-    "description": "Ready once the store is reachable and at this version's schema and the "
-                   "policies are loaded (use it as the load balancer's check).",
+    "description": "`ready` once the instance has started and its store answers (the load "
+                   "balancer's check); `not_ready` (HTTP 503) before, while stopping, or "
+                   "without the store.",
     "required": ["status"],
-    "properties": {"status": {"type": "string"}},
+    "properties": {"status": {"enum": ["ready", "not_ready"]}},
 }
 
 _REQUEST_ID = {"x-request-id": {
@@ -262,6 +281,8 @@ _CHAT_ERRORS = {
                   "`country_allocation_exceeded`)",
                   {"retry-after": {"description": "seconds until the quota allows again",
                                    "required": True, "schema": {"type": "string"}}}),
+    "500": _error("the gateway failed (`internal_error`) or could not write the request's "
+                  "audit record (`audit_write_failed`): the request was not served"),
     "502": _error("the upstream failed in a way no other upstream can fix"),
     "503": _error("fail closed: no permitted upstream is available (`no_permitted_upstream`, "
                   "`no_policy_pack`), or the store cannot record the request"),
@@ -310,6 +331,7 @@ def _build() -> dict[str, Any]:
                                 "schema": {"$ref": _REF + "ModelList"}}}},
                     "401": _CHAT_ERRORS["401"],
                     "429": _CHAT_ERRORS["429"],
+                    "500": _CHAT_ERRORS["500"],
                     "503": _CHAT_ERRORS["503"],
                 },
             }},
@@ -317,8 +339,12 @@ def _build() -> dict[str, Any]:
                 "operationId": "health",
                 "summary": "Upstreams' health and breakers; per-country degradation",
                 "security": [],
-                "responses": {"200": {"description": "health", "content": {
-                    "application/json": {"schema": {"$ref": _REF + "Health"}}}}},
+                "responses": {
+                    "200": {"description": "every tenant country can be served", "content": {
+                        "application/json": {"schema": {"$ref": _REF + "Health"}}}},
+                    "503": {"description": "degraded", "content": {
+                        "application/json": {"schema": {"$ref": _REF + "Health"}}}},
+                },
             }},
             "/readyz": {"get": {
                 "operationId": "ready",
