@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from daulat.console import to_jsonable
-from daulat.finance.cashflow import CashFlowBasis, cash_flows
+from daulat.finance.cashflow import CashFlowBasis, cash_flows, revenue_lines
 from daulat.finance.ownership import ownership, ownership_by_year
 from daulat.finance.returns import funder_returns, ramp
 from daulat.finance.risk import RiskResult, monte_carlo, run_risk
@@ -34,6 +34,7 @@ __all__ = [
     "ownership_by_year",
     "programme_funders",
     "ramp",
+    "revenue_lines",
     "run_risk",
     "write_finance",
     "write_table",
@@ -66,6 +67,11 @@ def compute_finance(tables: PlanTables, life_years: int | None = None
                              funders=programme_funders(tables))
     ramp_df = ramp(tables.budgets)
     own = ownership(tables.funding)
+    lines = revenue_lines(tables, life_years=life_years)  # the revenue behind each NPV (H8)
+    by_line = lines.groupby(["funder", "line"])["revenue_usd"].sum()
+    returns["revenue_by_line"] = [
+        {line: float(usd) for (f, line), usd in by_line.items() if f == funder}
+        for funder in returns["funder"]]
     programme = ramp_df[ramp_df["scope"] == "programme"]
     summary: dict[str, Any] = {
         "currency": tables.currency,
@@ -76,13 +82,17 @@ def compute_finance(tables: PlanTables, life_years: int | None = None
         "basis": to_jsonable(basis),
         "capital_usd": float(flows["capex_usd"].sum()),
         "revenue_usd": float(flows["revenue_usd"].sum()),
+        "existing_revenue_usd": float(flows["existing_revenue_usd"].sum()),
+        "revenue_by_line": {k: float(v) for k, v in
+                            lines.groupby("line")["revenue_usd"].sum().items()},
         "funders": to_jsonable(returns.to_dict(orient="records")),
         "ownership": to_jsonable(own.to_dict(orient="records")),
         "ramp": to_jsonable(programme[["year", "budget_usd", "committed_usd",
                                        "cumulative_budget_usd", "cumulative_committed_usd",
                                        "utilisation"]].to_dict(orient="records")),
     }
-    return {"cashflows": flows, "returns": returns, "ramp": ramp_df}, summary
+    return {"cashflows": flows, "returns": returns.drop(columns="revenue_by_line"),
+            "ramp": ramp_df, "revenue_lines": lines}, summary
 
 
 def write_finance(plan_dir: str | Path, life_years: int | None = None) -> dict[str, Any]:

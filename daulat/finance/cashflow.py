@@ -4,10 +4,13 @@
 * **opex**: the programme's operating cost each year (``costs.csv``) shared among sites
   pro rata to their energy that year (``energy.csv``; facility MW in service where the
   plan has no energy table), then among each site's owners pro rata to ownership.
-* **revenue**: tokens served at each site (``routing.csv``) × the scenario's
-  ``finance.token_price_usd_per_million``, shared among owners pro rata to ownership.
-  ``routing.csv`` holds *peak* tokens/s (the planner sizes for the peak), so the average
-  rate is peak ÷ the workload's peak factor (see :func:`peak_factors`).
+* **revenue**: money someone pays (:mod:`daulat.finance.revenue`: subscriptions, a
+  government licence, API and enterprise use), per country, shared among the sites serving
+  it by tokens served, then among each site's owners by asset vintage
+  (:mod:`daulat.finance.ownership`). Only *new* revenue counts; what the provider already
+  earns from the same people is reported beside it. ``routing.csv`` holds *peak* tokens/s
+  (the planner sizes for the peak), so the average rate is peak ÷ the workload's peak
+  factor (see :func:`peak_factors`).
 * **tail**: assets keep operating after the plan's last year until the end of their life
   (the depreciation life of accelerator systems the planner used, counted from each
   build year),
@@ -26,6 +29,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from daulat.finance.ownership import ownership, ownership_by_year
+from daulat.finance.revenue import SECONDS_PER_YEAR, TOKENS_PER_MILLION, site_revenue_lines
 from daulat.finance.tables import PlanTables
 
 __all__ = [
@@ -36,14 +40,11 @@ __all__ = [
     "peak_factors",
     "default_life_years",
     "alive_share",
+    "revenue_lines",
     "site_opex",
     "site_revenue",
 ]
 
-#: Seconds in a (365-day) year: converts tokens/s to tokens per year.
-SECONDS_PER_YEAR = 365 * 24 * 3600
-#: Prices are quoted per million tokens.
-TOKENS_PER_MILLION = 1_000_000
 @dataclass(frozen=True)
 class CashFlowBasis:
     """How the cash flows were derived (reported beside them)."""
@@ -90,20 +91,19 @@ def peak_factors(tables: PlanTables) -> tuple[dict[str, float], str]:
 
 
 def site_revenue(tables: PlanTables, factors: dict[str, float]) -> pd.DataFrame:
-    """Revenue per site and year (columns site, year, tokens, revenue_usd).
-
-    ``tokens`` is tokens served in the year (average rate × seconds per year); revenue is 0
-    when the scenario gives no token price.
-    """
+    """New revenue per site and year (columns site, year, tokens, revenue_usd): the revenue
+    lines of :mod:`daulat.finance.revenue` (each with its payer) at the sites that serve
+    them; ``tokens`` is the tokens served there in the year (average rate)."""
     r = tables.routing.copy()
     if r.empty:
         return pd.DataFrame(columns=["site", "year", "tokens", "revenue_usd"])
     key = r["country"].astype(str) + "|" + r["workload"].astype(str)
     r["tokens"] = r["tokens_per_s"] * SECONDS_PER_YEAR / key.map(factors).fillna(1.0)
     out = r.groupby(["site", "year"])["tokens"].sum().reset_index()
-    price = tables.finance.token_price_usd_per_million
-    out["revenue_usd"] = out["tokens"] / TOKENS_PER_MILLION * (price or 0.0)
-    return out
+    lines = site_revenue_lines(tables, factors)
+    rev = lines.groupby(["site", "year"], as_index=False)["new_revenue_usd"].sum()
+    out = out.merge(rev, on=["site", "year"], how="left").fillna({"new_revenue_usd": 0.0})
+    return out.rename(columns={"new_revenue_usd": "revenue_usd"})
 
 
 def site_opex(tables: PlanTables) -> tuple[pd.DataFrame, str]:
@@ -146,6 +146,49 @@ def alive_share(builds: pd.DataFrame, life_years: int, years: list[int]) -> pd.D
     return pd.DataFrame(rows, columns=["site", "year", "share"])
 
 
+def _tail_ratio(builds: pd.DataFrame, life: int, last_year: int,
+                tail_years: list[int]) -> pd.DataFrame:
+    """Each site's capital alive in each tail year relative to the plan's last year
+    (columns site, year, ratio)."""
+    end = alive_share(builds, life, [last_year]).set_index("site")["share"]
+    alive = alive_share(builds, life, tail_years)
+    alive["ratio"] = (alive["share"] / alive["site"].map(end).where(lambda v: v > 0)).fillna(0.0)
+    return alive[["site", "year", "ratio"]]
+
+
+def _with_tail(frame: pd.DataFrame, values: list[str], ratio: pd.DataFrame, last_year: int,
+               tail_years: list[int]) -> pd.DataFrame:
+    """``frame`` (with site, year) plus its last plan year's rows carried into each tail
+    year, ``values`` scaled by the site's capital still alive; column phase added."""
+    plan = frame.assign(phase="plan")
+    if not tail_years or ratio.empty:
+        return plan
+    last = frame[frame["year"] == last_year].drop(columns="year")
+    tail = last.merge(ratio, on="site", how="inner")
+    for col in values:
+        tail[col] = tail[col] * tail["ratio"]
+    tail = tail.drop(columns="ratio").assign(phase="tail")
+    return pd.concat([plan, tail], ignore_index=True)
+
+
+def _share(frame: pd.DataFrame, own: pd.DataFrame, final: pd.DataFrame,
+           values: list[str]) -> pd.DataFrame:
+    """Share site-year ``values`` among the site's owners that year (``own``: funder, site,
+    year, share); a site-year no vintage covers is shared by ``final`` ownership so no money
+    disappears."""
+    shared = frame.merge(own[["funder", "site", "year", "share"]], on=["site", "year"],
+                         how="inner")
+    covered = own[["site", "year"]].drop_duplicates()
+    orphan = frame.merge(covered, on=["site", "year"], how="left", indicator=True)
+    orphan = orphan[orphan["_merge"] == "left_only"].drop(columns="_merge")
+    if not orphan.empty:
+        shared = pd.concat([shared, orphan.merge(final[["funder", "site", "share"]],
+                                                 on="site", how="inner")])
+    for col in values:
+        shared[col] = shared[col] * shared["share"]
+    return shared.drop(columns="share")
+
+
 def cash_flows(tables: PlanTables, life_years: int | None = None) -> tuple[pd.DataFrame,
                                                                             CashFlowBasis]:
     """Cash flows per funder, site and year.
@@ -154,75 +197,97 @@ def cash_flows(tables: PlanTables, life_years: int | None = None) -> tuple[pd.Da
     plan's last year + 1 to the last year any build is still alive.
 
     Returns a DataFrame with columns funder, funder_kind, site, year, phase ('plan' for the
-    plan's years, 'tail' after them), capex_usd, opex_usd, revenue_usd, net_usd (USD of the
-    plan's price year) and the :class:`CashFlowBasis` that says how it was derived.
+    plan's years, 'tail' after them), capex_usd, opex_usd, licence_usd (a government's
+    licence fees for its public servants, paid to the sites serving them), revenue_usd
+    (NEW revenue: its ownership share of the revenue lines), existing_revenue_usd (its share
+    of revenue the provider already earns from the same people: reported, not counted),
+    net_usd = revenue - capex - opex - licence (USD of the plan's price year), and the
+    :class:`CashFlowBasis` that says how it was derived. :func:`revenue_lines` gives the
+    revenue behind each funder's figure.
     """
+    flows, _, basis = _flows_and_lines(tables, life_years)
+    return flows, basis
+
+
+def revenue_lines(tables: PlanTables, life_years: int | None = None) -> pd.DataFrame:
+    """The revenue behind each funder's cash flows: columns funder, site, country, line,
+    payer, year, phase, revenue_usd (new), existing_revenue_usd — its ownership share of
+    each revenue line (subscriptions, government licence, API and enterprise) at each site
+    and year. Summed over lines, ``revenue_usd`` equals the funder's revenue in
+    :func:`cash_flows`."""
+    return _flows_and_lines(tables, life_years)[1]
+
+
+def _flows_and_lines(tables: PlanTables, life_years: int | None
+                     ) -> tuple[pd.DataFrame, pd.DataFrame, CashFlowBasis]:
     years = tables.years
     if life_years is None:
         life_years, life_source = default_life_years(tables)
     else:
         life_source = "given"
+    life = int(life_years)
     factors, factor_source = peak_factors(tables)
     opex, opex_basis = site_opex(tables)
-    revenue = site_revenue(tables, factors)
+    lines = site_revenue_lines(tables, factors)
+    last_build = int(tables.builds["year"].max()) if not tables.builds.empty else years[-1]
+    tail_range = list(range(years[-1] + 1, last_build + life)) if life > 0 else []
+    ratio = _tail_ratio(tables.builds, life, years[-1], tail_range) if tail_range else (
+        pd.DataFrame(columns=["site", "year", "ratio"]))
 
-    site_flows = opex.merge(revenue[["site", "year", "revenue_usd"]], on=["site", "year"],
-                            how="outer").fillna({"opex_usd": 0.0, "revenue_usd": 0.0})
-    own_y = ownership_by_year(tables.funding, years)
-    shared = site_flows.merge(own_y[["funder", "site", "year", "share"]], on=["site", "year"],
-                              how="inner")
-    # Site-years with flows but no capital yet (should not happen in a consistent plan):
-    # shared by final ownership so no money disappears.
-    orphan = site_flows.merge(own_y[["site", "year"]].drop_duplicates(), on=["site", "year"],
-                              how="left", indicator=True)
-    orphan = orphan[orphan["_merge"] == "left_only"].drop(columns="_merge")
-    if not orphan.empty:
-        final = ownership(tables.funding)[["funder", "site", "share"]]
-        shared = pd.concat([shared, orphan.merge(final, on="site", how="inner")])
-    shared["opex_usd"] *= shared["share"]
-    shared["revenue_usd"] *= shared["share"]
-    shared = shared.drop(columns="share")
+    money = ["revenue_usd", "new_revenue_usd", "existing_revenue_usd"]
+    lines = _with_tail(lines[lines["year"].isin(years)], money, ratio, years[-1], tail_range)
+    opex = _with_tail(opex[opex["year"].isin(years)], ["opex_usd"], ratio, years[-1],
+                      tail_range)
+    own = ownership_by_year(tables.funding, years + tail_range, life_years=life or None)
+    final = ownership(tables.funding)
+
+    owned_lines = _share(lines, own, final, money)
+    owned_opex = _share(opex, own, final, ["opex_usd"])
+    site_rev = owned_lines.groupby(["funder", "site", "year", "phase"], as_index=False)[
+        ["new_revenue_usd", "existing_revenue_usd"]].sum().rename(
+        columns={"new_revenue_usd": "revenue_usd"})
+
+    # A government funder pays its country's licence line (to whoever owns the sites).
+    gov = tables.inputs_funders[tables.inputs_funders["kind"] == "government"]
+    gov_of = {str(c): str(f) for f, c in zip(gov["funder"], gov["country"], strict=True)
+              if c is not None}
+    licence = lines[lines["line"] == "government_licence"].copy()
+    licence["funder"] = licence["country"].map(gov_of)
+    licence = licence.dropna(subset=["funder"])
+    licence = licence.groupby(["funder", "site", "year", "phase"], as_index=False)[
+        ["revenue_usd"]].sum().rename(columns={"revenue_usd": "licence_usd"})
 
     capex = tables.funding.groupby(["funder", "site", "year"])["usd"].sum().reset_index()
-    capex = capex.rename(columns={"usd": "capex_usd"})
-    flows = capex.merge(shared, on=["funder", "site", "year"], how="outer")
-    flows = flows.fillna({"capex_usd": 0.0, "opex_usd": 0.0, "revenue_usd": 0.0})
-    flows = flows[flows["year"].isin(years)]
-    flows["phase"] = "plan"
-
-    life = int(life_years)
-    last_build = int(tables.builds["year"].max()) if not tables.builds.empty else years[-1]
-    tail_range = list(range(years[-1] + 1, last_build + life))
-    if life > 0 and tail_range and not flows.empty:
-        last = flows[flows["year"] == years[-1]][["funder", "site", "opex_usd", "revenue_usd"]]
-        end = alive_share(tables.builds, life, [years[-1]]).set_index("site")["share"]
-        tail = last.merge(pd.DataFrame({"year": tail_range}), how="cross")
-        alive = alive_share(tables.builds, life, tail_range)
-        tail = tail.merge(alive, on=["site", "year"], how="left").fillna({"share": 0.0})
-        # Scale the last plan year's flows by the capital still alive, relative to then.
-        ratio = tail["share"] / tail["site"].map(end).where(lambda v: v > 0)
-        ratio = ratio.fillna(0.0)
-        tail["opex_usd"] *= ratio
-        tail["revenue_usd"] *= ratio
-        tail = tail.drop(columns="share")
-        tail["capex_usd"] = 0.0
-        tail["phase"] = "tail"
-        flows = pd.concat([flows, tail], ignore_index=True)
-
-    kinds = tables.funding.drop_duplicates("funder").set_index("funder")["funder_kind"]
+    capex = capex.rename(columns={"usd": "capex_usd"}).assign(phase="plan")
+    capex = capex[capex["year"].isin(years)]
+    keys = ["funder", "site", "year", "phase"]
+    flows = capex.merge(owned_opex[keys + ["opex_usd"]], on=keys, how="outer")
+    flows = flows.merge(site_rev, on=keys, how="outer").merge(licence, on=keys, how="outer")
+    flows = flows.fillna({"capex_usd": 0.0, "opex_usd": 0.0, "revenue_usd": 0.0,
+                          "existing_revenue_usd": 0.0, "licence_usd": 0.0})
+    kinds = dict(zip(tables.inputs_funders["funder"], tables.inputs_funders["kind"],
+                     strict=True))
+    kinds.update(tables.funding.drop_duplicates("funder").set_index("funder")["funder_kind"])
     flows["funder_kind"] = flows["funder"].map(kinds)
-    flows["net_usd"] = flows["revenue_usd"] - flows["capex_usd"] - flows["opex_usd"]
+    flows["net_usd"] = (flows["revenue_usd"] - flows["capex_usd"] - flows["opex_usd"]
+                        - flows["licence_usd"])
     flows = flows[["funder", "funder_kind", "site", "year", "phase", "capex_usd", "opex_usd",
-                   "revenue_usd", "net_usd"]]
+                   "licence_usd", "revenue_usd", "existing_revenue_usd", "net_usd"]]
     flows = flows.sort_values(["funder", "site", "year"]).reset_index(drop=True)
     flows["year"] = flows["year"].astype(int)
+
+    out_lines = owned_lines.rename(columns={"revenue_usd": "all_revenue_usd"}).rename(
+        columns={"new_revenue_usd": "revenue_usd"})
+    out_lines = out_lines[["funder", "site", "country", "line", "payer", "year", "phase",
+                           "revenue_usd", "existing_revenue_usd"]]
+    out_lines = out_lines.sort_values(["funder", "country", "line", "year", "site"])
     basis = CashFlowBasis(
         token_price_usd_per_million=tables.finance.token_price_usd_per_million,
         peak_factor=factors,
         peak_factor_source=factor_source,
         asset_life_years=life,
         asset_life_source=life_source,
-        tail_years=len(tail_range) if life > 0 else 0,
+        tail_years=len(tail_range),
         opex_allocation=opex_basis,
     )
-    return flows, basis
+    return flows, out_lines.reset_index(drop=True), basis
