@@ -271,6 +271,7 @@ class UserDayLoad:
         return self.context_tokens / self.calls if self.calls else 0.0
 
 
+@lru_cache(maxsize=1024)
 def daily_load(profile: str, year: int, *, bound: str = "value") -> UserDayLoad:
     """Tokens per weekly active user per day of ``profile`` in ``year`` (all segments)."""
     get_profile(profile)

@@ -38,6 +38,8 @@ class DemandProfile:
 
 
 PROFILES_FILE = "demand_profiles.csv"
+_PER_QUERY_FIELDS = ("profile", "queries_per_user_day", "input_tokens_per_query",
+                     "output_tokens_per_query", "institutional_share")
 
 
 def _load_profiles() -> dict[str, DemandProfile]:
@@ -171,13 +173,21 @@ class DemandAssumptions(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _from_profile(cls, values: Any) -> Any:
-        """Fill queries and tokens per query from the profile where not given."""
+        """Fill queries and tokens per query from the profile where not given.
+
+        Giving any of the older per-query fields (``profile``, ``queries_per_user_day``,
+        ``input_tokens_per_query``, ``output_tokens_per_query``, ``institutional_share``)
+        without ``usage_profile`` selects the older arithmetic (``usage_profile=None``): an
+        explicit value is never silently ignored.
+        """
         if not isinstance(values, dict):
             return values
+        out = dict(values)
+        if "usage_profile" not in out and any(k in out for k in _PER_QUERY_FIELDS):
+            out["usage_profile"] = None
         prof = PROFILES.get(str(values.get("profile", "chat")))
         if prof is None:
-            return values  # the Literal check names the valid profiles
-        out = dict(values)
+            return out  # the Literal check names the valid profiles
         out.setdefault("queries_per_user_day", prof.queries_per_user_day)
         if prof.input_tokens_per_query is not None:
             out.setdefault("input_tokens_per_query", prof.input_tokens_per_query)

@@ -61,6 +61,16 @@ def test_profiles_fill_queries_and_tokens_unless_given() -> None:
         assert p.basis  # every profile says where its figures come from
 
 
+def test_explicit_per_query_fields_select_the_older_arithmetic() -> None:
+    # a scenario that says `profile: chat` or gives queries per day gets exactly that, not
+    # the usage profile silently
+    assert DemandAssumptions().usage_profile == "assistant"
+    assert DemandAssumptions(profile="chat").usage_profile is None
+    assert DemandAssumptions(queries_per_user_day=5).usage_profile is None
+    both = DemandAssumptions(profile="chat", usage_profile="assistant")
+    assert both.usage_profile == "assistant"
+
+
 def test_institutional_share_adds_demand_on_top_of_consumers() -> None:
     base = demand_for("XXX", 10_000_000, 0.5, 2030, DemandAssumptions(usage_profile=None))
     more = demand_for("XXX", 10_000_000, 0.5, 2030,
