@@ -15,7 +15,13 @@ from rich.table import Table
 
 from daulat.console import console, emit, err_console
 from daulat.errors import CountryCodeError, PackError, UserError
+from daulat.gateway.app import CONFIG_ENV, create_app, single_threaded_natives
+from daulat.gateway.audit import anchor, tail, verify_chain
+from daulat.gateway.config import load_config
+from daulat.gateway.local_model import INSTALL_HINT, local_available
+from daulat.gateway.metering import read_allocations
 from daulat.iso3 import check_iso3
+from daulat.store import Store, Tenant, default_url
 
 __all__ = ["register", "DEMO_TENANT", "DEMO_COUNTRY"]
 
@@ -34,14 +40,10 @@ _JSON = typer.Option(False, "--json", help="print JSON instead of a table")
 
 
 def _config(path: Path | None) -> Any:
-    from daulat.gateway.config import load_config
-
     return load_config(path)
 
 
 def _store(cfg: Any, url: str | None, data_dir: Path | None, schema: str | None) -> Any:
-    from daulat.store import Store, default_url
-
     if data_dir is not None:
         cfg.store.data_dir = data_dir
     if url is not None:
@@ -54,8 +56,6 @@ def _store(cfg: Any, url: str | None, data_dir: Path | None, schema: str | None)
 
 def _open(config: Path | None, url: str | None, data_dir: Path | None, schema: str | None,
           migrate: bool = True) -> tuple[Any, Any]:
-    from daulat.store import Tenant
-
     cfg = _config(config)
     store = _store(cfg, url, data_dir, schema)
     if migrate:
@@ -109,11 +109,6 @@ def serve(
                                "exit (0: every country has one; 1: some country has none)"),
 ) -> None:
     """Run the OpenAI-compatible assistant gateway (works with no config: local demo model)."""
-    from daulat.gateway.app import CONFIG_ENV, create_app, single_threaded_natives
-    from daulat.gateway.local_model import INSTALL_HINT, local_available
-    from daulat.gateway.metering import read_allocations
-    from daulat.store import Tenant
-
     single_threaded_natives()
     cfg, store = _open(config, store_url, data_dir, schema)
     if host is not None:
@@ -226,8 +221,6 @@ def keys_create(
     as_json: bool = _JSON,
 ) -> None:
     """Create an API key for a tenant; the key is printed once and only its hash is stored."""
-    from daulat.store import Tenant
-
     _, store = _open(config, store_url, data_dir, schema)
     existing = store.get_tenant(tenant)
     if existing is None and country is None:
@@ -313,8 +306,6 @@ def audit_verify(
         "still holds that record with that hash (detects a rewrite of the whole chain)"),
 ) -> None:
     """Check every link of the audit chain; exit 1 if any record was edited, deleted or moved."""
-    from daulat.gateway.audit import verify_chain
-
     mark = None
     if anchor_file is not None:
         try:
@@ -349,8 +340,6 @@ def audit_anchor(
     as_json: bool = _JSON,
 ) -> None:
     """Print the chain head (sequence, hash, time) to publish outside the database."""
-    from daulat.gateway.audit import anchor
-
     _, store = _open(config, store_url, data_dir, schema, migrate=False)
     mark = anchor(store.engine)
     emit(mark, as_json, lambda m: console.print(
@@ -370,8 +359,6 @@ def audit_tail(
     as_json: bool = _JSON,
 ) -> None:
     """Print the last records of the audit log."""
-    from daulat.gateway.audit import tail
-
     _, store = _open(config, store_url, data_dir, schema, migrate=False)
     rows = tail(store.engine, n)
 

@@ -116,7 +116,8 @@ class LocalModelUpstream:
 
         try:
             out = await asyncio.to_thread(run)
-        except Exception as exc:
+        except Exception as exc:  # the native model meets the world here: any failure of
+            # llama.cpp is this upstream's failure, answered by failover, not a crash
             raise UpstreamError(f"local model failed: {exc}") from exc
         choice = out["choices"][0]
         return {

@@ -16,6 +16,7 @@ gateway is exercised over the real protocol. Its ``mode`` decides how it answers
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import socket
@@ -200,8 +201,6 @@ def serve_in_thread(app: Any, port: int | None = None, **kwargs: Any) -> ServerT
 
 def main(argv: list[str] | None = None) -> None:
     """``python -m daulat.gateway.testing [--port 9000] [--mode ok]``: run a fake upstream."""
-    import argparse
-
     ap = argparse.ArgumentParser(description="A deterministic fake OpenAI-compatible upstream.")
     ap.add_argument("--port", type=int, default=9000)
     ap.add_argument("--mode", default="ok", choices=["ok", "error", "timeout", "slow",

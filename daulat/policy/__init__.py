@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from daulat.policy.language import detect_language as _detect
 from daulat.policy.pack import (
     Audit,
     Citation,
@@ -44,6 +45,4 @@ __all__ = [
 
 def detect_language(text: str, languages: Sequence[str] | None = None) -> str | None:
     """ISO 639-1 code of ``text``'s language or None (see :mod:`daulat.policy.language`)."""
-    from daulat.policy.language import detect_language as _detect
-
     return _detect(text, languages)

@@ -12,6 +12,8 @@ from functools import cache
 
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
 
+from daulat.policy.pack import list_packs, load_pack
+
 __all__ = ["detect_language", "supported_languages", "MIN_CONFIDENCE"]
 
 #: Below this lingua confidence (0..1) the answer is None rather than a guess.
@@ -21,8 +23,6 @@ MIN_CONFIDENCE = 0.5
 @cache
 def supported_languages() -> tuple[str, ...]:
     """ISO 639-1 codes :func:`detect_language` can return: every pack language + English."""
-    from daulat.policy.pack import list_packs, load_pack
-
     codes = {"en"}
     for iso3 in list_packs():
         codes.update(load_pack(iso3).languages)

@@ -26,6 +26,7 @@ import phonenumbers
 import pycountry
 
 from daulat.errors import UserError
+from daulat.policy.pack import list_packs
 from daulat.policy.recognizers import (
     CONSUMABLE,
     CONTEXT_CHARS,
@@ -326,8 +327,6 @@ class _Labels:
 
 
 def _default_countries() -> tuple[str, ...]:
-    from daulat.policy.pack import list_packs
-
     return tuple(list_packs())
 
 

@@ -13,8 +13,13 @@ import re
 from pathlib import Path
 from typing import Any
 
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from daulat.errors import UserError
 
@@ -58,7 +63,7 @@ def normalise_url(url: str) -> str:
     """Map ``postgresql://`` and ``postgres://`` to the psycopg 3 driver; validate the scheme."""
     try:
         parsed = make_url(url)
-    except Exception as exc:  # sqlalchemy raises ArgumentError with a terse message
+    except (ArgumentError, ValueError) as exc:  # sqlalchemy's message is terse
         raise UserError(
             f"store url {url!r} is not a database URL; use sqlite:///PATH or "
             "postgresql://USER@HOST:PORT/DB"
@@ -116,7 +121,6 @@ def make_engine(url: str | None = None, *, schema: str | None = None) -> Engine:
 
 
 def _alembic_config(engine: Engine) -> Any:
-    from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", str(_MIGRATIONS))
@@ -127,7 +131,6 @@ def _alembic_config(engine: Engine) -> Any:
 
 def migrate(engine: Engine, revision: str = "head") -> str:
     """Upgrade the store to ``revision`` (default the newest) and return the revision reached."""
-    from alembic import command
 
     command.upgrade(_alembic_config(engine), revision)
     return current_revision(engine) or ""
@@ -135,7 +138,6 @@ def migrate(engine: Engine, revision: str = "head") -> str:
 
 def current_revision(engine: Engine) -> str | None:
     """The store's alembic revision, or None for an empty database."""
-    from alembic.runtime.migration import MigrationContext
 
     with engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"version_table": _VERSION_TABLE})
@@ -144,7 +146,6 @@ def current_revision(engine: Engine) -> str | None:
 
 def head_revision() -> str:
     """The newest revision shipped with this version of daulat."""
-    from alembic.script import ScriptDirectory
 
     script = ScriptDirectory(str(_MIGRATIONS))
     head = script.get_current_head()
