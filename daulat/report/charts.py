@@ -26,6 +26,15 @@ __all__ = ["Chart", "all_charts"]
 _PALETTE = ("#1f5f8b", "#e07b39", "#3a9d5d", "#b23a48", "#7d5ba6", "#c9a227", "#4aa3a2",
             "#8c564b")
 _BAND = "rgba(31,95,139,0.22)"
+# More colours for charts with many series (funders, countries): Okabe-Ito and Tableau 10,
+# no two alike among the first 16.
+_COLOURS = ("#1f5f8b", "#e07b39", "#3a9d5d", "#b23a48", "#7d5ba6", "#c9a227", "#4aa3a2",
+            "#8c564b", "#0072b2", "#d55e00", "#009e73", "#cc79a7", "#56b4e9", "#f0e442",
+            "#59a14f", "#9c755f")
+# The provider's colour in funding and ownership charts, so governments stand apart from it.
+_PROVIDER = "#5b6875"
+# A timeline with more sites than this stacks by country instead (a readable legend).
+_TIMELINE_SITES = 10
 # Money axes are drawn in millions so tick labels read the same in every language (SI
 # suffixes like "M" or "G" would mean other things in Indonesian).
 _MILLION = 1e6
@@ -252,20 +261,25 @@ def map_chart(d: ReportData, s: Strings, f: Formatter) -> go.Figure | None:
 
 
 def timeline_chart(d: ReportData, s: Strings, f: Formatter) -> go.Figure | None:
-    """Facility MW added each year, stacked by site."""
+    """Facility MW added each year, stacked by site (by country when there are many)."""
     b = d.tables.builds
     if b.empty:
         return None
     names = _site_names(d)
-    g = b.groupby(["site", "year"], as_index=False)[["facility_mw", "count"]].sum()
+    by_country = b["site"].nunique() > _TIMELINE_SITES
+    key = "country" if by_country else "site"
+    g = b.groupby([key, "year"], as_index=False)[["facility_mw", "count"]].sum()
+    g = g[g["facility_mw"] > 0]
     fig = go.Figure()
-    for site, rows in g.groupby("site"):
-        fig.add_trace(go.Bar(x=rows["year"], y=rows["facility_mw"],
-                             name=names.get(str(site), str(site)),
+    for i, (who, rows) in enumerate(g.groupby(key)):
+        label = country_name(str(who), f.locale) if by_country else names.get(str(who), str(who))
+        fig.add_trace(go.Bar(x=rows["year"], y=rows["facility_mw"], name=label,
+                             marker_color=_COLOURS[i % len(_COLOURS)],
                              hovertemplate="%{x}: %{y:,.1f} MW<extra>%{fullData.name}</extra>"))
+    title = s.t("charts.timeline_title_country" if by_country else "charts.timeline_title")
     fig.update_layout(barmode="stack", xaxis={"title": s.t("charts.year"), "dtick": 1},
                       yaxis={"title": s.t("charts.timeline_y")})
-    return _layout(fig, f, s.t("charts.timeline_title"))
+    return _layout(fig, f, title)
 
 
 def capacity_chart(d: ReportData, s: Strings, f: Formatter) -> go.Figure | None:
@@ -296,15 +310,31 @@ def funding_chart(d: ReportData, s: Strings, f: Formatter) -> go.Figure | None:
     g = fund.groupby(["funder", "year"], as_index=False)[["usd"]].sum()
     g = g[g["usd"] > 0]
     names = funder_names(d)
+    colours = _funder_colours(d)
     fig = go.Figure()
     for funder, rows in g.groupby("funder"):
         fig.add_trace(go.Bar(x=rows["year"], y=rows["usd"] / _MILLION,
+                             marker_color=colours.get(str(funder)),
                              name=_short(names.get(str(funder), str(funder)), 30),
                              text=[f.money(v) for v in rows["usd"]], textposition="inside",
                              hovertemplate="%{x}: %{text}<extra>%{fullData.name}</extra>"))
     fig.update_layout(barmode="stack", xaxis={"title": s.t("charts.year"), "dtick": 1},
                       yaxis={"title": _money_axis(s, f, "charts.funding_y")})
     return _layout(fig, f, s.t("charts.funding_title"))
+
+
+def _funder_colours(d: ReportData) -> dict[str, str]:
+    """One colour per funder, the same in every chart; the provider in grey."""
+    kinds = dict(zip(d.returns["funder"].astype(str), d.returns["funder_kind"].astype(str),
+                     strict=True))
+    out, i = {}, 0
+    for funder in sorted(kinds):
+        if kinds[funder] == "provider":
+            out[funder] = _PROVIDER
+        else:
+            out[funder] = _COLOURS[i % len(_COLOURS)]
+            i += 1
+    return out
 
 
 def ownership_chart(d: ReportData, s: Strings, f: Formatter) -> go.Figure | None:
@@ -317,9 +347,11 @@ def ownership_chart(d: ReportData, s: Strings, f: Formatter) -> go.Figure | None
     funders = funder_names(d)
     order = sorted(set(own["site"]), key=lambda x: names.get(x, x), reverse=True)
     fig = go.Figure()
+    colours = _funder_colours(d)
     for funder, rows in own.groupby("funder"):
         fig.add_trace(go.Bar(
             y=[names.get(x, x) for x in rows["site"]], x=rows["share"],
+            marker_color=colours.get(str(funder)),
             name=funders.get(str(funder), str(funder)), orientation="h",
             text=[f.pct(v, 0) for v in rows["share"]], textposition="inside",
             insidetextanchor="middle", textfont={"size": 11},
@@ -513,7 +545,7 @@ def _tornado_note(d: ReportData, metric: str, funder: str, s: Strings) -> str:
     if flat.empty:
         return ""
     return s.t("charts.tornado_flat", inputs=", ".join(s.t(f"inputs.{i}") for i in flat["input"]),
-               metric=s.t(f"metrics.{metric}").lower())
+               metric=s.t(f"metrics.{metric}"))
 
 
 def _npv_funder(d: ReportData) -> str | None:

@@ -36,6 +36,10 @@ _PRICE_BELOW = 1e3  # amounts under this are written with cents (``$0.70``), abo
 #: The scenario schema's default value_of_access_usd_per_person_year (docs/scenario.md),
 #: used only for a plan directory older than summary.inputs that leaves it out.
 _DEFAULT_VALUE_OF_ACCESS = 1000.0
+#: unmet-demand causes the report words, in the order it lists them (plandir.UnmetCauseKind)
+_CAUSES = ("not_ready_until", "residency", "latency", "power", "budget", "none")
+#: an unserved share below this is counted, not listed (it prints as 0%)
+_MINOR_UNMET = 0.005
 
 _UNMET = re.compile(
     r"^(?P<name>.+) \((?P<iso3>[A-Z]{3})\): (?P<share>\d+)% of (?P<workload>\S+) demand "
@@ -329,28 +333,48 @@ class Explainer:
                          else "")]
 
     def _unmet_structured(self, causes: list[dict[str, Any]]) -> list[str]:
+        """One sentence per country, cause and span, its workloads together; shortfalls
+        under half a percent of demand counted in one closing sentence."""
         s = self.s
-        out: list[str] = []
         left_out = [(str(c["country"]), c.get("year_from"), c.get("year_to")) for c in causes
                     if c.get("cause") == "not_selected"]
+        groups: dict[tuple[Any, ...], list[tuple[str, float | None]]] = {}
+        minor = 0
         for c in causes:
             cause = str(c.get("cause", ""))
-            if cause == "not_selected":
+            if cause == "not_selected" or cause not in _CAUSES:
                 continue
-            sites = ", ".join(self.site_names.get(str(x), str(x)) for x in c.get("sites") or [])
-            iso3 = str(c.get("country", ""))
-            rule = self._rule_of(iso3)
-            key = cause if cause in ("not_ready_until", "budget", "residency", "power",
-                                     "latency", "none") else None
-            if key is None:
+            share = _f(c.get("share"))
+            if share is not None and share < _MINOR_UNMET:
+                minor += 1
                 continue
-            why = s.t(f"explain.unmet.cause.{key}", year=c.get("ready_year") or "",
-                      sites=sites or s.t("table.none"), rule=rule)
+            key = (str(c.get("country", "")), cause, c.get("year_from"), c.get("year_to"),
+                   c.get("ready_year"), tuple(c.get("sites") or []))
+            groups.setdefault(key, []).append((str(c.get("workload", "")), share))
+        out: list[str] = []
+        for (iso3, cause, y0, y1, ready, sites), items in sorted(
+                groups.items(), key=lambda kv: (_CAUSES.index(kv[0][1]), kv[0][0], kv[0][2])):
+            names = ", ".join(self.site_names.get(str(x), str(x)) for x in sites)
+            why = s.t(f"explain.unmet.cause.{cause}", year=ready or "",
+                      sites=names or s.t("table.none"), rule=self._rule_of(iso3))
+            shares = {round(sh or 0.0, 2) for _, sh in items}
+            if len(shares) == 1:
+                what = s.t("explain.unmet.what", share=self.f.pct(items[0][1], 0),
+                           workloads=self._and([w for w, _ in items]))
+            else:
+                what = self._and([s.t("explain.unmet.what", share=self.f.pct(sh, 0),
+                                      workloads=w) for w, sh in items])
             out.append(s.t("explain.unmet.line", country=country_name(iso3, self.f.locale),
-                           iso3=iso3, share=self.f.pct(_f(c.get("share")), 0),
-                           workload=c.get("workload", ""),
-                           span=self._span(c.get("year_from"), c.get("year_to")), why=why))
+                           iso3=iso3, what=what, span=self._span(y0, y1), why=why))
+        if minor:
+            out.append(s.t("explain.unmet.minor", n=self.f.number(minor),
+                           share=self.f.pct(_MINOR_UNMET, 1)))
         return self._not_selected(left_out) + out
+
+    def _and(self, items: list[str]) -> str:
+        if len(items) <= 1:
+            return "".join(items)
+        return ", ".join(items[:-1]) + " " + self.s.t("explain.and") + " " + items[-1]
 
     def _rule_of(self, iso3: str) -> str:
         table = plan_table(self.d, "inputs_countries")
@@ -378,9 +402,10 @@ class Explainer:
             return line
         y0, y1 = m.group("y0"), m.group("y1")
         iso3 = m.group("iso3")
+        what = self.s.t("explain.unmet.what", share=self.f.pct(int(m.group("share")) / 100, 0),
+                        workloads=m.group("workload"))
         return self.s.t("explain.unmet.line", country=country_name(iso3, self.f.locale),
-                        iso3=iso3, share=self.f.pct(int(m.group("share")) / 100, 0),
-                        workload=m.group("workload"), span=f"{y0}–{y1}" if y1 else y0, why=why)
+                        iso3=iso3, what=what, span=f"{y0}–{y1}" if y1 else y0, why=why)
 
 
 _SOURCES: tuple[tuple[re.Pattern[str], str], ...] = (
