@@ -30,6 +30,7 @@ from daulat.gateway.audit import (
     verify_chain,
 )
 from daulat.gateway.config import GatewayConfig
+from daulat.gateway.errors import ERRORS
 from daulat.gateway.metering import Meter
 from daulat.gateway.testing import free_port
 from daulat.store import Store
@@ -459,3 +460,12 @@ def test_revoking_a_revoked_key_says_so(tmp_path: Path) -> None:
     again = runner.invoke(cli_app, ["keys", "revoke", created["id"], *store])
     assert "Revoked key" in first.stdout
     assert "already revoked" in again.stdout and "Revoked key" not in again.stdout
+
+
+def test_every_error_the_gateway_can_answer_is_documented() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "gateway.md").read_text("utf-8")
+    for cls in ERRORS:
+        assert f"| {cls.status} | `{cls.type}` | `{cls.code}`" in docs, cls.__name__
+    for code in ("missing_required_parameter", "tokens_per_day_exceeded",
+                 "country_allocation_exceeded", "upstream_stream_broken"):
+        assert f"`{code}`" in docs
