@@ -3,6 +3,7 @@ command in them exists, and the documented backup-and-restore procedure works on
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -251,12 +252,28 @@ def test_the_documented_backup_and_restore_bring_back_a_verifiable_chain(
                                    completion_tokens=4))
     store.dispose()
     env = {**os.environ, "DAULAT_STORE_URL": PG_URL, "DAULAT_STORE_SCHEMA": scratch_schema,
-           "BACKUP_DIR": str(tmp_path / "backups"), "PATH": f"{VENV_BIN}:{os.environ['PATH']}"}
+           "BACKUP_DIR": str(tmp_path / "backups"), "DAULAT": str(VENV_BIN / "daulat"),
+           "PATH": f"{VENV_BIN}:{os.environ['PATH']}"}
+    daulat = [str(VENV_BIN / "daulat")]
+    where = ["--store", PG_URL, "--schema", scratch_schema]
 
     backup = _run_block("backup", env)
     assert backup.returncode == 0, backup.stderr
     dumps = sorted((tmp_path / "backups").glob("daulat-*.dump"))
     assert len(dumps) == 1 and dumps[0].stat().st_size > 0
+    anchor = json.loads(Path(f"{dumps[0]}.anchor.json").read_text())
+    assert anchor["seq"] == 25
+
+    # requests served after the backup, and an anchor published after them
+    store = Store(PG_URL, schema=scratch_schema)
+    rec = Recorder(store.engine)
+    for i in range(25, 30):
+        rec.record_sync(AuditEntry(request_id=f"req-{i}", record={"status": "ok", "i": i}))
+    store.dispose()
+    later = subprocess.run([*daulat, "audit", "anchor", "--json", *where], capture_output=True,
+                           text=True, check=True, timeout=120).stdout
+    (tmp_path / "later.json").write_text(later)
+    assert json.loads(later)["seq"] == 30
 
     # the disaster: the schema is gone
     eng = sa.create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://"))
@@ -267,6 +284,10 @@ def test_the_documented_backup_and_restore_bring_back_a_verifiable_chain(
     restore = _run_block("restore", env)
     assert restore.returncode == 0, restore.stdout + restore.stderr
     assert "audit chain OK: 25 records" in restore.stdout, restore.stdout
+    # the published later anchor shows what the restore lost
+    lost = subprocess.run([*daulat, "audit", "verify", "--anchor", str(tmp_path / "later.json"),
+                           *where], capture_output=True, text=True, timeout=120)
+    assert lost.returncode == 1 and "deleted" in lost.stdout + lost.stderr, lost.stdout
 
     back = Store(PG_URL, schema=scratch_schema)
     try:
