@@ -68,10 +68,12 @@ def compute_finance(tables: PlanTables, life_years: int | None = None
     ramp_df = ramp(tables.budgets)
     own = ownership(tables.funding)
     lines = revenue_lines(tables, life_years=life_years)  # the revenue behind each NPV (H8)
-    by_line = lines.groupby(["funder", "line"])["revenue_usd"].sum()
-    returns["revenue_by_line"] = [
-        {line: float(usd) for (f, line), usd in by_line.items() if f == funder}
-        for funder in returns["funder"]]
+    by_line: dict[str, dict[str, float]] = {}
+    for funder, line, usd in lines.groupby(["funder", "line"], as_index=False)[
+            "revenue_usd"].sum().itertuples(index=False):
+        by_line.setdefault(str(funder), {})[str(line)] = float(usd)
+    returns["revenue_by_line"] = pd.Series(
+        [by_line.get(str(f), {}) for f in returns["funder"]], index=returns.index, dtype=object)
     programme = ramp_df[ramp_df["scope"] == "programme"]
     summary: dict[str, Any] = {
         "currency": tables.currency,

@@ -193,8 +193,10 @@ def build_risk_model(tables: PlanTables, life_years: int | None = None) -> RiskM
     demand_c = np.zeros((n_c, n_t))
     served_c = np.zeros((n_c, n_t))
     users_c = np.zeros((n_c, n_t))
-    d = tables.demand.groupby(["country", "year"], as_index=False)[["tokens_per_s",
-                                                                      "users"]].sum()
+    # users are per country (the same people on every workload): the largest, not a sum;
+    # a country's people served = its users x the demand-weighted share it is served
+    d = tables.demand.groupby(["country", "year"], as_index=False).agg(
+        tokens_per_s=("tokens_per_s", "sum"), users=("users", "max"))
     for c, y, tps, users in zip(d["country"].tolist(), d["year"].tolist(),
                                 d["tokens_per_s"].tolist(), d["users"].tolist(), strict=True):
         if y in t_index:

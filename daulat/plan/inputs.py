@@ -10,7 +10,7 @@ step is a function with a name that says what it resolves.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -188,12 +188,14 @@ def scenario_sites(scenario: Scenario, iso3s: list[str]) -> list[Site]:
     wanted = set(iso3s)
 
     def add(s: Any) -> None:
+        power = None if s.power_mw is None or (isinstance(s.power_mw, float)
+                                               and math.isnan(s.power_mw)) else float(s.power_mw)
+        if isinstance(s, Site):  # a catalog record keeps every field (costs, schedule)
+            out[s.id] = replace(s, power_mw=power)
+            return
         out[s.id] = Site(s.id, s.name, s.country, float(s.lat), float(s.lon), s.status,
-                         None if s.power_mw is None or (isinstance(s.power_mw, float)
-                                                        and math.isnan(s.power_mw))
-                         else float(s.power_mw),
-                         int(s.earliest_year), float(s.programme_share),
-                         source=getattr(s, "source", "scenario (inline site)"))
+                         power, int(s.earliest_year), float(s.programme_share),
+                         source="scenario (inline site)")
 
     known = {s.id: s for s in cat_sites.load_sites()}
     if spec.catalog != "none":

@@ -159,3 +159,18 @@ def test_resolve_sweep_re_solves_the_real_plan_in_a_process_pool(local_sweep: pd
     unc = load_plan(real_plan).uncertainty
     assert sweep["adoption_factor"].between(unc.adoption.low, unc.adoption.high).all()
     assert sweep["delay_years"].between(unc.delay_years.low, unc.delay_years.high).all()
+
+
+def test_people_are_counted_once_whatever_the_number_of_workloads(tiny_plan: Path) -> None:
+    # a second workload of the same users: the people served stay the same
+    for name in ("demand", "routing"):
+        df = pd.read_csv(tiny_plan / f"{name}.csv")
+        pd.concat([df, df.assign(workload="chat-2")]).to_csv(tiny_plan / f"{name}.csv",
+                                                            index=False)
+    peaks = pd.read_csv(tiny_plan / "inputs_peak_factors.csv")
+    pd.concat([peaks, peaks.assign(workload="chat-2")]).to_csv(
+        tiny_plan / "inputs_peak_factors.csv", index=False)
+    model = build_risk_model(load_plan(tiny_plan))
+    users_in_2028 = 1e6  # tiny plan: one million users, every token served
+    assert float((model.users_per_tps_c * model.served_c)[:, -1].sum()) == pytest.approx(
+        users_in_2028)
