@@ -122,6 +122,12 @@ class ProgrammeTrainingSpec(_Strict):
     mfu: float | None = Field(
         default=None, gt=0, le=1, description="Model FLOPs utilisation; catalog default if unset."
     )
+    interconnect_km: float = Field(
+        default=0.0, ge=0,
+        description="The run uses ONE campus: the site it is placed at plus any of its `sites` "
+        "within this great-circle distance (a stated interconnect between linked campuses); "
+        "0: a single site. A frontier run is never spread over continents.",
+    )
 
     @model_validator(mode="after")
     def check_size(self) -> ProgrammeTrainingSpec:
@@ -241,6 +247,13 @@ class SitesSpec(_Strict):
         description="Facility MW ceiling for a site whose catalog entry has none; the "
         "catalog's candidate_power_mw if unset.",
     )
+    paid: list[str] = Field(
+        default_factory=list,
+        description="Site ids built and paid outside the plan: their MW is available on the "
+        "published schedule at no capital cost. Any other announced site's shell, power and "
+        "cooling is paid by the plan (catalog shell_capex_usd_per_it_mw), except what was in "
+        "service before the plan's first year.",
+    )
 
 
 class FunderSpec(_Strict):
@@ -260,25 +273,40 @@ class FunderSpec(_Strict):
         description="per_year: each year's amount caps that year's spending; cumulative: "
         "each amount caps total spending up to and including that year.",
     )
+    committed_usd: dict[int, float] = Field(
+        default_factory=dict,
+        description="Spend the funder has committed, {year: amount} on the same basis as "
+        "budget_basis (\"$100B at once\": {2026: 100.0e9}): a floor on its capital that year "
+        "(per_year) or up to that year (cumulative); the plan says when it cannot place it.",
+    )
 
     @field_validator("country")
     @classmethod
     def normalise(cls, value: str | None) -> str | None:
         return None if value is None else _iso3(value)
 
-    @field_validator("budget_usd")
+    @field_validator("budget_usd", "committed_usd")
     @classmethod
     def check_nonnegative(cls, value: float | dict[int, float]) -> float | dict[int, float]:
         amounts = value.values() if isinstance(value, dict) else [value]
         if any(a < 0 for a in amounts):
-            raise ValueError("budgets should be >= 0 USD")
+            raise ValueError("budgets and commitments should be >= 0 USD")
         return value
 
     @model_validator(mode="after")
     def check_government_country(self) -> FunderSpec:
         if self.kind == "government" and self.country is None:
             raise ValueError("a government funder needs `country` (ISO3 of its country)")
+        for year, amount in self.committed_usd.items():
+            budget = self.budget_for(year)
+            if budget is not None and amount > budget:
+                raise ValueError(f"committed_usd {year}: {amount:,.0f} is more than the "
+                                 f"budget that year ({budget:,.0f})")
         return self
+
+    def commitment_for(self, year: int) -> float | None:
+        """The committed spend for ``year`` (None: no commitment that year)."""
+        return self.committed_usd.get(year)
 
     def budget_for(self, year: int) -> float | None:
         """The budget figure for ``year`` (None: no figure given for that year)."""
