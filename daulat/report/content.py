@@ -447,7 +447,8 @@ def _demand_rows(d: ReportData, s: Strings, f: Formatter, pf: PlanFacts) -> list
         w = workloads.get(str(wl), {})
         raw_demand = w.get("demand")
         demand: dict[str, Any] = raw_demand if isinstance(raw_demand, dict) else {}
-        profile = str(demand.get("profile") or s.t("assumptions.default_profile"))
+        profile = str(demand.get("usage_profile") or demand.get("profile")
+                      or s.t("assumptions.default_profile"))
         rows.append([s.t("assumptions.users", workload=wl, year=pf.last_year),
                      f.number(float(g["users"].sum())),
                      s.t("assumptions.users_source", profile=profile)])
