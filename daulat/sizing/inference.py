@@ -271,11 +271,16 @@ def _evaluate(
     )
     gemm_params = n_active + routed_active * (imbalance - 1.0)
 
+    # Small-expert grouped GEMMs stream their weights below a dense GEMM's share of HBM
+    # bandwidth (``eta_mem_experts``, DeepGEMM masked layout at 256 tokens per expert): the
+    # routed-expert reads are charged at that share, expressed here as extra bytes at ``bw``.
+    expert_bw_scale = eff.mem / constant("eta_mem_experts") if w_experts > 0 else 1.0
+
     def w_read(b: float) -> float:
         # each expert is read when at least one of the step's B·(1 + I/O) tokens routes
         # to it: P(touched) = 1 − (1 − k/E)^tokens (≈ all experts at large batch)
         touched = 1.0 - (1.0 - expert_share) ** (b * (1.0 + prefill_per_token))
-        return w_dense + w_experts * touched * imbalance
+        return w_dense + w_experts * touched * imbalance * expert_bw_scale
 
     def mem_s(b: float) -> float:
         """Memory-bound time of the step's kernels (weights, KV)."""

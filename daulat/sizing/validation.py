@@ -14,13 +14,24 @@ import csv
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from daulat.catalog.constants import constant
 from daulat.sizing.facility import facility, it_kw_per_accelerator
 from daulat.sizing.inference import inference_throughput
 from daulat.sizing.workloads import get_workload
 
-__all__ = ["ValidationRow", "load_validation", "predict", "validate", "summary", "VALIDATION_CSV"]
+__all__ = [
+    "VALIDATION_CSV",
+    "FleetCheck",
+    "ValidationRow",
+    "fit_fleet_utilisation",
+    "fleet_checks",
+    "load_validation",
+    "predict",
+    "summary",
+    "validate",
+]
 
 VALIDATION_CSV = (
     Path(__file__).resolve().parents[2] / "tests" / "sizing" / "data" / "validation.csv"
@@ -183,26 +194,46 @@ _OPENAI = (
 )
 
 
+def _deepseek_fleet(fleet_utilisation: float | None = None) -> Any:
+    """DeepSeek's published day on the modelled H800 fleet (vendor-tuned: efficiency 1; no
+    headroom/failover/research: the published node counts are inference nodes only)."""
+    from daulat.catalog.profiles import fleet_factor
+    from daulat.sizing.fleet import FleetAssumptions, ServiceLoad, size_service
+
+    fleet = FleetAssumptions(
+        accelerator="H800", precision="fp8", models=(("deepseek-v3", 1.0),),
+        peak_to_average=fleet_factor("peak_to_average_global"), headroom=0.0,
+        failover_reserve=0.0, research_share=0.0, serving_efficiency=1.0,
+        output_tokens_per_s_per_user=20.0, fleet_utilisation=fleet_utilisation,
+    )
+    return size_service(ServiceLoad(608e9, 168e9, 0.563, 4989 - 600), fleet)
+
+
+DEEPSEEK_AVERAGE_GPUS = 226.75 * 8
+
+
+def fit_fleet_utilisation() -> float:
+    """The fleet utilisation that makes the modelled DeepSeek fleet at mean load equal the
+    published average (226.75 nodes × 8 H800): the one fleet-level fit
+    (``fleet_factors.csv`` ``fleet_utilisation``, rounded to 2 decimals)."""
+    r = _deepseek_fleet(1.0)
+    mean_tps = r.mean_output_tokens_per_s
+    return float(mean_tps / r.models[0].tokens_per_s_per_accelerator / DEEPSEEK_AVERAGE_GPUS)
+
+
 def fleet_checks() -> list[FleetCheck]:
     """Every fleet-level check (fast: a few engine calls)."""
     from daulat.catalog.countries import get_country
     from daulat.catalog.profiles import fleet_factor
     from daulat.sizing.demand import DemandAssumptions, country_assistant
-    from daulat.sizing.fleet import FleetAssumptions, ServiceLoad, load_from_users, size_service
+    from daulat.sizing.fleet import FleetAssumptions, load_from_users, size_service
 
     rows: list[FleetCheck] = []
-    # 1-2. DeepSeek's own service: published load → H800 fleet (vendor-tuned: efficiency 1;
-    # no headroom/failover/research: the published node counts are inference nodes only)
-    ds_fleet = FleetAssumptions(
-        accelerator="H800", precision="fp8", models=(("deepseek-v3", 1.0),),
-        peak_to_average=fleet_factor("peak_to_average_global"), headroom=0.0,
-        failover_reserve=0.0, research_share=0.0, serving_efficiency=1.0,
-        output_tokens_per_s_per_user=20.0,
-    )
-    ds = size_service(ServiceLoad(608e9, 168e9, 0.563, 4989 - 600), ds_fleet)
+    # 1-2. DeepSeek's own service: published load → H800 fleet
+    ds = _deepseek_fleet()
     rows.append(FleetCheck(
         "deepseek-fleet-average", "DeepSeek V3/R1 service: H800 GPUs at mean load",
-        226.75 * 8, ds.accelerators_average, "GPUs", "fitted", "±35 %",
+        DEEPSEEK_AVERAGE_GPUS, ds.accelerators_average, "GPUs", "fitted", "±35 %",
         "size_service(608 B in, 56.3 % cached, 168 B out, KV 4,989, 20 tok/s/user) on H800 "
         "fp8, MTP, fleet_utilisation fitted here", _DEEPSEEK))
     rows.append(FleetCheck(

@@ -129,3 +129,10 @@ def test_training_rejects_counts_where_billions_are_expected() -> None:
     ok = runner.invoke(app, ["size", "training", "--params", "70", "--tokens", "15.6e12",
                              "--accelerator", "H100-SXM", "--json"])
     assert ok.exit_code == 0 and json.loads(ok.output)["params_b"] == 70
+
+
+def test_committed_fleet_utilisation_is_the_fit_on_deepseeks_day() -> None:
+    from daulat.catalog.profiles import fleet_factor
+    from daulat.sizing.validation import fit_fleet_utilisation
+
+    assert fleet_factor("fleet_utilisation") == pytest.approx(fit_fleet_utilisation(), abs=0.005)

@@ -1,8 +1,9 @@
 """The model predicts published figures it was not fitted on (docs/validation.md).
 
-The thresholds below are the errors the model reaches today (median 16.3 %, worst
-196 %, 34 of 43 within ±35 %), kept as a regression guard; they miss the issue's target
-(median <= 15 %, none beyond ±35 %), as docs/validation.md reports.
+The thresholds below are the errors the model reaches today (median 17.7 %, worst
+98 %, 35 of 43 within ±35 %; before the issue-10 MoE physics 16.3 %, 196 %, 34), kept as
+a regression guard; they miss the issue's target (median <= 15 %, none beyond ±35 %), as
+docs/validation.md reports.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from daulat.sizing.calibrate import load_calibration
 from daulat.sizing.validation import load_validation, summary, validate
 from daulat.sizing.workloads import get_workload, load_workloads
 
-REACHED_MEDIAN_ABS_ERROR = 0.17
-REACHED_WORST_ABS_ERROR = 1.96
-REACHED_WITHIN_35PCT = 34  # of 43 figures
+REACHED_MEDIAN_ABS_ERROR = 0.18
+REACHED_WORST_ABS_ERROR = 0.98
+REACHED_WITHIN_35PCT = 35  # of 43 figures
 
 
 def test_every_validation_figure_is_sourced() -> None:
