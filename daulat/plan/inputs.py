@@ -34,7 +34,7 @@ from daulat.sizing import (
     inference_throughput,
     it_kw_per_accelerator,
 )
-from daulat.sizing.demand import frontier_training_flop
+from daulat.sizing.demand import fleet_rate, frontier_training_flop
 
 __all__ = ["latency_ms", "prepare", "programme_training_flop", "residency_decision"]
 
@@ -391,8 +391,17 @@ def rate_array(scenario: Scenario, adf: pd.DataFrame, wdf: pd.DataFrame,
     # is sized for the requests the demand model counts (country overrides of the shape
     # change demand, not the per-accelerator rate)
     shapes: list[dict[str, Any]] = []
+    fleets: list[DemandAssumptions | None] = []
+    # a workload on a usage profile is sized by the fleet engine (daulat size service): its
+    # rate per *installed* accelerator includes latency per user, prefix-cache hits, expert
+    # parallelism, headroom, failover and the research share (issue 10: one engine); the
+    # request shape is the profile's in the plan's middle year
+    fleet_year = scenario.years[len(scenario.years) // 2]
     for w in scenario.workloads:
         wa = _demand_assumptions({"model": w.model, **w.demand}, f"workloads[{w.id}]")
+        if wa.usage_profile is not None and w.tpot_s:
+            wa = wa.model_copy(update={"output_tokens_per_s_per_user": 1.0 / w.tpot_s})
+        fleets.append(wa if wa.usage_profile is not None else None)
         shapes.append({
             "scenario": w.scenario or wa.scenario,
             "input_tokens": int(wa.input_tokens_per_query),
@@ -402,6 +411,11 @@ def rate_array(scenario: Scenario, adf: pd.DataFrame, wdf: pd.DataFrame,
     for i, a in enumerate(accs):
         for j, w in enumerate(scenario.workloads):
             try:
+                fa = fleets[j]
+                if fa is not None:
+                    rate[i, j] = fleet_rate(w.model, a.id, fa, year=fleet_year,
+                                            precision=w.precision, efficiency=efficiency)
+                    continue
                 sz = inference_throughput(w.model, a, precision=w.precision,
                                           efficiency=efficiency, **shapes[j])
                 rate[i, j] = float(sz.tokens_per_s_per_accelerator)
@@ -411,7 +425,14 @@ def rate_array(scenario: Scenario, adf: pd.DataFrame, wdf: pd.DataFrame,
             tf = a.tflops.get(precision)
             if tf:
                 rate[i, j] = tf * 1e12 * (t_mfu or mfu) * SECONDS_PER_YEAR / 1e18
-    for w, shape in zip(scenario.workloads, shapes, strict=True):
+    for w, shape, fa in zip(scenario.workloads, shapes, fleets, strict=True):
+        if fa is not None:
+            notes.append(f"{w.id}: fleet rate from the usage profile {fa.usage_profile!r} "
+                         f"({fleet_year} request shape) at "
+                         f"{fa.output_tokens_per_s_per_user or 'the default'} output tokens/s "
+                         "per user, per installed accelerator (headroom, failover and research "
+                         "share included; daulat size service).")
+            continue
         notes.append(f"{w.id}: throughput sized for {shape['input_tokens']:,} input / "
                      f"{shape['output_tokens']:,} output tokens per query, "
                      f"{shape['scenario']} latency targets"
