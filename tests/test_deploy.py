@@ -295,3 +295,19 @@ def test_the_documented_backup_and_restore_bring_back_a_verifiable_chain(
         assert back.lookup_key(secret) is not None  # keys survive a restore
     finally:
         back.dispose()
+
+
+def test_tls_and_secrets_reach_libpq_from_the_url_and_the_environment(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The guide's PostgreSQL-over-TLS and secrets-from-environment rest on libpq reading
+    the URL's options and PG* variables: the local test server has TLS off, so requiring
+    TLS either way must fail with libpq's own TLS error (and plain connections work)."""
+    plain = Store(PG_URL)
+    with plain.engine.connect():
+        pass
+    plain.dispose()
+    with pytest.raises(sa.exc.OperationalError, match="SSL"):
+        Store(f"{PG_URL}?sslmode=require", schema="opstest_tls")
+    monkeypatch.setenv("PGSSLMODE", "require")
+    with pytest.raises(sa.exc.OperationalError, match="SSL"):
+        Store(PG_URL, schema="opstest_tls")
