@@ -167,7 +167,9 @@ def build_risk_model(tables: PlanTables, life_years: int | None = None) -> RiskM
         ps = power_share.get((row.site, row.year), last_power.get(row.site, 0.0))
         fi, ti = f_index[row.funder], t_index[row.year]
         opex_power_f[fi, ti] += row.opex_usd * ps
-        opex_other_f[fi, ti] += row.opex_usd * (1 - ps)
+        # a government's licence fees for its public servants: an outflow priced apart
+        # from power (cashflow.py), so the base NPV matches returns.csv
+        opex_other_f[fi, ti] += row.opex_usd * (1 - ps) + float(getattr(row, "licence_usd", 0.0))
 
     # Revenue per funder and country: each site-year's revenue by the countries it serves.
     factors, _ = peak_factors(tables)
