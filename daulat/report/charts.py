@@ -571,14 +571,27 @@ def _fan_note(d: ReportData, metric: str, s: Strings) -> str:
     return s.t("charts.fan_outside", years=", ".join(str(int(y)) for y in outside["year"]))
 
 
-def _notes(d: ReportData, s: Strings) -> dict[str, str]:
+def _ramp_note(d: ReportData, s: Strings, f: Formatter) -> str:
+    """What the plan commits against the budget, in numbers (a line near zero beside a large
+    budget reads as nothing otherwise)."""
+    r = d.ramp[d.ramp["scope"] == "programme"]
+    if r.empty:
+        return ""
+    last = r.sort_values("year").iloc[-1]
+    budget = float(last["cumulative_budget_usd"])
+    committed = float(last["cumulative_committed_usd"])
+    return s.t("charts.ramp_note", year=int(last["year"]), committed=f.money(committed),
+               budget=f.money(budget), share=f.pct(committed / budget if budget else None))
+
+
+def _notes(d: ReportData, s: Strings, f: Formatter) -> dict[str, str]:
     npv_funder = _npv_funder(d)
     return {
         "chart-tornado-cost": _tornado_note(d, "cost_usd", "", s),
         "chart-tornado-npv": _tornado_note(d, "npv_usd", npv_funder, s) if npv_funder else "",
         "chart-risk-cost": _fan_note(d, "cost_usd", s),
         "chart-risk-people": _fan_note(d, "people_served", s),
-        "chart-ramp": s.t("charts.ramp_note"),
+        "chart-ramp": _ramp_note(d, s, f),
     }
 
 
@@ -603,7 +616,7 @@ _CHARTS = (
 
 def all_charts(d: ReportData, s: Strings, f: Formatter) -> list[Chart]:
     """Every chart the plan has data for, in report order, with its note."""
-    notes = _notes(d, s)
+    notes = _notes(d, s, f)
     out = []
     for chart_id, section, fn in _CHARTS:
         fig = fn(d, s, f)

@@ -30,8 +30,9 @@ def _env() -> jinja2.Environment:
     )
 
 
-def render_html(content: Content, charts: list[Chart], toc: str) -> str:
-    """The report as one HTML string (plotly.js, map data and charts inline)."""
+def render_html(content: Content, charts: list[Chart], toc: str, paper: bool = False) -> str:
+    """The report as one HTML string (plotly.js, map data and charts inline); ``paper``: the
+    layout printed to PDF (a contents page, the narrow width of an A4 page)."""
     from importlib.metadata import PackageNotFoundError
     from importlib.metadata import version as package_version
 
@@ -54,11 +55,12 @@ def render_html(content: Content, charts: list[Chart], toc: str) -> str:
         encoding="utf-8")
     return _env().get_template("report.html.j2").render(
         c=content, charts=by_section, chart_sections=chart_sections, present=present,
-        plotly_js=get_plotlyjs(), topojson=topojson, toc=toc, version=version,
+        plotly_js=get_plotlyjs(), topojson=topojson, toc=toc, version=version, paper=paper,
     )
 
 
-def write_html(path: Path, content: Content, charts: list[Chart], toc: str) -> Path:
+def write_html(path: Path, content: Content, charts: list[Chart], toc: str,
+               paper: bool = False) -> Path:
     """Write the report to ``path`` (UTF-8) and return it."""
-    path.write_text(render_html(content, charts, toc), encoding="utf-8")
+    path.write_text(render_html(content, charts, toc, paper), encoding="utf-8")
     return path
