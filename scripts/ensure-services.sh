@@ -19,6 +19,11 @@ if ! command -v chromium >/dev/null 2>&1; then
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
     || echo "warning: could not install chromium" >&2
 fi
+# poppler-utils: the report's PDF test reads report.pdf back (pdftotext, pdftoppm, pdfinfo).
+if ! command -v pdftoppm >/dev/null 2>&1; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null) \
+    || echo "warning: could not install poppler-utils" >&2
+fi
 # nginx and Caddy validate deploy/'s reverse-proxy files (tests/test_deploy.py). In a container
 # their services stay stopped; on a workstation: systemctl disable --now nginx caddy.
 if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ] || ! command -v caddy >/dev/null 2>&1; then
