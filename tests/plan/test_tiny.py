@@ -299,3 +299,25 @@ def test_rounding_down_where_rounding_up_breaks_a_site_limit(tmp_path: Path) -> 
     acc = t["builds"][t["builds"]["accelerator"] != "facility"]
     assert (acc["count"] % 8).abs().max() < 1e-6
     assert acc.groupby("site")["count"].sum().to_dict() == pytest.approx({"site-a": 16.0})
+
+
+def test_unmet_demand_comes_with_its_cause_per_country_and_years(tmp_path: Path) -> None:
+    # budget: 2026's money buys 1000 of the 1500 tokens/s wanted
+    data = tiny()
+    data.budget_usd.loc[{"funder": "provider", "year": 2026}] = 10_010.0
+    causes = _solve(data, tmp_path / "budget").summary.unmet_causes
+    assert [(c.cause, c.year_from, c.year_to) for c in causes] == [("budget", 2026, 2026)]
+    assert causes[0].unmet_tokens_per_s == pytest.approx(500.0)
+    # power: site B has room for one accelerator; BBB is short in both years
+    data = tiny()
+    data.sites.loc["site-b", "power_limit_mw"] = 0.001
+    (cause,) = _solve(data, tmp_path / "power").summary.unmet_causes
+    assert (cause.country, cause.cause, cause.year_from, cause.year_to) == (
+        "BBB", "power", 2026, 2027)
+    assert cause.share == pytest.approx(400 / 500) and cause.sites == ["site-b"]
+    # not ready: site B opens in 2027; BBB waits for it, served in full after
+    data = tiny()
+    data.sites.loc["site-b", "earliest_year"] = 2027
+    (cause,) = _solve(data, tmp_path / "ready").summary.unmet_causes
+    assert (cause.country, cause.cause, cause.ready_year, cause.year_from, cause.year_to) == (
+        "BBB", "not_ready_until", 2027, 2026, 2026)
