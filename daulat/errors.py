@@ -11,6 +11,7 @@ can handle, never ``Exception``.
     ├── ScenarioError         a scenario file that does not validate
     ├── PackError             a country policy pack that is missing or does not validate
     ├── PlanDirectoryError    not a plan directory, a foreign one, or an older format
+    ├── StoreError            the gateway's store cannot be reached or opened
     └── CountryCodeError      not an ISO 3166-1 alpha-3 country code
 """
 
@@ -18,7 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["CountryCodeError", "PackError", "PlanDirectoryError", "ScenarioError", "UserError"]
+__all__ = ["CountryCodeError", "PackError", "PlanDirectoryError", "ScenarioError", "StoreError",
+           "UserError"]
 
 
 class UserError(Exception):
@@ -38,6 +40,11 @@ class ScenarioError(UserError):
 
 class PackError(UserError):
     """A country policy pack that does not validate; its country is served nowhere new."""
+
+
+class StoreError(UserError):
+    """The gateway's store (SQLite file, PostgreSQL server) cannot be reached or opened;
+    the message names the URL (password hidden) and the driver's own reason."""
 
 
 class PlanDirectoryError(UserError):

@@ -22,6 +22,7 @@ from daulat.gateway.local_model import INSTALL_HINT, local_available
 from daulat.gateway.metering import read_allocations
 from daulat.iso3 import check_iso3
 from daulat.store import Store, Tenant, default_url
+from daulat.store.db import check_reachable
 
 __all__ = ["register", "DEMO_TENANT", "DEMO_COUNTRY"]
 
@@ -58,6 +59,7 @@ def _open(config: Path | None, url: str | None, data_dir: Path | None, schema: s
           migrate: bool = True) -> tuple[Any, Any]:
     cfg = _config(config)
     store = _store(cfg, url, data_dir, schema)
+    check_reachable(store.engine)  # an unreachable store is one clear line, not a traceback
     if migrate:
         store.migrate()
         # the config's tenants exist for every command that reads it (keys create, serve)

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -31,6 +32,17 @@ MAX_MESSAGES = 2048
 # A JSON escape of a UTF-16 surrogate; only then is the (slower) walk for lone ones needed.
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
 _JSON_TYPES = ("application/json", "application/x-json", "text/json")
+
+def _integral(value: Any) -> Any:
+    """JSON has one number type: ``128.0`` is the integer 128 (``"5"``, ``true`` stay errors)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+#: An integer as JSON Schema's "integer" means it: integral floats count.
+JsonInt = Annotated[int, BeforeValidator(_integral)]
+
 
 class _Closed(BaseModel):
     # As OpenAI does ("Unrecognized request argument supplied"), unknown fields are refused;
@@ -112,21 +124,21 @@ class ChatRequest(_Closed):
     messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
     stream: bool | None = None
     stream_options: StreamOptions | None = None
-    max_tokens: int | None = Field(default=None, ge=1)
-    max_completion_tokens: int | None = Field(default=None, ge=1)
+    max_tokens: JsonInt | None = Field(default=None, ge=1)
+    max_completion_tokens: JsonInt | None = Field(default=None, ge=1)
     temperature: float | None = Field(default=None, ge=0, le=2)
     top_p: float | None = Field(default=None, ge=0, le=1)
-    n: int | None = Field(default=None, ge=1, le=128)
+    n: JsonInt | None = Field(default=None, ge=1, le=128)
     presence_penalty: float | None = Field(default=None, ge=-2, le=2)
     frequency_penalty: float | None = Field(default=None, ge=-2, le=2)
-    seed: int | None = None
+    seed: JsonInt | None = None
     stop: str | list[str] | None = None
     user: str = ""
     tools: list[Tool] | None = None
     tool_choice: Literal["none", "auto", "required"] | ToolChoice | None = None
     response_format: ResponseFormat | None = None
     logprobs: bool | None = None
-    top_logprobs: int | None = Field(default=None, ge=0, le=20)
+    top_logprobs: JsonInt | None = Field(default=None, ge=0, le=20)
 
     @field_validator("stop")
     @classmethod

@@ -19,9 +19,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, OperationalError
 
-from daulat.errors import UserError
+from daulat.errors import StoreError, UserError
 
 __all__ = [
     "DATA_DIR_ENV",
@@ -115,9 +115,30 @@ def make_engine(url: str | None = None, *, schema: str | None = None) -> Engine:
     kwargs["pool_pre_ping"] = True
     engine = create_engine(url, **kwargs)
     if schema is not None:
-        with engine.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+        try:
+            with engine.begin() as conn:
+                conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+        except OperationalError as exc:
+            raise unreachable(engine, exc) from None
     return engine
+
+
+def unreachable(engine: Engine, exc: OperationalError) -> StoreError:
+    """A :class:`StoreError` naming the store (password hidden) and the driver's reason."""
+    reason = str(exc.orig or exc).strip().splitlines()
+    where = engine.url.render_as_string(hide_password=True)
+    return StoreError(f"store {where}: cannot open it — {reason[0] if reason else exc}"
+                      + (f" ({'; '.join(r.strip() for r in reason[1:3])})"
+                         if len(reason) > 1 else ""))
+
+
+def check_reachable(engine: Engine) -> None:
+    """Connect once (``SELECT 1``); :class:`StoreError` when the store cannot be opened."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except OperationalError as exc:
+        raise unreachable(engine, exc) from None
 
 
 def _alembic_config(engine: Engine) -> Any:

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from daulat.cli import app as cli_app
+from daulat.errors import StoreError
 from daulat.gateway.app import redis_prefix
 from daulat.gateway.audit import (
     AuditEntry,
@@ -469,3 +470,19 @@ def test_every_error_the_gateway_can_answer_is_documented() -> None:
     for code in ("missing_required_parameter", "tokens_per_day_exceeded",
                  "country_allocation_exceeded", "upstream_stream_broken"):
         assert f"`{code}`" in docs
+
+
+def test_an_unreachable_store_is_one_clear_error_naming_it() -> None:
+    res = CliRunner().invoke(cli_app, ["audit", "verify", "--store",
+                                       f"postgresql://postgres:s3cret@127.0.0.1:{free_port()}/test"])
+    assert isinstance(res.exception, StoreError)
+    msg = str(res.exception)
+    assert "cannot open it" in msg and "s3cret" not in msg and "***" in msg
+
+
+def test_integral_floats_are_integers_as_json_schema_says(gateway: Gateway) -> None:
+    ok = _post(gateway, {"model": "assistant", "messages": MSG, "max_tokens": 64.0, "n": 1.0})
+    assert ok.status_code == 200, ok.text
+    err = _assert_openai_error(_post(gateway, {"model": "assistant", "messages": MSG,
+                                               "max_tokens": 64.5}), 400, "invalid_value")
+    assert err["param"] == "max_tokens"
