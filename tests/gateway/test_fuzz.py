@@ -85,6 +85,7 @@ class Tally:
     request_ids: list[str] = field(default_factory=list)  # of /v1/ requests
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    answered: dict[str, int] = field(default_factory=lambda: {"plain": 0, "stream": 0})
 
     def seen(self, status: int) -> None:
         self.requests += 1
@@ -176,6 +177,7 @@ def _own_checks(resp: Any, tally: Tally, what: str, path: str, body: Any) -> Non
     if stream != ctype.startswith("text/event-stream"):
         tally.fail(what, resp, f"stream={stream} answered with content-type {ctype!r}")
         return
+    tally.answered["stream" if stream else "plain"] += 1
     if stream:
         want = bool((body.get("stream_options") or {}).get("include_usage"))
         _check_stream(resp, tally, what, want)
@@ -229,14 +231,16 @@ def _collect(op: Any, mode: GenerationMode, cases: list[schemathesis.Case]) -> N
     @settings(max_examples=CASES, deadline=None, database=None, derandomize=True,
               phases=[Phase.generate], suppress_health_check=list(HealthCheck))
     @given(case=op.as_strategy(mode, headers=PLACEHOLDER_AUTH),
-           other_model=st.integers(0, 4))
-    def collect(case: schemathesis.Case, other_model: int) -> None:
+           other_model=st.integers(0, 4), streamed=st.integers(0, 2))
+    def collect(case: schemathesis.Case, other_model: int, streamed: int) -> None:
         body = case.body
         if isinstance(body, dict) and isinstance(body.get("model"), str) and body["model"]:
             # 4 in 5 requests name the served model, so they get past routing to the
             # upstream (an invalid request must be refused before that, by validation).
             if other_model or mode is GenerationMode.NEGATIVE:
                 body["model"] = MODEL
+            if mode is GenerationMode.POSITIVE and streamed == 0:
+                body["stream"] = True  # a third of the valid requests stream
             if mode is GenerationMode.POSITIVE and body.get("stream") is True:
                 # so that every answer reports the usage it is metered for
                 body["stream_options"] = {"include_usage": True}
@@ -345,10 +349,13 @@ def test_fuzzed_requests_are_answered_conformantly_and_audited(
     metered = (sum(r["prompt_tokens"] for r in usage), sum(r["completion_tokens"] for r in usage))
     with capsys.disabled():
         print(f"\nfuzz [{gw.store.engine.dialect.name}]: {tally.requests} requests, "
-              f"statuses {dict(sorted(tally.by_status.items()))}, "
+              f"statuses {dict(sorted(tally.by_status.items()))}, answered {tally.answered}, "
               f"{len(tally.failures)} failures")
 
     problems = list(tally.failures)
+    # not vacuous: valid requests reached the upstream, streamed and not
+    if tally.answered["plain"] < CASES // 5 or tally.answered["stream"] < 1:
+        problems.append(f"too few answered chat requests to mean anything: {tally.answered}")
     fivexx = sum(n for s, n in tally.by_status.items() if s >= 500)
     if fivexx:
         problems.append(f"{fivexx} answers were 5xx")
