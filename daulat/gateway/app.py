@@ -52,12 +52,12 @@ from daulat.gateway.config import GatewayConfig
 from daulat.gateway.enforce import CountryPolicy, PolicyRegistry
 from daulat.gateway.errors import (
     AuditWriteFailed,
+    ClientClosed,
     ContentBlocked,
     FailClosed,
     GatewayError,
     InternalError,
     InvalidApiKey,
-    InvalidJson,
     MethodNotAllowed,
     ModelNotFound,
     NoPolicyPack,
@@ -362,8 +362,8 @@ class Gateway:
             except GatewayError:
                 raise
             except ClientDisconnect:
-                raise InvalidJson("the client closed the connection before sending the whole "
-                                  "body") from None
+                raise ClientClosed("the client closed the connection before sending the whole "
+                                   "body") from None
             except Exception as exc:  # the request boundary (see the docstring)
                 log.error("unexpected error in %s %s", request.method, request.url.path,
                           exc_info=exc)
@@ -625,8 +625,22 @@ class Gateway:
         error: str | None = None
         finished = False
 
+        tool_redactors: dict[tuple[int, int], Any] = {}  # (choice, tool call) -> redactor
+
+        def flush_tools(idx: int | None) -> list[dict[str, Any]]:
+            """What the tool-call redactors of choice ``idx`` (None: all) still hold."""
+            out: list[dict[str, Any]] = []
+            for key in [k for k in tool_redactors if idx is None or k[0] == idx]:
+                tail = tool_redactors.pop(key).flush()
+                if tail:
+                    out.append({**template, "choices": [{"index": key[0], "delta": {
+                        "tool_calls": [{"index": key[1], "function": {"arguments": tail}}]},
+                        "finish_reason": None}]})
+            return out
+
         def scrub(chunk: dict[str, Any]) -> list[dict[str, Any]]:
-            """Redact one chunk; may return an extra chunk (flushed tail) before it."""
+            """Redact one chunk (content and tool-call arguments); may return extra chunks
+            (flushed tails) before it."""
             nonlocal usage, template
             chunk["id"] = ctx.request_id
             if not template:
@@ -650,13 +664,26 @@ class Gateway:
                         content = red.feed(content)
                         delta["content"] = content
                     out_text.setdefault(idx, []).append(content)
-                if choice.get("finish_reason") is not None and red is not None:
-                    tail = red.flush()
-                    redactors[idx] = None
-                    if tail:
-                        out_text.setdefault(idx, []).append(tail)
-                        out.append({**template, "choices": [{
-                            "index": idx, "delta": {"content": tail}, "finish_reason": None}]})
+                if policy.pii is not None:
+                    for call in delta.get("tool_calls") or []:
+                        fn = call.get("function") if isinstance(call, dict) else None
+                        args = fn.get("arguments") if isinstance(fn, dict) else None
+                        if isinstance(fn, dict) and isinstance(args, str) and args:
+                            key = (idx, int(call.get("index", 0)))
+                            tool_red: Any = tool_redactors.get(key)
+                            if tool_red is None:
+                                tool_red = tool_redactors[key] = policy.stream_redactor()
+                            fn["arguments"] = tool_red.feed(args)
+                if choice.get("finish_reason") is not None:
+                    if red is not None:
+                        tail = red.flush()
+                        redactors[idx] = None
+                        if tail:
+                            out_text.setdefault(idx, []).append(tail)
+                            out.append({**template, "choices": [{
+                                "index": idx, "delta": {"content": tail},
+                                "finish_reason": None}]})
+                    out.extend(flush_tools(idx))
             if not usage_only:  # drop a usage chunk the client did not ask for
                 out.append(chunk)
             return out
@@ -684,6 +711,8 @@ class Gateway:
                 error = str(exc)
                 ctx.attempts[-1].update(error=error, status=exc.status)  # the same attempt
             # Flush what a redactor still holds (an upstream that sent no finish_reason).
+            for piece in flush_tools(None):
+                yield _sse(piece)
             for idx, red in list(redactors.items()):
                 if red is not None:
                     tail = red.flush()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 __all__ = [
     "AuditWriteFailed",
+    "ClientClosed",
     "ContentBlocked",
     "FailClosed",
     "GatewayError",
@@ -138,6 +139,13 @@ class AuditWriteFailed(GatewayError):
     status, type, code, audit_status = 500, "server_error", "audit_write_failed", "store_error"
 
 
+class ClientClosed(GatewayError):
+    """The client closed the connection before its whole body arrived (recorded only:
+    nobody is left to receive the answer; 499 as nginx logs it)."""
+
+    status, code, audit_status = 499, "client_closed_request", "client_disconnected"
+
+
 class InternalError(GatewayError):
     """A bug: the gateway failed in an unexpected way (logged with its traceback)."""
 
@@ -148,5 +156,5 @@ class InternalError(GatewayError):
 ERRORS: tuple[type[GatewayError], ...] = (
     InvalidApiKey, InvalidJson, InvalidRequest, UnsupportedMediaType, RequestTooLarge,
     NotFound, MethodNotAllowed, ModelNotFound, ContentBlocked, QuotaExceededError,
-    UpstreamBadRequest, FailClosed, NoPolicyPack, AuditWriteFailed, InternalError,
+    UpstreamBadRequest, FailClosed, NoPolicyPack, AuditWriteFailed, ClientClosed, InternalError,
 )

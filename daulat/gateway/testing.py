@@ -11,6 +11,8 @@ gateway is exercised over the real protocol. Its ``mode`` decides how it answers
 * ``reject``: HTTP 400 with an OpenAI error body (the model server refuses the request).
 
 ``script`` (a list of modes) overrides ``mode`` for the next requests, one per request.
+``tool_args`` (a string) makes it answer with one tool call ``lookup`` whose arguments are
+that string (streamed in ``chunk_chars`` pieces) instead of text.
 ``received`` counts the chat requests it got; ``bodies`` keeps the last few.
 """
 
@@ -56,6 +58,7 @@ class FakeUpstream:
         self.hang_s = hang_s
         self.chunk_words = chunk_words
         self.chunk_chars = chunk_chars  # split the streamed text every N characters instead
+        self.tool_args: str | None = None
         self.received = 0
         self.bodies: deque[dict[str, Any]] = deque(maxlen=_KEEP_BODIES)
         self._lock = threading.Lock()
@@ -67,6 +70,7 @@ class FakeUpstream:
     def reset(self, mode: Mode = "ok") -> None:
         with self._lock:
             self.mode = mode
+            self.tool_args = None
             self.script = []
             self.received = 0
             self.bodies.clear()
@@ -117,6 +121,8 @@ class FakeUpstream:
                  "total_tokens": prompt_tokens + len(pieces)}
         model = body.get("model", "fake-model")
         created = int(time.time())
+        if self.tool_args is not None:
+            return self._tool_answer(body, model, created)
         if not body.get("stream"):
             if mode == "slow":
                 await asyncio.sleep(self.delay_s * len(pieces))
@@ -152,6 +158,36 @@ class FakeUpstream:
             yield f"data: {json.dumps(last)}\n\n".encode()
             if include_usage:
                 yield f"data: {json.dumps({**base, 'choices': [], 'usage': usage})}\n\n".encode()
+            yield b"data: [DONE]\n\n"
+
+        return StreamingResponse(events(), media_type="text/event-stream")
+
+
+    def _tool_answer(self, body: dict[str, Any], model: str, created: int) -> Response:
+        args = self.tool_args or ""
+        call = {"id": "call_1", "type": "function",
+                "function": {"name": "lookup", "arguments": args}}
+        usage = {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
+        if not body.get("stream"):
+            return JSONResponse({
+                "id": "chatcmpl-fake-tool", "object": "chat.completion", "created": created,
+                "model": model, "usage": usage,
+                "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
+                    "role": "assistant", "content": None, "tool_calls": [call]}}]})
+        n = self.chunk_chars or len(args) or 1
+        base = {"id": "chatcmpl-fake-tool", "object": "chat.completion.chunk",
+                "created": created, "model": model}
+
+        async def events() -> AsyncIterator[bytes]:
+            for i in range(0, max(len(args), 1), n):
+                head = {"id": "call_1", "type": "function",
+                        "function": {"name": "lookup"}} if i == 0 else {"function": {}}
+                head["function"]["arguments"] = args[i:i + n]  # type: ignore[index]
+                chunk = {**base, "choices": [{"index": 0, "finish_reason": None, "delta": {
+                    "tool_calls": [{"index": 0, **head}]}}]}
+                yield f"data: {json.dumps(chunk)}\n\n".encode()
+            last = {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]}
+            yield f"data: {json.dumps(last)}\n\n".encode()
             yield b"data: [DONE]\n\n"
 
         return StreamingResponse(events(), media_type="text/event-stream")

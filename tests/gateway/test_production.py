@@ -423,6 +423,27 @@ def test_pii_in_name_and_tool_call_arguments_is_redacted(gateway: Gateway, fakes
     assert "<EMAIL>" in sent
 
 
+@pytest.mark.parametrize("stream", [False, True])
+def test_pii_in_tool_call_arguments_of_the_answer_is_redacted(gateway: Gateway, fakes: Fakes,
+                                                              stream: bool) -> None:
+    for u in fakes.upstreams.values():
+        u.tool_args = json.dumps({"to": EMAIL, "phone": PHONE})
+        u.chunk_chars = 3  # the e-mail address is split across many chunks
+    client = gateway.client()
+    if stream:
+        args = ""
+        for chunk in client.chat.completions.create(model="assistant", messages=MSG,
+                                                    stream=True):
+            for choice in chunk.choices:
+                for call in choice.delta.tool_calls or []:
+                    args += (call.function.arguments if call.function else "") or ""
+    else:
+        msg = client.chat.completions.create(model="assistant", messages=MSG).choices[0].message
+        args = msg.tool_calls[0].function.arguments if msg.tool_calls else ""
+    assert EMAIL not in args and PHONE not in args
+    assert "<EMAIL>" in args and "<PHONE>" in args
+
+
 # --- 9. Redis prefix, revoking twice ------------------------------------------------------------
 
 def test_redis_counters_carry_a_deployment_prefix(sqlite_store: Store) -> None:
