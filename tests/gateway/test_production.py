@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -17,6 +18,7 @@ import openai
 import pytest
 import redis
 import sqlalchemy as sa
+from stdnum.id import npwp
 from typer.testing import CliRunner
 
 from daulat.cli import app as cli_app
@@ -34,6 +36,7 @@ from daulat.gateway.config import GatewayConfig
 from daulat.gateway.errors import ERRORS
 from daulat.gateway.metering import Meter
 from daulat.gateway.testing import free_port
+from daulat.policy.pii import PiiEngine
 from daulat.store import Store
 from daulat.store import models as m
 from tests.gateway.conftest import Fakes, Gateway, start_gateway, upstream_cfg
@@ -482,6 +485,16 @@ def test_revoking_a_revoked_key_says_so(tmp_path: Path) -> None:
     again = runner.invoke(cli_app, ["keys", "revoke", created["id"], *store])
     assert "Revoked key" in first.stdout
     assert "already revoked" in again.stdout and "Revoked key" not in again.stdout
+
+
+def test_the_npwp_example_in_docs_pii_passes_its_own_checksum() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "pii.md").read_text("utf-8")
+    row = next(ln for ln in docs.splitlines() if ln.startswith("| `IDN_NPWP`"))
+    example = row.split("`")[5]  # | `IDN_NPWP` | TAX_ID | stdnum `id.npwp`: `EXAMPLE` …
+    assert re.fullmatch(r"\d{2}\.\d{3}\.\d{3}\.\d-\d{3}\.\d{3}", example), example
+    assert npwp.is_valid(example)
+    found = PiiEngine(countries=["IDN"]).redact(f"NPWP saya {example}").entities
+    assert [e.subtype for e in found] == ["IDN_NPWP"]
 
 
 def test_every_error_the_gateway_can_answer_is_documented() -> None:

@@ -11,6 +11,7 @@ from daulat.errors import CountryCodeError, PackError, UserError
 from daulat.policy.pack import PACKS_DIR, list_packs, load_pack
 from daulat.policy.residency import (
     ResidencyBasis,
+    ResidencyDecision,
     ResidencyMode,
     resolve_residency,
 )
@@ -83,3 +84,17 @@ def test_broken_pack_raises_pack_error_naming_the_file(tmp_path: Path) -> None:
     (packs / "MYS.yaml").write_text(text, encoding="utf-8")
     with pytest.raises(PackError, match="does not match the file name"):
         resolve_residency("MYS", packs_dir=packs)
+
+
+def test_the_residency_example_in_docs_policy_runs_as_shown() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "policy.md").read_text("utf-8")
+    section = docs.split("\n## Residency\n", 1)[1]
+    code = section.split("```python", 1)[1].split("```", 1)[0]
+    namespace: dict[str, object] = {}
+    exec(compile(code, "docs/policy.md", "exec"), namespace)  # noqa: S102 - the doc's own code
+    d = namespace["d"]
+    assert isinstance(d, ResidencyDecision)
+    shown = [ln.split("#", 1)[1].strip() for ln in code.splitlines() if "#" in ln]
+    assert shown[0] == f"{d.mode.value}, {d.basis.value}, {d.allows('SGP')}"
+    assert shown[1].strip("'") == d.describe()
+    assert shown[2].startswith(resolve_residency("NGA").basis.value)
