@@ -15,6 +15,7 @@ from daulat.console import console, emit, err_console
 from daulat.errors import UserError
 from daulat.policy.pack import Pack, list_packs, load_pack, validate_pack_file
 from daulat.policy.pii import KEY_ENV, PiiEngine
+from daulat.policy.residency import resolve_residency
 
 __all__ = ["register"]
 
@@ -85,6 +86,10 @@ def policy_list(as_json: JsonOpt = False) -> None:
 def _render_pack(pack: Pack) -> None:
     console.print(f"[bold]{pack.name}[/] ({pack.iso3}) · languages {', '.join(pack.languages)}"
                   f" · locale {pack.default_locale}")
+    if pack.iso3 != "BASE":
+        # what the planner and the gateway apply (a country without a pack: in country only)
+        console.print("[bold]Residency applied[/] " + resolve_residency(pack.iso3).describe(),
+                      highlight=False)
     console.print("[bold]System prompt[/]\n" + " ".join(pack.system_prompt.split()))
     console.print("[bold]Cultural guidance[/]\n" + " ".join(pack.cultural_guidance.split()))
     table = Table(title="Rules and the law each rests on")
