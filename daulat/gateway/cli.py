@@ -26,6 +26,12 @@ from daulat.store.db import check_reachable
 
 __all__ = ["register", "DEMO_TENANT", "DEMO_COUNTRY"]
 
+# uvicorn's supervisor kills and respawns a worker that misses its health ping for this long
+# (default 5 s). A starting worker loads packs, PII engines and the language detector
+# (native code holding the GIL, seconds on a loaded machine): with 5 s, workers on a busy
+# host were respawned forever and never served (seen by the scale benchmark at load 15).
+_WORKER_HEALTHCHECK_S = 60
+
 DEMO_TENANT = "demo-idn"
 DEMO_COUNTRY = "IDN"
 
@@ -161,7 +167,8 @@ def serve(
         os.environ[CONFIG_ENV] = cfg.model_dump_json(by_alias=True)
         uvicorn.run("daulat.gateway.app:app_from_env", factory=True, host=cfg.server.host,
                     port=cfg.server.port, workers=cfg.server.workers,
-                    log_level=cfg.server.log_level, access_log=False)
+                    log_level=cfg.server.log_level, access_log=False,
+                    timeout_worker_healthcheck=_WORKER_HEALTHCHECK_S)
         return
     server = _Server(uvicorn.Config(app, host=cfg.server.host, port=cfg.server.port,
                                     log_level=cfg.server.log_level, access_log=False), banner)
