@@ -75,12 +75,13 @@ def _free_port() -> int:
 
 def _wait(url: str, proc: subprocess.Popen[bytes], timeout_s: float = 120.0,
           headers: dict[str, str] | None = None) -> None:
+    """Until ``url`` answers 200."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"{proc.args!r} exited with {proc.returncode}")
         try:
-            if httpx.get(url, timeout=2, headers=headers).status_code < 500:
+            if httpx.get(url, timeout=2, headers=headers).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
@@ -258,8 +259,9 @@ def run_load(spec: dict[str, Any]) -> dict[str, Any]:
 
 # --- the targets --------------------------------------------------------------------------
 def start_daulat(tmp: Path, upstream: str, instances: int, workers: int, schema: str,
-                 tenant: str, key: str) -> tuple[list[subprocess.Popen[bytes]], list[str]]:
-    procs, urls = [], []
+                 key: str, procs: list[subprocess.Popen[bytes]]) -> list[str]:
+    """Start the instances (appended to ``procs`` at once, so a failure stops them too)."""
+    started, urls = [], []
     daulat = Path(sys.executable).with_name("daulat")
     for i in range(instances):
         port = _free_port()
@@ -273,15 +275,16 @@ def start_daulat(tmp: Path, upstream: str, instances: int, workers: int, schema:
         proc = _spawn([str(daulat), "serve", "--config", str(path)],
                       log=tmp / f"daulat-{workers}w-{i}.log")
         procs.append(proc)
+        started.append(proc)
         urls.append(f"http://127.0.0.1:{port}/v1/chat/completions")
-    for proc, url in zip(procs, urls, strict=True):
-        _wait(url.replace("/v1/chat/completions", "/healthz"), proc)
+    for proc, url in zip(started, urls, strict=True):
+        _wait(url.replace("/v1/chat/completions", "/readyz"), proc, timeout_s=300)
         _warm(url, key, proc, n=20 * workers)
-    return procs, urls
+    return urls
 
 
-def start_litellm(tmp: Path, upstream: str, instances: int, workers: int,
-                  exe: Path) -> tuple[list[subprocess.Popen[bytes]], list[str]]:
+def start_litellm(tmp: Path, upstream: str, instances: int, workers: int, exe: Path,
+                  procs: list[subprocess.Popen[bytes]]) -> list[str]:
     if not exe.exists():
         raise SystemExit(f"{exe} not found: python3.11 -m venv .venv-litellm && "
                          ".venv-litellm/bin/pip install -r benchmarks/requirements-litellm.txt")
@@ -291,7 +294,7 @@ def start_litellm(tmp: Path, upstream: str, instances: int, workers: int,
         "litellm_settings": {"telemetry": False, "drop_params": True},
         # A master key (authentication on, as in ours); no database.
         "general_settings": {"master_key": LITELLM_KEY}}))
-    procs, urls = [], []
+    started, urls = [], []
     for i in range(instances):
         port = _free_port()
         proc = _spawn([str(exe), "--config", str(tmp / "litellm.yaml"), "--host", "127.0.0.1",
@@ -300,12 +303,13 @@ def start_litellm(tmp: Path, upstream: str, instances: int, workers: int,
                            "DISABLE_SCHEMA_UPDATE": "True"},
                       log=tmp / f"litellm-{workers}w-{i}.log")
         procs.append(proc)
+        started.append(proc)
         urls.append(f"http://127.0.0.1:{port}/v1/chat/completions")
-    for proc, url in zip(procs, urls, strict=True):
+    for proc, url in zip(started, urls, strict=True):
         _wait(url.replace("/v1/chat/completions", "/health/liveliness"), proc, timeout_s=300)
         # it answers liveliness before its router is ready: wait for real completions
         _warm(url, LITELLM_KEY, proc, n=10 * workers)
-    return procs, urls
+    return urls
 
 
 def _drop_schema(schema: str) -> None:
@@ -350,6 +354,7 @@ def main() -> None:
     procs: list[subprocess.Popen[bytes]] = []
     results: dict[str, dict[str, Any]] = {}
     schemas: list[str] = []
+    failed: dict[str, str] = {}
     try:
         fake_port = _free_port()
         fake = _spawn([sys.executable, __file__, "--serve-fake", str(fake_port)],
@@ -372,20 +377,21 @@ def main() -> None:
                     store.put_tenant(Tenant(tenant, "IDN"))
                     _, key = store.create_key(tenant)
                     store.dispose()
-                    ps, urls = start_daulat(tmp, upstream, instances, workers, schema, tenant,
-                                            key)
-                    running += ps
+                    urls = start_daulat(tmp, upstream, instances, workers, schema, key,
+                                        running)
                     targets["daulat"] = {"urls": urls, "key": key}
                 if "litellm" in args.targets:
-                    ps, urls = start_litellm(tmp, upstream, instances, workers,
-                                             args.litellm_python / "litellm")
-                    running += ps
+                    urls = start_litellm(tmp, upstream, instances, workers,
+                                         args.litellm_python / "litellm", running)
                     targets["litellm"] = {"urls": urls, "key": LITELLM_KEY}
                 print(f"[{shape}] measuring {', '.join(targets)} …", file=sys.stderr,
                       flush=True)
                 results[shape] = run_load({
                     "targets": targets, "direct": direct, "modes": args.modes,
                     "seconds": args.seconds, "concurrency": args.concurrency})
+            except RuntimeError as exc:  # one shape failing still prints the others
+                failed[shape] = str(exc).splitlines()[0]
+                print(f"[{shape}] failed: {exc}", file=sys.stderr, flush=True)
             finally:
                 for p in running:
                     _stop(p)
@@ -396,6 +402,8 @@ def main() -> None:
             _drop_schema(schema)
     load_after = os.getloadavg()
     _print(results, args, started, load_before, load_after)
+    for shape, why in failed.items():
+        print(f"{SHAPE_TEXT[shape]}: NOT MEASURED — {why}")
     (tmp / "results.json").write_text(json.dumps(results, indent=2))
     print(f"\nraw results and logs: {tmp}")
 

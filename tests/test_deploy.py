@@ -20,6 +20,7 @@ import sqlalchemy as sa
 import typer.main
 
 from daulat.cli import app
+from daulat.errors import StoreError
 from daulat.gateway.audit import AuditEntry, Recorder
 from daulat.gateway.config import load_config
 from daulat.store import Store, Tenant
@@ -306,8 +307,8 @@ def test_tls_and_secrets_reach_libpq_from_the_url_and_the_environment(
     with plain.engine.connect():
         pass
     plain.dispose()
-    with pytest.raises(sa.exc.OperationalError, match="SSL"):
+    with pytest.raises(StoreError, match="SSL was required"):
         Store(f"{PG_URL}?sslmode=require", schema="opstest_tls")
     monkeypatch.setenv("PGSSLMODE", "require")
-    with pytest.raises(sa.exc.OperationalError, match="SSL"):
+    with pytest.raises(StoreError, match="SSL was required"):
         Store(PG_URL, schema="opstest_tls")
