@@ -15,6 +15,7 @@ milestone is late when its due date has passed and it is not done.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,17 +23,21 @@ from typing import Any
 import pandas as pd
 import pycountry
 from babel import Locale
-from sqlalchemy import Engine, func, inspect, select
+from sqlalchemy import Connection, Engine, func, inspect, select
 
 from daulat.formatting import format_money, format_number, format_percent
 from daulat.gateway.metering import read_allocations
 from daulat.store import models as store_models
-from daulat.web.registry import ledger_rows, milestone_rows
+from daulat.web import models as m
 
-__all__ = ["BEHIND_TOLERANCE", "METRICS", "Comparison", "compare", "usage_by_day"]
+__all__ = ["BEHIND_TOLERANCE", "METRICS", "Actuals", "Comparison", "compare", "load_actuals",
+           "usage_by_day"]
 
 #: Below this share of what was due by today, a metric is "behind schedule".
 BEHIND_TOLERANCE = 0.9
+
+#: Late milestones named one by one on a page (the oldest first); the rest are counted.
+LATE_LISTED = 8
 
 #: metric id → (English label, Indonesian label, unit kind)
 METRICS: dict[str, tuple[str, str, str]] = {
@@ -79,23 +84,23 @@ class Comparison:
     behind: list[dict[str, str]] = field(default_factory=list)  # {"en": ..., "id": ...}
     on_track: list[dict[str, str]] = field(default_factory=list)
     baselines: list[dict[str, Any]] = field(default_factory=list)  # the adopted plans
-    usage: pd.DataFrame | None = None  # day, requests, tokens, allocated_tokens
+    usage: list[dict[str, Any]] = field(default_factory=list)  # day, requests, tokens,
+    # allocated_tokens (the plan's allocation that year, tokens/day)
 
     def rows(self, lang: str) -> list[dict[str, Any]]:
         """The table for a page: one row per metric and year, formatted."""
         out = []
+        records = self.table.to_dict("records")
         for metric, (en, idn, unit) in METRICS.items():
-            sub = self.table[self.table["metric"] == metric].sort_values("year")
-            cells = []
-            for r in sub.to_dict("records"):
-                planned, actual = float(r["planned"]), float(r["actual"])
-                cells.append({"year": int(r["year"]), "planned": _fmt(planned, unit, lang),
-                              "actual": _fmt(actual, unit, lang),
-                              "short": actual + 1e-9 < planned})
+            cells = [{"year": int(r["year"]), "planned": _fmt(r["planned"], unit, lang),
+                      "actual": _fmt(r["actual"], unit, lang),
+                      "short": r["actual"] + 1e-9 < r["planned"]}
+                     for r in records if r["metric"] == metric]
             out.append({"metric": metric, "label": idn if lang == "id" else en, "cells": cells})
         return out
 
 
+@functools.lru_cache(maxsize=4096)  # babel's formatting is slow; pages repeat their figures
 def _fmt(x: float, unit: str, lang: str) -> str:
     if unit == "usd":
         return format_money(x, lang)
@@ -104,127 +109,194 @@ def _fmt(x: float, unit: str, lang: str) -> str:
     return format_number(x, lang)
 
 
-def _planned_one(plan_dir: Path | None, country: str, years: list[int]
-                 ) -> dict[str, pd.Series]:
-    out = {k: pd.Series(0.0, index=years) for k in METRICS}
-    if plan_dir is None or not (plan_dir / "builds.csv").exists():
-        return out
+Series = dict[int, float]  # year → value
+
+
+@dataclass(frozen=True)
+class _PlanTables:
+    """A baseline plan's figures by country, metric and year (not cumulative)."""
+
+    by_year: dict[tuple[str, str], Series]  # (country, metric) → year → value
+    years: frozenset[int]
+    tokens_per_day: dict[tuple[str, int], float]  # (country, year) → allocation
+
+
+def _add(target: dict[tuple[str, str], Series], key: tuple[str, str], year: int,
+         value: float) -> None:
+    series = target.setdefault(key, {})
+    series[year] = series.get(year, 0.0) + value
+
+
+@functools.lru_cache(maxsize=32)
+def _plan_tables_cached(path: str, stamp: float) -> _PlanTables:
+    plan_dir = Path(path)
+    by_year: dict[tuple[str, str], Series] = {}
     builds = pd.read_csv(plan_dir / "builds.csv")
-    acc = builds[(builds["accelerator"] != "facility") & (builds["country"] == country)]
-    by_year = acc.groupby("year")[["facility_mw", "count"]].sum()
-    out["mw_energised"] = by_year["facility_mw"].reindex(years, fill_value=0.0).cumsum()
-    out["accelerators"] = by_year["count"].reindex(years, fill_value=0.0).cumsum()
-    funding = pd.read_csv(plan_dir / "funding.csv")
-    site_country = pd.read_csv(plan_dir / "sites.csv").set_index("site")["country"]
-    funding["country"] = funding["site"].map(site_country)
-    paid = funding[funding["country"] == country].groupby("year")["usd"].sum()
-    cum = paid.reindex(years, fill_value=0.0).cumsum()
-    # The plan's capital is due when it is spent; commitments must cover it by then.
-    out["committed_usd"] = cum
-    out["disbursed_usd"] = cum.copy()
+    for r in builds[builds["accelerator"] != "facility"].to_dict("records"):
+        _add(by_year, (str(r["country"]), "mw_energised"), int(r["year"]),
+             float(r["facility_mw"]))
+        _add(by_year, (str(r["country"]), "accelerators"), int(r["year"]), float(r["count"]))
+    site_country = pd.read_csv(plan_dir / "sites.csv").set_index("site")["country"].to_dict()
+    for r in pd.read_csv(plan_dir / "funding.csv").to_dict("records"):
+        country = str(site_country.get(r["site"], ""))
+        # The plan's capital is due when it is spent; commitments must cover it by then.
+        _add(by_year, (country, "committed_usd"), int(r["year"]), float(r["usd"]))
+        _add(by_year, (country, "disbursed_usd"), int(r["year"]), float(r["usd"]))
+    years = {int(y) for y in pd.read_csv(plan_dir / "costs.csv")["year"]} \
+        if (plan_dir / "costs.csv").exists() else {int(y) for y in builds["year"]}
+    allocations = read_allocations(plan_dir) if (plan_dir / "routing.csv").exists() else []
+    return _PlanTables(by_year, frozenset(years),
+                       {(a["country"], int(a["year"])): float(a["tokens_per_day"])
+                        for a in allocations})
+
+
+def _plan_tables(plan_dir: Path | None) -> _PlanTables | None:
+    """The baseline's tables this office reads, cached until its summary.json changes."""
+    if plan_dir is None or not (plan_dir / "builds.csv").exists():
+        return None
+    summary = plan_dir / "summary.json"
+    stamp = summary.stat().st_mtime if summary.exists() else 0.0
+    return _plan_tables_cached(str(plan_dir), stamp)
+
+
+def _cumulative(series: list[Series], years: list[int]) -> list[float]:
+    """Sum of ``series`` by year, cumulative over ``years``; values before the first year
+    count in it, values after the last in the last."""
+    by: dict[int, float] = {}
+    for s in series:
+        for y, v in s.items():
+            y = min(max(y, years[0]), years[-1])
+            by[y] = by.get(y, 0.0) + v
+    out, total = [], 0.0
+    for y in years:
+        total += by.get(y, 0.0)
+        out.append(total)
     return out
 
 
-def _planned(plan_dirs: dict[str, Path | None], years: list[int]) -> pd.DataFrame:
-    """Planned cumulative MW energised, accelerators and capital by year: each country
-    against its own baseline plan, summed."""
-    total = {k: pd.Series(0.0, index=years) for k in METRICS}
-    for country, plan_dir in plan_dirs.items():
-        for k, series in _planned_one(plan_dir, country, years).items():
-            total[k] = total[k] + series.reindex(years, fill_value=0.0)
-    return pd.concat([pd.DataFrame({"year": years, "metric": k, "planned": v.to_numpy()})
-                      for k, v in total.items()], ignore_index=True)
+def _planned(plan_dirs: dict[str, Path | None], years: list[int]) -> dict[str, list[float]]:
+    """Planned cumulative quantities by metric: each country against its own baseline."""
+    out = {}
+    for metric in METRICS:
+        series = []
+        for country, plan_dir in plan_dirs.items():
+            tables = _plan_tables(plan_dir)
+            if tables is not None and (country, metric) in tables.by_year:
+                series.append(tables.by_year[(country, metric)])
+        out[metric] = _cumulative(series, years)
+    return out
 
 
-def _horizon(plan_dir: Path | None) -> set[int]:
-    if plan_dir is None or not (plan_dir / "costs.csv").exists():
-        return set()
-    return {int(y) for y in pd.read_csv(plan_dir / "costs.csv")["year"]}
+@dataclass(frozen=True)
+class Actuals:
+    """What happened, aggregated in the database (a few queries for a whole programme)."""
+
+    by_year: dict[tuple[str, str], Series]  # (country, metric) → year → value
+    late: list[dict[str, Any]]  # milestones past due and not done, oldest first
+    usage: list[dict[str, Any]]  # country, day, requests, tokens
 
 
-def _actual(engine: Engine, countries: list[str], years: list[int]) -> pd.DataFrame:
-    ms = [r for c in countries for r in milestone_rows(engine, c)]
-    led = [r for c in countries for r in ledger_rows(engine, c)]
-    last = years[-1]
-
-    def cum(values: dict[int, float]) -> list[float]:
-        total, out = sum(v for y, v in values.items() if y < years[0]), []
-        for y in years:
-            total += values.get(y, 0.0)
-            out.append(total)
-        return out
-
-    def by_year(rows: list[dict[str, Any]], key: str, value: str) -> dict[int, float]:
-        acc: dict[int, float] = {}
-        for r in rows:
-            y = r[key].year if isinstance(r[key], dt.date) else int(r[key])
-            acc[min(y, last)] = acc.get(min(y, last), 0.0) + float(r[value] or 0.0)
-        return acc
-
-    done = [r for r in ms if r["done"] is not None]
-    series = {
-        "mw_energised": cum(by_year([r for r in done if r["kind"] == "mw_energised"],
-                                    "done", "quantity")),
-        "accelerators": cum(by_year([r for r in done if r["kind"] == "accelerators_delivered"],
-                                    "done", "quantity")),
-        "committed_usd": cum(by_year([r for r in led if r["kind"] == "commitment"],
-                                     "year", "usd")),
-        "disbursed_usd": cum(by_year([r for r in led if r["kind"] == "disbursement"],
-                                     "year", "usd")),
-    }
-    return pd.concat([pd.DataFrame({"year": years, "metric": k, "actual": v})
-                      for k, v in series.items()], ignore_index=True)
+def load_actuals(engine: Engine, countries: list[str], today: dt.date,
+                 usage_days: int = 30) -> Actuals:
+    """Aggregate milestones, the ledger and the gateway's metering for ``countries``."""
+    ms, led = m.milestones.c, m.ledger.c
+    done_year = func.extract("year", ms.done)
+    kinds = {"mw_energised": "mw_energised", "accelerators_delivered": "accelerators",
+             "commitment": "committed_usd", "disbursement": "disbursed_usd"}
+    by_year: dict[tuple[str, str], Series] = {}
+    with engine.connect() as conn:
+        for r in conn.execute(
+                select(ms.country, ms.kind, done_year.label("year"),
+                       func.sum(ms.quantity).label("value"))
+                .where(ms.country.in_(countries), ms.done.is_not(None),
+                       ms.kind.in_(["mw_energised", "accelerators_delivered"]))
+                .group_by(ms.country, ms.kind, done_year)):
+            _add(by_year, (r.country, kinds[r.kind]), int(r.year), float(r.value or 0.0))
+        for r in conn.execute(
+                select(led.country, led.kind, led.year, func.sum(led.usd).label("value"))
+                .where(led.country.in_(countries)).group_by(led.country, led.kind, led.year)):
+            _add(by_year, (r.country, kinds[r.kind]), int(r.year), float(r.value))
+        late = [dict(r._mapping) for r in conn.execute(
+            select(ms.country, ms.site, ms.kind, ms.due)
+            .where(ms.country.in_(countries), ms.done.is_(None), ms.due < today)
+            .order_by(ms.due))]
+        usage = usage_by_day(conn, countries, usage_days, today)
+    return Actuals(by_year, late, usage)
 
 
-def usage_by_day(engine: Engine, countries: list[str], days: int, today: dt.date
-                 ) -> pd.DataFrame:
-    """Requests and tokens per day from the gateway's metering (its table, read only)."""
-    cols = ["day", "requests", "tokens"]
-    if not inspect(engine).has_table(store_models.usage.name):
-        return pd.DataFrame(columns=cols)
+def _actual(actuals: Actuals, countries: list[str], years: list[int]) -> dict[str, list[float]]:
+    return {metric: _cumulative([actuals.by_year[(c, metric)] for c in countries
+                                 if (c, metric) in actuals.by_year], years)
+            for metric in METRICS}
+
+
+def usage_by_day(conn: Connection, countries: list[str], days: int, today: dt.date
+                 ) -> list[dict[str, Any]]:
+    """Requests and tokens per country and day from the gateway's metering (read only)."""
+    if not _has_usage_table(conn):
+        return []
     u = store_models.usage.c
     first = (today - dt.timedelta(days=days - 1)).isoformat()
-    stmt = (select(u.day, func.sum(u.requests).label("requests"),
+    stmt = (select(u.country, u.day, func.sum(u.requests).label("requests"),
                    func.sum(u.prompt_tokens + u.completion_tokens).label("tokens"))
             .where(u.country.in_(countries), u.day >= first, u.day <= today.isoformat())
-            .group_by(u.day).order_by(u.day))
-    with engine.connect() as conn:
-        rows = conn.execute(stmt).all()
-    return pd.DataFrame([dict(r._mapping) for r in rows], columns=cols)
+            .group_by(u.country, u.day).order_by(u.day))
+    # PostgreSQL sums BIGINT to NUMERIC (Decimal): counts are whole numbers
+    return [{"country": r.country, "day": r.day, "requests": int(r.requests),
+             "tokens": int(r.tokens)} for r in conn.execute(stmt)]
 
 
-def _due(planned: pd.Series, years: list[int], today: dt.date) -> float:
+_USAGE_SEEN: set[str] = set()
+
+
+def _has_usage_table(conn: Connection) -> bool:
+    """Whether the gateway's usage table exists (remembered once it does)."""
+    key = conn.engine.url.render_as_string()
+    if key not in _USAGE_SEEN and inspect(conn).has_table(store_models.usage.name):
+        _USAGE_SEEN.add(key)
+    return key in _USAGE_SEEN
+
+
+def _due(planned: list[float], years: list[int], today: dt.date) -> float:
     """Planned cumulative quantity due by ``today`` (linear within the current year)."""
-    plan = dict(zip(years, planned, strict=True))
-    prev = plan.get(today.year - 1, 0.0 if today.year <= years[0] else plan[years[-1]])
     if today.year < years[0]:
         return 0.0
     if today.year > years[-1]:
-        return float(plan[years[-1]])
+        return planned[-1]
+    i = years.index(today.year)
+    prev = planned[i - 1] if i > 0 else 0.0
     start = dt.date(today.year, 1, 1)
     share = ((today - start).days + 1) / ((dt.date(today.year + 1, 1, 1) - start).days)
-    return float(prev + (plan[today.year] - prev) * share)
+    return prev + (planned[i] - prev) * share
 
 
 def compare(engine: Engine, scope: str, plan_dirs: dict[str, Path | None],
-            baselines: list[dict[str, Any]], today: dt.date, usage_days: int = 30
-            ) -> Comparison:
+            baselines: list[dict[str, Any]], today: dt.date, usage_days: int = 30,
+            actuals: Actuals | None = None) -> Comparison:
     """Plan against actual for the countries of ``plan_dirs`` (country → its baseline plan
-    directory, None without one): one country, or every one for the programme."""
+    directory, None without one): one country, or every one for the programme.
+    ``actuals`` (from :func:`load_actuals`) saves the queries when comparing many scopes."""
     countries = sorted(plan_dirs)
-    horizon = set().union(*(_horizon(d) for d in plan_dirs.values())) if plan_dirs else set()
+    if actuals is None:
+        actuals = load_actuals(engine, countries, today, usage_days)
+    horizon: set[int] = set()
+    for d in plan_dirs.values():
+        tables = _plan_tables(d)
+        horizon |= set(tables.years) if tables is not None else set()
     first = min([today.year, *horizon])
     last = max([today.year, *horizon])
     years = list(range(first, last + 1))
-    table = _planned(plan_dirs, years).merge(_actual(engine, countries, years),
-                                             on=["metric", "year"])
+    planned, actual = _planned(plan_dirs, years), _actual(actuals, countries, years)
+    table = pd.DataFrame([{"metric": k, "year": y, "planned": planned[k][i],
+                           "actual": actual[k][i]}
+                          for k in METRICS for i, y in enumerate(years)])
     cmp = Comparison(scope, years, table, baselines=baselines)
     where_en = "the programme" if scope == "programme" else country_label(scope, "en")
     where_id = "program" if scope == "programme" else country_label(scope, "id")
+    now = years.index(min(today.year, years[-1]))
     for metric, (en, idn, unit) in METRICS.items():
-        sub = table[table["metric"] == metric].sort_values("year")
-        due = _due(sub["planned"], years, today)
-        actual_now = float(sub.loc[sub["year"] == min(today.year, years[-1]), "actual"].iloc[0])
+        due = _due(planned[metric], years, today)
+        actual_now = actual[metric][now]
         if due <= 0:
             continue
         share = actual_now / due
@@ -246,27 +318,37 @@ def compare(engine: Engine, scope: str, plan_dirs: dict[str, Path | None],
                 "id": f"{where_id} sesuai jadwal untuk {idn}: {words['id']} dari "
                       f"{words['due_id']} ({words['pct_id']}).",
             })
-    ms = [r for c in countries for r in milestone_rows(engine, c)]
-    for r in ms:
-        if r["done"] is None and r["due"] is not None and r["due"] < today:
-            late = (today - r["due"]).days
-            site = f" at {r['site']}" if r["site"] else ""
-            site_id = f" di {r['site']}" if r["site"] else ""
-            cmp.behind.append({
-                "en": f"{milestone_label(r['kind'], 'en')}{site} "
-                      f"({country_label(r['country'], 'en')}) was due on "
-                      f"{r['due'].isoformat()} and is not done: {late} days late.",
-                "id": f"{milestone_label(r['kind'], 'id')}{site_id} "
-                      f"({country_label(r['country'], 'id')}) jatuh tempo pada "
-                      f"{r['due'].isoformat()} dan belum selesai: terlambat {late} hari.",
-            })
-    usage = usage_by_day(engine, countries, usage_days, today)
+    late = [r for r in actuals.late if r["country"] in plan_dirs]
+    for r in late[:LATE_LISTED]:
+        days = (today - r["due"]).days
+        site = f" at {r['site']}" if r["site"] else ""
+        site_id = f" di {r['site']}" if r["site"] else ""
+        cmp.behind.append({
+            "en": f"{milestone_label(r['kind'], 'en')}{site} "
+                  f"({country_label(r['country'], 'en')}) was due on "
+                  f"{r['due'].isoformat()} and is not done: {days} days late.",
+            "id": f"{milestone_label(r['kind'], 'id')}{site_id} "
+                  f"({country_label(r['country'], 'id')}) jatuh tempo pada "
+                  f"{r['due'].isoformat()} dan belum selesai: terlambat {days} hari.",
+        })
+    if len(late) > LATE_LISTED:
+        more = len(late) - LATE_LISTED
+        cmp.behind.append({"en": f"… and {more} more late milestones (the country pages "
+                                 "list them).",
+                           "id": f"… dan {more} tonggak lain yang terlambat (lihat halaman "
+                                 "negara)."})
+    per_day: dict[str, list[int]] = {}
+    for r in actuals.usage:
+        if r["country"] in plan_dirs:
+            day = per_day.setdefault(r["day"], [0, 0])
+            day[0] += r["requests"]
+            day[1] += r["tokens"]
     allocated = 0.0
     year = min(max(today.year, years[0]), years[-1])
     for country, plan_dir in plan_dirs.items():
-        if plan_dir is not None and (plan_dir / "routing.csv").exists():
-            allocated += float(sum(a["tokens_per_day"] for a in read_allocations(plan_dir)
-                                   if a["country"] == country and a["year"] == year))
-    usage["allocated_tokens"] = allocated
-    cmp.usage = usage
+        tables = _plan_tables(plan_dir)
+        if tables is not None:
+            allocated += tables.tokens_per_day.get((country, year), 0.0)
+    cmp.usage = [{"day": d, "requests": v[0], "tokens": v[1], "allocated_tokens": allocated}
+                 for d, v in sorted(per_day.items())]
     return cmp

@@ -35,7 +35,14 @@ from daulat.scenario.load import parse_scenario
 from daulat.store.db import default_data_dir
 from daulat.web import models as m
 from daulat.web import registry as reg
-from daulat.web.actuals import compare, country_label, milestone_label
+from daulat.web.actuals import (
+    Actuals,
+    Comparison,
+    compare,
+    country_label,
+    load_actuals,
+    milestone_label,
+)
 from daulat.web.config import WebConfig
 from daulat.web.jobs import JobRunner, JobSpec
 from daulat.web.security import Principal, Role, Throttled, authenticate, csrf_ok, new_csrf_token
@@ -44,6 +51,8 @@ __all__ = ["ROUTES", "Office", "create_app"]
 
 _HERE = Path(__file__).parent
 Handler = Callable[[Request], Awaitable[Response]]
+#: Ledger entries listed on a country page, newest first (all of them: ledger.csv).
+LEDGER_SHOWN = 200
 _CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
         "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
 
@@ -62,6 +71,7 @@ class Office:
 
     def __post_init__(self) -> None:
         self.templates = Jinja2Templates(directory=str(_HERE / "templates"))
+        self.templates.env.filters.update(num=_num)
         self.templates.env.globals.update(country_label=country_label,
                                           milestone_label=milestone_label,
                                           milestone_kinds=[k.value for k in reg.MilestoneKind])
@@ -69,6 +79,17 @@ class Office:
     @property
     def plans_dir(self) -> Path:
         return self.data_dir / "web-plans"
+
+
+def _num(value: Any, digits: int = 0, style: str = "") -> str:
+    """A number for a page: grouped, ``digits`` decimals, ``%`` or ``$``; "–" when missing."""
+    if not isinstance(value, int | float) or isinstance(value, bool) or value != value:
+        return "–"
+    if style == "%":
+        return f"{value:.{digits}%}"
+    text = f"{abs(value):,.{digits}f}"
+    sign = "-" if value < 0 else ""
+    return f"{sign}${text}" if style == "$" else f"{sign}{text}"
 
 
 # ---- access ----------------------------------------------------------------------------
@@ -230,12 +251,15 @@ def _baselines(office: Office) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _comparison(office: Office, countries: list[str], scope: str) -> Any:
-    found = _baselines(office)
+def _comparison(office: Office, countries: list[str], scope: str,
+                actuals: Actuals | None = None,
+                found: dict[str, dict[str, Any]] | None = None) -> Comparison:
+    found = _baselines(office) if found is None else found
     chosen = {c: found.get(c) or found.get("*") for c in countries}
     dirs = {c: Path(b["out_dir"]) if b and b["out_dir"] else None for c, b in chosen.items()}
     unique = {b["plan_id"]: b for b in chosen.values() if b is not None}
-    return compare(office.engine, scope, dirs, list(unique.values()), office.today())
+    return compare(office.engine, scope, dirs, list(unique.values()), office.today(),
+                   actuals=actuals)
 
 
 async def home(request: Request) -> Response:
@@ -245,8 +269,10 @@ async def home(request: Request) -> Response:
         return _back(f"/countries/{who.country}")
     projects = reg.projects(office.engine, who)
     countries = [p["country"] for p in projects]
-    cmp = _comparison(office, countries, "programme")
-    per_country = {c: _comparison(office, [c], c) for c in countries}
+    actuals = load_actuals(office.engine, countries, office.today())
+    found = _baselines(office)
+    cmp = _comparison(office, countries, "programme", actuals, found)
+    per_country = {c: _comparison(office, [c], c, actuals, found) for c in countries}
     return _render(request, "home.html", projects=projects, cmp=cmp, per_country=per_country,
                    partners=reg.partners(office.engine, _who(request)))
 
@@ -265,7 +291,8 @@ def _country_page(request: Request, office: Office, iso3: str, status: int = 200
     return _render(request, "country.html", status=status, error=error, iso3=iso3,
                    sites=reg.site_rows(office.engine, iso3),
                    milestones=reg.milestone_rows(office.engine, iso3),
-                   ledger=reg.ledger_rows(office.engine, iso3),
+                   ledger=reg.ledger_rows(office.engine, iso3, newest=LEDGER_SHOWN),
+                   ledger_total=reg.ledger_count(office.engine, iso3),
                    ownership=last.to_dict("records"), cmp=cmp,
                    partners=reg.partners(office.engine, _who(request)))
 

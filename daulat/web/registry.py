@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import json
 import time
@@ -19,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy import Connection, CursorResult, Engine, Table, insert, select, update
+from sqlalchemy import Connection, CursorResult, Engine, Table, func, insert, select, update
 
 from daulat.errors import UserError
 from daulat.finance.ownership import ownership_by_year
@@ -42,6 +43,7 @@ __all__ = [
     "export_csv",
     "import_csv",
     "inserted_id",
+    "ledger_count",
     "ledger_rows",
     "milestone_rows",
     "ownership",
@@ -338,12 +340,22 @@ def update_milestone(engine: Engine, who: Principal, milestone_id: int,
 # ---- the ledger ----------------------------------------------------------------------
 
 
-def ledger_rows(engine: Engine, country: str | None = None) -> list[dict[str, Any]]:
-    stmt = select(m.ledger).order_by(m.ledger.c.seq)
+def ledger_rows(engine: Engine, country: str | None = None, *,
+                newest: int | None = None) -> list[dict[str, Any]]:
+    """Ledger entries in the order recorded (``newest``: only the last N, newest first)."""
+    stmt = select(m.ledger)
     if country is not None:
         stmt = stmt.where(m.ledger.c.country == country)
+    stmt = stmt.order_by(m.ledger.c.seq) if newest is None else \
+        stmt.order_by(m.ledger.c.seq.desc()).limit(newest)
     with engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(stmt)]
+
+
+def ledger_count(engine: Engine, country: str) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(m.ledger).where(
+            m.ledger.c.country == country)).scalar_one())
 
 
 def add_ledger_entry(engine: Engine, who: Principal, data: dict[str, Any], where: str = "",
@@ -390,12 +402,26 @@ def correct_ledger_entry(engine: Engine, who: Principal, seq: int, usd_delta: fl
 def ownership(engine: Engine, country: str) -> pd.DataFrame:
     """Each partner's share of each site of ``country`` by year, from what it paid in
     (disbursements, corrections included): the finance stage's vintage rule
-    (:func:`daulat.finance.ownership.ownership_by_year`) on the actual ledger."""
-    rows = [r for r in ledger_rows(engine, country) if r["kind"] == "disbursement" and r["site"]]
-    if not rows:
-        return pd.DataFrame(columns=["funder", "site", "year", "capital_usd", "share"])
-    paid = pd.DataFrame({"funder": [r["partner"] for r in rows], "site": [r["site"] for r in rows],
-                         "year": [r["year"] for r in rows], "usd": [r["usd"] for r in rows]})
+    (:func:`daulat.finance.ownership.ownership_by_year`) on the actual ledger. The ledger
+    is append-only, so the answer is kept until an entry is added."""
+    led = m.ledger.c
+    where = (led.country == country, led.kind == "disbursement", led.site.is_not(None))
+    with engine.connect() as conn:
+        last = conn.execute(select(func.max(led.seq), func.count()).where(*where)).one()
+        if not last[1]:
+            return pd.DataFrame(columns=["funder", "site", "year", "capital_usd", "share"])
+        rows = tuple(conn.execute(
+            select(led.partner, led.site, led.year, func.sum(led.usd))
+            .where(*where).group_by(led.partner, led.site, led.year)
+            .order_by(led.partner, led.site, led.year)).tuples())
+    return _ownership(engine.url.render_as_string(), country, int(last[0]), rows).copy()
+
+
+@functools.lru_cache(maxsize=64)
+def _ownership(url: str, country: str, last_seq: int,
+               rows: tuple[tuple[str, str, int, float], ...]) -> pd.DataFrame:
+    paid = pd.DataFrame([{"funder": p, "site": s, "year": int(y), "usd": float(usd)}
+                         for p, s, y, usd in rows])
     years = list(range(int(paid["year"].min()), int(paid["year"].max()) + 1))
     return ownership_by_year(paid, years)
 
@@ -436,20 +462,20 @@ def _table_name(name: str) -> str:
 
 
 def export_csv(engine: Engine, who: Principal, name: str) -> str:
-    """The table as CSV, only the rows ``who`` may read (partners: everyone's)."""
+    """The table as CSV, only the rows ``who`` may read (partners: the programme-wide ones
+    and those of the countries ``who`` reads)."""
     table, columns = CSV_TABLES[_table_name(name)]
     with engine.connect() as conn:
-        rows = conn.execute(select(table)).all()
+        rows = conn.execute(select(*[table.c[c] for c in columns], table.c.country)).all()
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
-    for r in rows:
-        country = r._mapping.get("country")
-        if not who.reads(country) and not (name == "partners" and country is None):
-            continue
-        writer.writerow(["" if r._mapping[c] is None else
-                         (r._mapping[c].isoformat() if isinstance(r._mapping[c], dt.date)
-                          else r._mapping[c]) for c in columns])
+    readable: dict[str | None, bool] = {}
+    for *values, country in rows:
+        if country not in readable:
+            readable[country] = who.reads(country) or (name == "partners" and country is None)
+        if readable[country]:
+            writer.writerow(values)  # csv writes None as "" and a date as YYYY-MM-DD
     return out.getvalue()
 
 

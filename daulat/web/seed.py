@@ -2,8 +2,8 @@
 
 Partners (the provider, the Government of Indonesia, a development bank), the IDN country
 project and its sites (the plan's sites), milestones, commitments and disbursements, a
-month of the assistant's metered use, and a plan of the shipped Indonesian scenario
-(a copy of ``examples/indonesia.yaml``) adopted as the baseline. Every figure here is
+month of the assistant's metered use, and a plan of ``examples/indonesia.yaml`` (from the
+source checkout the package runs from) adopted as the baseline. Every figure here is
 DEMO data, made up to show the office working; none is a real commitment.
 """
 
@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import shutil
 import time
 from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import func, insert, select
 
+from daulat.errors import UserError
 from daulat.store.store import upsert_usage
 from daulat.web import models as m
 from daulat.web import registry as reg
@@ -26,7 +28,8 @@ from daulat.web.security import Principal, Role, create_user
 
 __all__ = ["DEMO_SCENARIO", "DEMO_USERS", "is_empty", "seed_demo"]
 
-DEMO_SCENARIO = Path(__file__).with_name("demo") / "indonesia.yaml"
+#: The demo's scenario: the repository's Indonesian example (an editable install's checkout).
+DEMO_SCENARIO = Path(__file__).resolve().parents[2] / "examples" / "indonesia.yaml"
 #: username → (role, country)
 DEMO_USERS = {"office": ("provider", None), "gov-idn": ("government", "IDN"),
               "auditor": ("auditor", None)}
@@ -41,9 +44,11 @@ def is_empty(office: Office) -> bool:
 
 
 def seed_demo(office: Office, *, today: dt.date | None = None, users: bool = True,
-              usage_days: int = 30) -> dict[str, str]:
-    """Seed the demo programme (run its plan in this process, ~10 s); returns the demo
-    users' passwords (username → password), made up now and shown once."""
+              usage_days: int = 30, scenario_text: str | None = None,
+              plan_dir: Path | None = None) -> dict[str, str]:
+    """Seed the demo programme with a plan of ``scenario_text`` (default:
+    examples/indonesia.yaml) solved in this process, or the plan already in ``plan_dir``;
+    returns the demo users' passwords (username → password), made up now, shown once."""
     today = today or office.today()
     e, who = office.engine, _SEEDER
     for pid, name, kind, country in (
@@ -53,23 +58,47 @@ def seed_demo(office: Office, *, today: dt.date | None = None, users: bool = Tru
         reg.add_partner(e, who, {"id": pid, "name": name, "kind": kind, "country": country})
     reg.add_project(e, who, "IDN", "Indonesia national AI partnership (demo)")
 
-    text = DEMO_SCENARIO.read_text(encoding="utf-8")
+    if plan_dir is not None:
+        scenario_file = plan_dir / "scenario.yaml"
+        text = scenario_file.read_text(encoding="utf-8") if scenario_file.exists() else ""
+    elif scenario_text is not None:
+        text = scenario_text
+    elif DEMO_SCENARIO.exists():
+        text = DEMO_SCENARIO.read_text(encoding="utf-8")
+    else:
+        raise UserError(f"{DEMO_SCENARIO}: the demo plans examples/indonesia.yaml of a "
+                        "source checkout (make install); without one, start with a config "
+                        "(demo: false) and run a plan from Plans → New plan")
     with e.begin() as conn:
         plan_id = reg.inserted_id(conn.execute(insert(m.plans).values(
             name="Indonesia (examples/indonesia.yaml)", countries="IDN", scenario_yaml=text,
             state="queued", progress="", backend="local", created_by=who.username,
             created_at=time.time())))
     out = office.plans_dir / str(plan_id)
-    out.mkdir(parents=True, exist_ok=True)
-    path = out.with_name(f"{plan_id}.scenario.yaml")
-    path.write_text(text, encoding="utf-8")
-    with e.begin() as conn:
-        conn.execute(m.plans.update().where(m.plans.c.id == plan_id).values(out_dir=str(out)))
-    execute(JobSpec(plan_id, office.url, office.cfg.store.db_schema, str(path), str(out)))
+    if plan_dir is not None:  # an existing plan directory, adopted as it is
+        shutil.copytree(plan_dir, out)
+        summary = (out / "summary.json").read_text(encoding="utf-8")
+        with e.begin() as conn:
+            conn.execute(m.plans.update().where(m.plans.c.id == plan_id).values(
+                out_dir=str(out), state="done", summary_json=summary, finished_at=time.time(),
+                progress=f"imported from {plan_dir}"))
+    else:
+        out.mkdir(parents=True, exist_ok=True)
+        path = out.with_name(f"{plan_id}.scenario.yaml")
+        path.write_text(text, encoding="utf-8")
+        with e.begin() as conn:
+            conn.execute(m.plans.update().where(m.plans.c.id == plan_id).values(
+                out_dir=str(out)))
+        if execute(JobSpec(plan_id, office.url, office.cfg.store.db_schema, str(path),
+                           str(out))) != "done":
+            with e.connect() as conn:
+                error = conn.execute(select(m.plans.c.error).where(
+                    m.plans.c.id == plan_id)).scalar()
+            raise UserError(f"the demo plan failed: {error}")
     with e.begin() as conn:
         conn.execute(insert(m.adoptions).values(plan_id=plan_id, adopted_by=who.username,
                                                 adopted_at=time.time()))
-        reg.record_trail(conn, who, "baseline.adopt", f"plan:{plan_id}", None, None,
+        reg.record_trail(conn, who, "baseline.adopt", f"plan:{plan_id}", "IDN", None,
                          {"plan_id": plan_id})
 
     plan_sites = pd.read_csv(out / "sites.csv") if (out / "sites.csv").exists() else None

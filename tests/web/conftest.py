@@ -1,7 +1,8 @@
 """A seeded programme office served by the real ``daulat web`` command on loopback.
 
 One session-wide store (SQLite in a temporary directory): the Indonesian demo programme
-(its plan solved once, in this process), plus a second country project (MYS) with its own
+(its baseline the plan of tests/data/plan_fixture, its report written; the planner itself
+runs in the browser test's plan job), plus a second country project (MYS) with its own
 site, milestone, ledger entry and plan, so every route can be tried against one's own
 country and another's. Users: one per role, and a government user of each country.
 """
@@ -25,6 +26,7 @@ import httpx
 import pytest
 from sqlalchemy import insert, select
 
+from daulat.report import write_report
 from daulat.web import models as m
 from daulat.web import registry as reg
 from daulat.web.cli import open_office
@@ -36,6 +38,7 @@ PASSWORD = "correct horse battery"
 USERS = {"office": ("provider", None), "gov-idn": ("government", "IDN"),
          "gov-mys": ("government", "MYS"), "auditor": ("auditor", None)}
 ROOT = Path(__file__).resolve().parents[2]
+FIXTURE = ROOT / "tests" / "data" / "plan_fixture"
 #: A scenario the planner solves in a few seconds (one country, two years, one accelerator).
 TINY_SCENARIO = """\
 name: tiny-idn
@@ -68,7 +71,11 @@ def _free_port() -> int:
 
 def _seed(config: Path) -> dict[str, dict[str, int | str]]:
     office = open_office(load_config(config))
-    seed_demo(office, users=False)
+    # The demo programme on a plan already written (the planner runs in the browser test)
+    plan = config.parent / "fixture-plan"
+    shutil.copytree(FIXTURE, plan)
+    write_report(plan, "en")
+    seed_demo(office, users=False, plan_dir=plan)
     who = Principal("test-seed", Role.PROVIDER)
     e = office.engine
     reg.add_partner(e, who, {"id": "gov-mys", "name": "Government of Malaysia",
