@@ -756,6 +756,14 @@ class Gateway:
             self.metrics.tokens.labels(country, "completion").inc(completion_tokens)
             self.metrics.latency.labels("true").observe(time.perf_counter() - ctx.t0)
             yield "data: [DONE]\n\n"
+        except Exception as exc:  # the request boundary of a stream already started
+            if finished:
+                raise
+            finished = True
+            log.error("unexpected error in the stream of %s", ctx.request_id, exc_info=exc)
+            failure = InternalError("the gateway failed unexpectedly; the answer is incomplete")
+            await self._record_failure(ctx, failure)
+            yield _sse(_error_event(failure))
         finally:
             if not finished:
                 # The client went away mid-stream: record it without blocking the teardown.

@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 
 from daulat.cli import app as cli_app
 from daulat.errors import StoreError
-from daulat.gateway.app import redis_prefix
+from daulat.gateway.app import create_app, redis_prefix
 from daulat.gateway.audit import (
     AuditEntry,
     AuditStoreError,
@@ -35,9 +35,9 @@ from daulat.gateway.audit import (
 from daulat.gateway.config import GatewayConfig
 from daulat.gateway.errors import ERRORS
 from daulat.gateway.metering import Meter
-from daulat.gateway.testing import free_port
+from daulat.gateway.testing import free_port, serve_in_thread
 from daulat.policy.pii import PiiEngine
-from daulat.store import Store
+from daulat.store import Store, Tenant
 from daulat.store import models as m
 from tests.gateway.conftest import Fakes, Gateway, start_gateway, upstream_cfg
 
@@ -520,3 +520,43 @@ def test_integral_floats_are_integers_as_json_schema_says(gateway: Gateway) -> N
     err = _assert_openai_error(_post(gateway, {"model": "assistant", "messages": MSG,
                                                "max_tokens": 64.5}), 400, "invalid_value")
     assert err["param"] == "max_tokens"
+
+
+class _BrokenMidStream:
+    """An in-process upstream whose second batch is malformed (a choice that is no object)."""
+
+    name, jurisdiction, models = "odd", "IDN", ("assistant",)
+
+    async def complete(self, body: dict[str, Any]) -> dict[str, Any]:
+        raise AssertionError("not used")
+
+    async def stream(self, body: dict[str, Any]) -> Any:
+        yield [{"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "assistant",
+                "choices": [{"index": 0, "delta": {"content": "Hal"}, "finish_reason": None}]}]
+        yield [{"id": "x", "choices": ["not an object"]}]
+
+    async def health(self) -> bool:
+        return True
+
+    async def aclose(self) -> None:
+        return None
+
+
+def test_a_bug_inside_a_started_stream_ends_it_with_an_error_event(sqlite_store: Store) -> None:
+    sqlite_store.migrate()
+    sqlite_store.put_tenant(Tenant("kominfo", "IDN"))
+    key = sqlite_store.create_key("kominfo")[1]
+    cfg = GatewayConfig.model_validate({"routing": {"health_interval_s": 0},
+                                        "local_model": {"enabled": False}})
+    server = serve_in_thread(create_app(cfg, sqlite_store, upstreams=[_BrokenMidStream()]))
+    try:
+        resp = httpx.post(server.url + "/v1/chat/completions", timeout=30,
+                          headers={"authorization": f"Bearer {key}"},
+                          json={"model": "assistant", "messages": MSG, "stream": True})
+        events = [ln[6:] for ln in resp.text.splitlines() if ln.startswith("data: ")]
+        assert events[-1] != "[DONE]"
+        assert json.loads(events[-1])["error"]["code"] == "internal_error"
+        rec = _record(sqlite_store, resp.headers["x-request-id"])
+        assert rec["status"] == "internal_error"
+    finally:
+        server.stop()
