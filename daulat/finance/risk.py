@@ -67,7 +67,8 @@ QUANTILES: tuple[int, ...] = (10, 50, 90)
 class RiskModel:
     """A plan reduced to the arrays the Monte Carlo needs (all USD of the plan's price year).
 
-    Axes: f = funder, c = country, t = year (plan years, then operating tail years).
+    Axes: f = funder, c = country, p = (country, workload) pair, t = year (plan years, then
+    operating tail years).
     """
 
     years: np.ndarray  # (t,)
@@ -79,10 +80,13 @@ class RiskModel:
     capex_other_f: np.ndarray  # (f, t)
     opex_power_f: np.ndarray  # (f, t) power part of each funder's opex share
     opex_other_f: np.ndarray  # (f, t)
+    licence_f: np.ndarray  # (f, t) a government's licence fees (an outflow in its NPV only)
     revenue_fc: np.ndarray  # (f, c, t) revenue from serving each country
-    demand_c: np.ndarray  # (c, t) demand tokens/s (tail: last plan year's)
-    served_c: np.ndarray  # (c, t) served tokens/s (tail: scaled by capital still alive)
-    users_per_tps_c: np.ndarray  # (c, t) users per demanded token/s
+    pair_country: np.ndarray  # (p,) the country (index into countries) of each pair
+    demand_p: np.ndarray  # (p, t) demand tokens/s per (country, workload) (tail: last year's)
+    served_p: np.ndarray  # (p, t) served tokens/s (tail: scaled by capital still alive)
+    users_per_tps_p: np.ndarray  # (p, t) people per served token/s (country's users / its
+    #                               workloads with demand / the pair's demand)
     basis: dict[str, str] = field(default_factory=dict)
 
 
@@ -163,13 +167,15 @@ def build_risk_model(tables: PlanTables, life_years: int | None = None) -> RiskM
     last_power = opex[opex["year"] == plan_years[-1]].set_index("site")["power_share"]
     opex_power_f = np.zeros((n_f, n_t))
     opex_other_f = np.zeros((n_f, n_t))
+    licence_f = np.zeros((n_f, n_t))
     for row in flows.itertuples(index=False):
         ps = power_share.get((row.site, row.year), last_power.get(row.site, 0.0))
         fi, ti = f_index[row.funder], t_index[row.year]
         opex_power_f[fi, ti] += row.opex_usd * ps
-        # a government's licence fees for its public servants: an outflow priced apart
-        # from power (cashflow.py), so the base NPV matches returns.csv
-        opex_other_f[fi, ti] += row.opex_usd * (1 - ps) + float(getattr(row, "licence_usd", 0.0))
+        opex_other_f[fi, ti] += row.opex_usd * (1 - ps)
+        # a government's licence fees for its public servants (cashflow.py): in its NPV,
+        # not in the programme's cost (the provider receives them)
+        licence_f[fi, ti] += float(getattr(row, "licence_usd", 0.0))
 
     # Revenue per funder and country: each site-year's revenue by the countries it serves.
     factors, _ = peak_factors(tables)
@@ -190,25 +196,32 @@ def build_risk_model(tables: PlanTables, life_years: int | None = None) -> RiskM
             both["revenue_usd"].tolist(), both["country_share"].tolist(), strict=True):
         revenue_fc[f_index[funder], c_index[country], t_index[year]] += usd * share
 
-    # Demand, served and users per country-year; the tail holds the last plan year's
-    # demand and the served capacity still alive.
-    demand_c = np.zeros((n_c, n_t))
-    served_c = np.zeros((n_c, n_t))
-    users_c = np.zeros((n_c, n_t))
-    # users are per country (the same people on every workload): the largest, not a sum;
-    # a country's people served = its users x the demand-weighted share it is served
-    d = tables.demand.groupby(["country", "year"], as_index=False).agg(
-        tokens_per_s=("tokens_per_s", "sum"), users=("users", "max"))
-    for c, y, tps, users in zip(d["country"].tolist(), d["year"].tolist(),
-                                d["tokens_per_s"].tolist(), d["users"].tolist(), strict=True):
+    # Demand, served and users per (country, workload) pair and year; the tail holds the
+    # last plan year's demand and the served capacity still alive. A country's people are
+    # counted once: users x the mean over its workloads of the share served (as the plan's
+    # people_served), so each pair carries users / (workloads with demand) / its demand.
+    pairs = sorted(set(zip(tables.demand["country"], tables.demand["workload"], strict=True))
+                   | set(zip(tables.routing["country"], tables.routing["workload"],
+                             strict=True)))
+    p_index = {pw: i for i, pw in enumerate(pairs)}
+    n_p = len(pairs)
+    demand_p = np.zeros((n_p, n_t))
+    served_p = np.zeros((n_p, n_t))
+    users_p = np.zeros((n_p, n_t))
+    dem = tables.demand
+    for c, w, y, tps, users in zip(dem["country"].tolist(), dem["workload"].tolist(),
+                                   dem["year"].tolist(), dem["tokens_per_s"].tolist(),
+                                   dem["users"].tolist(), strict=True):
         if y in t_index:
-            demand_c[c_index[c], t_index[y]] = tps
-            users_c[c_index[c], t_index[y]] = users
-    s = tables.routing.groupby(["country", "year"], as_index=False)[["tokens_per_s"]].sum()
-    for c, y, tps in zip(s["country"].tolist(), s["year"].tolist(), s["tokens_per_s"].tolist(),
-                         strict=True):
-        if y in t_index and c in c_index:
-            served_c[c_index[c], t_index[y]] = tps
+            demand_p[p_index[(c, w)], t_index[y]] = tps
+            users_p[p_index[(c, w)], t_index[y]] = users
+    s = tables.routing.groupby(["country", "workload", "year"], as_index=False)[
+        ["tokens_per_s"]].sum()
+    for c, w, y, tps in zip(s["country"].tolist(), s["workload"].tolist(), s["year"].tolist(),
+                            s["tokens_per_s"].tolist(), strict=True):
+        if y in t_index:
+            served_p[p_index[(c, w)], t_index[y]] = tps
+    pair_country = np.array([c_index[c] for c, _ in pairs], dtype=int)
     last_t = t_index[plan_years[-1]]
     tail_t = [t_index[y] for y in years if y > plan_years[-1]]
     if tail_t:
@@ -221,11 +234,15 @@ def build_risk_model(tables: PlanTables, life_years: int | None = None) -> RiskM
         end = float(total_alive.get(plan_years[-1], 0.0))
         for ti in tail_t:
             ratio = float(total_alive.get(years[ti], 0.0)) / end if end > 0 else 0.0
-            demand_c[:, ti] = demand_c[:, last_t]
-            served_c[:, ti] = served_c[:, last_t] * ratio
-            users_c[:, ti] = users_c[:, last_t]
-    users_per_tps = np.divide(users_c, demand_c, out=np.zeros_like(users_c),
-                              where=demand_c > 0)
+            demand_p[:, ti] = demand_p[:, last_t]
+            served_p[:, ti] = served_p[:, last_t] * ratio
+            users_p[:, ti] = users_p[:, last_t]
+    # workloads with demand per country-year, on each of its pairs
+    n_workloads = np.zeros((n_c, n_t))
+    np.add.at(n_workloads, pair_country, (demand_p > 0).astype(float))
+    per_pair = np.maximum(n_workloads[pair_country], 1.0)
+    users_per_tps = np.divide(users_p / per_pair, demand_p, out=np.zeros_like(users_p),
+                              where=demand_p > 0)
 
     t = np.arange(n_t)
     return RiskModel(
@@ -238,10 +255,12 @@ def build_risk_model(tables: PlanTables, life_years: int | None = None) -> RiskM
         capex_other_f=capex_other_f,
         opex_power_f=opex_power_f,
         opex_other_f=opex_other_f,
+        licence_f=licence_f,
         revenue_fc=revenue_fc,
-        demand_c=demand_c,
-        served_c=served_c,
-        users_per_tps_c=users_per_tps,
+        pair_country=pair_country,
+        demand_p=demand_p,
+        served_p=served_p,
+        users_per_tps_p=users_per_tps,
         basis={
             "accelerator_price": "the plan's accelerator capex per build (builds.csv: system "
                                  "and network share, scenario price factor)",
@@ -304,16 +323,20 @@ def evaluate(model: RiskModel, draws: dict[str, np.ndarray]) -> dict[str, np.nda
     e = draws["power_price"][:, None, None]
     delay = np.clip(draws["delay_years"], 0.0, None)
 
-    served = _shift(model.served_c, delay)  # (n, c, t)
-    demand = a * model.demand_c[None]
-    delivered = np.minimum(demand, served)
+    served_p = _shift(model.served_p, delay)  # (n, p, t)
+    delivered_p = np.minimum(a * model.demand_p[None], served_p)
+    people = (model.users_per_tps_p[None] * delivered_p).sum(axis=1)  # (n, t)
+    # each country's revenue scales with the share of its served tokens still delivered
+    to_country = np.zeros((len(model.countries), len(model.pair_country)))
+    to_country[model.pair_country, np.arange(len(model.pair_country))] = 1.0
+    served = np.einsum("cp,npt->nct", to_country, served_p)
+    delivered = np.einsum("cp,npt->nct", to_country, delivered_p)
     ratio = np.divide(delivered, served, out=np.zeros_like(served), where=served > 0)
-    people = (model.users_per_tps_c[None] * delivered).sum(axis=1)  # (n, t)
 
     capex_f = p * model.capex_acc_f[None] + model.capex_other_f[None]  # (n, f, t)
     opex_f = _shift(model.opex_power_f, delay) * e + _shift(model.opex_other_f, delay)
     revenue_f = _shifted_revenue(model.revenue_fc, delay, ratio)
-    net_f = revenue_f - capex_f - opex_f
+    net_f = revenue_f - capex_f - opex_f - _shift(model.licence_f, delay)
     npv = (net_f * model.discount[None, None, :]).sum(axis=2)
 
     plan = model.plan_mask
@@ -419,7 +442,8 @@ def monte_carlo(tables: PlanTables, samples: int, *, seed: int | None = None,
     started = time.perf_counter()
     model = model or build_risk_model(tables)
     draws = draw_inputs(tables, samples, seed)
-    per_sample = max(1, (len(model.funders) + max(len(model.countries), 1)) * len(model.years))
+    per_sample = max(1, (len(model.funders) + max(len(model.countries), 1)
+                         + len(model.pair_country)) * len(model.years))
     size = max(1, _CHUNK_ELEMENTS // per_sample)
     if workers > 1 or engine == "ray":
         size = min(size, -(-samples // workers))

@@ -172,5 +172,5 @@ def test_people_are_counted_once_whatever_the_number_of_workloads(tiny_plan: Pat
         tiny_plan / "inputs_peak_factors.csv", index=False)
     model = build_risk_model(load_plan(tiny_plan))
     users_in_2028 = 1e6  # tiny plan: one million users, every token served
-    assert float((model.users_per_tps_c * model.served_c)[:, -1].sum()) == pytest.approx(
+    assert float((model.users_per_tps_p * model.served_p)[:, -1].sum()) == pytest.approx(
         users_in_2028)
