@@ -560,3 +560,20 @@ def test_a_bug_inside_a_started_stream_ends_it_with_an_error_event(sqlite_store:
         assert rec["status"] == "internal_error"
     finally:
         server.stop()
+
+
+def test_serve_check_reports_countries_without_a_healthy_permitted_upstream(
+        fakes: Fakes, tmp_path: Path) -> None:
+    def check(tenants: list[dict[str, str]]) -> Any:
+        cfg = tmp_path / f"gw-{len(tenants)}.yaml"
+        cfg.write_text(json.dumps({
+            "store": {"data_dir": str(tmp_path)}, "local_model": {"enabled": False},
+            "upstreams": upstream_cfg(fakes, ["jkt", "usa"]), "tenants": tenants}), "utf-8")
+        return CliRunner().invoke(cli_app, ["serve", "--config", str(cfg), "--check"])
+
+    ok = check([{"name": "kominfo", "country": "IDN"}])
+    assert ok.exit_code == 0, ok.output
+    assert "config OK" in ok.output and "jkt" in ok.output
+    bad = check([{"name": "kominfo", "country": "IDN"}, {"name": "chile", "country": "CHL"}])
+    assert bad.exit_code == 1
+    assert "no healthy permitted upstream for: CHL" in bad.output
