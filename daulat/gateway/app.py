@@ -297,8 +297,12 @@ class Gateway:
         assert self.recorder is not None
         await self.recorder.record(entry)
         if entry.tenant and entry.country and not entry.rejected:
-            await self.meter.add(entry.tenant, entry.country,
-                                 entry.prompt_tokens + entry.completion_tokens)
+            try:
+                await self.meter.add(entry.tenant, entry.country,
+                                     entry.prompt_tokens + entry.completion_tokens)
+            except RedisError:  # the durable count is the store's; Redis only speeds quotas
+                log.warning("Redis token counter not updated for %s", entry.request_id,
+                            exc_info=True)
 
     async def _record_served(self, ctx: _Ctx, entry: AuditEntry) -> None:
         """Record a served answer; when that fails, record the failure itself (no bodies,
