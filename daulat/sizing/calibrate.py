@@ -25,6 +25,7 @@ import numpy as np
 
 from daulat.catalog.accelerators import get_accelerator
 from daulat.catalog.constants import constant
+from daulat.catalog.models import get_model
 from daulat.sizing.inference import Efficiency, inference_throughput
 
 __all__ = ["CalibrationPoint", "load_calibration", "fit", "CALIBRATION_CSV", "main"]
@@ -139,8 +140,6 @@ def fit(points: list[CalibrationPoint] | None = None) -> dict[str, float]:
 
 def _fit_mfu(point: CalibrationPoint) -> float:
     """MFU implied by a published training run: 6·N·D / (hours · peak)."""
-    from daulat.catalog.models import get_model
-
     # Llama 3.1 405B: ~15.6T tokens (calibration.csv note); the figure is GPU-hours.
     tokens = _tokens_from_note(point)
     model = get_model(_CATALOG_MODEL.get(point.subject, point.subject))

@@ -7,10 +7,16 @@ from collections.abc import Callable
 from typing import Any
 
 import typer
+from pydantic import ValidationError
 from rich.table import Table
 
 from daulat.console import console, emit, err_console, format_cell
 from daulat.errors import UserError
+from daulat.sizing.demand import DemandAssumptions, country_assistant
+from daulat.sizing.facility import facility
+from daulat.sizing.fleet import FleetAssumptions, ServiceLoad, load_from_users, size_service
+from daulat.sizing.inference import inference_throughput
+from daulat.sizing.training import training
 
 __all__ = ["register"]
 
@@ -64,7 +70,6 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Tokens/s per accelerator, batch, replica size and the binding limit."""
-        from daulat.sizing.inference import inference_throughput
 
         try:
             r = inference_throughput(
@@ -113,7 +118,6 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """IT and facility MW, energy, carbon, capex and opex of N accelerators."""
-        from daulat.sizing.facility import facility
 
         try:
             f = facility(
@@ -162,7 +166,6 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """FLOPs, accelerator-hours and days of a training run."""
-        from daulat.sizing.training import training
 
         if model is not None and params is not None:
             raise _fail(UserError("--model/--params: give one of them, not both"))
@@ -253,12 +256,6 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """The fleet for a service from a daily load and/or users: accelerators, MW, money."""
-        from daulat.sizing.fleet import (
-            FleetAssumptions,
-            ServiceLoad,
-            load_from_users,
-            size_service,
-        )
 
         try:
             loads = []
@@ -342,9 +339,6 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """A localised assistant for a country on documented default assumptions."""
-        from pydantic import ValidationError
-
-        from daulat.sizing.demand import DemandAssumptions, country_assistant
 
         overrides: dict[str, Any] = {
             k: v

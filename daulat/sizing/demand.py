@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from daulat.catalog.accelerators import get_accelerator
 from daulat.catalog.constants import constant
+from daulat.catalog.countries import get_country
 from daulat.catalog.models import get_model
 from daulat.catalog.profiles import daily_load
 from daulat.errors import UserError
@@ -81,13 +82,6 @@ class Demand:
 
 
 def _country(iso3: str) -> object:
-    try:
-        from daulat.catalog.countries import get_country
-    except ImportError as exc:  # pragma: no cover - CAT's module lands in parallel
-        raise UserError(
-            f"country: {iso3!r} cannot be resolved because daulat.catalog.countries is not "
-            "installed yet; valid: pass population and internet share through demand_for()"
-        ) from exc
     return get_country(iso3)
 
 

@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 
 from daulat.catalog.accelerators import Accelerator, get_accelerator
 from daulat.catalog.constants import constant
+from daulat.catalog.countries import get_country
 from daulat.errors import UserError
+from daulat.sizing.cost import annual_opex_usd, capex_usd
 
 __all__ = ["FacilitySizing", "facility", "it_kw_per_accelerator", "default_pue", "country_info"]
 
@@ -33,13 +35,9 @@ def default_pue(acc: str | Accelerator) -> float:
 def country_info(iso3: str | None) -> tuple[float | None, float | None, str | None]:
     """(grid gCO2/kWh, power price USD/MWh, power price source) for ``iso3``, or Nones.
 
-    Uses CAT's :func:`daulat.catalog.countries.get_country` when that module exists.
+    From :func:`daulat.catalog.countries.get_country`.
     """
     if iso3 is None:
-        return None, None, None
-    try:
-        from daulat.catalog.countries import get_country
-    except ImportError:  # the countries catalog is not installed in this tree yet
         return None, None, None
     c = get_country(iso3)
     return (
@@ -95,8 +93,6 @@ def facility(
     ``power_price_usd_per_mwh``, else the country's catalog price, else the sourced
     default. The factors scale prices for sensitivity sweeps.
     """
-    from daulat.sizing.cost import annual_opex_usd, capex_usd
-
     acc = get_accelerator(accelerator)
     if count < 0:
         raise UserError(f"count: {count} is negative; valid values: an integer >= 0")

@@ -17,7 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from daulat.catalog.constants import constant
+from daulat.catalog.countries import get_country
+from daulat.catalog.profiles import fleet_factor
+from daulat.sizing.demand import DemandAssumptions, country_assistant
 from daulat.sizing.facility import facility, it_kw_per_accelerator
+from daulat.sizing.fleet import FleetAssumptions, ServiceLoad, load_from_users, size_service
 from daulat.sizing.inference import inference_throughput
 from daulat.sizing.workloads import get_workload
 
@@ -197,9 +201,6 @@ _OPENAI = (
 def _deepseek_fleet(fleet_utilisation: float | None = None) -> Any:
     """DeepSeek's published day on the modelled H800 fleet (vendor-tuned: efficiency 1; no
     headroom/failover/research: the published node counts are inference nodes only)."""
-    from daulat.catalog.profiles import fleet_factor
-    from daulat.sizing.fleet import FleetAssumptions, ServiceLoad, size_service
-
     fleet = FleetAssumptions(
         accelerator="H800", precision="fp8", models=(("deepseek-v3", 1.0),),
         peak_to_average=fleet_factor("peak_to_average_global"), headroom=0.0,
@@ -223,11 +224,6 @@ def fit_fleet_utilisation() -> float:
 
 def fleet_checks() -> list[FleetCheck]:
     """Every fleet-level check (fast: a few engine calls)."""
-    from daulat.catalog.countries import get_country
-    from daulat.catalog.profiles import fleet_factor
-    from daulat.sizing.demand import DemandAssumptions, country_assistant
-    from daulat.sizing.fleet import FleetAssumptions, load_from_users, size_service
-
     rows: list[FleetCheck] = []
     # 1-2. DeepSeek's own service: published load → H800 fleet
     ds = _deepseek_fleet()
