@@ -20,7 +20,8 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, select
 from starlette.applications import Starlette
-from starlette.datastructures import UploadFile
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
@@ -50,7 +51,8 @@ from daulat.web.security import Principal, Role, Throttled, authenticate, csrf_o
 __all__ = ["ROUTES", "Office", "create_app"]
 
 _HERE = Path(__file__).parent
-Handler = Callable[[Request], Awaitable[Response]]
+Handler = Callable[[Request], Response]
+Guarded = Callable[[Request], Awaitable[Response]]
 #: Ledger entries listed on a country page, newest first (all of them: ledger.csv).
 LEDGER_SHOWN = 200
 _CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -122,16 +124,8 @@ def _is_htmx(request: Request) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def _guard(spec_access: str, handler: Handler) -> Handler:
-    async def guarded(request: Request) -> Response:
-        if request.method == "POST":
-            given = request.headers.get("X-CSRF-Token")
-            if given is None and request.headers.get("content-type", "").startswith(
-                    ("application/x-www-form-urlencoded", "multipart/form-data")):
-                given = str((await request.form()).get("csrf_token") or "")
-            if not csrf_ok(request.session.get("csrf"), given):
-                return PlainTextResponse("CSRF token missing or wrong: reload the page",
-                                         status_code=403)
+def _guard(spec_access: str, handler: Handler) -> Guarded:
+    def checked(request: Request) -> Response:
         if spec_access != PUBLIC:
             who = _principal(request)
             if who is None:
@@ -145,11 +139,25 @@ def _guard(spec_access: str, handler: Handler) -> Handler:
                                          status_code=403)
             request.state.who = who
         try:
-            return await handler(request)
+            return handler(request)
         except PermissionError:
             return PlainTextResponse("not your country", status_code=403)
         except LookupError:
             return PlainTextResponse("not found", status_code=404)
+
+    async def guarded(request: Request) -> Response:
+        if request.method == "POST":
+            # the body is read here, on the event loop; the rest runs in a worker thread
+            request.state.form = await request.form()
+            given = request.headers.get("X-CSRF-Token")
+            if given is None:
+                given = str(request.state.form.get("csrf_token") or "")
+            if not csrf_ok(request.session.get("csrf"), given):
+                return PlainTextResponse("CSRF token missing or wrong: reload the page",
+                                         status_code=403)
+        # the session's user, the role and the handler query the store (blocking I/O):
+        # a worker thread, never the event loop
+        return await run_in_threadpool(checked, request)
     return guarded
 
 
@@ -190,8 +198,13 @@ def _render(request: Request, template: str, status: int = 200, **ctx: Any) -> R
     return resp
 
 
-async def _form(request: Request) -> dict[str, Any]:
-    form = await request.form()
+def _posted(request: Request) -> FormData:
+    form: FormData = request.state.form
+    return form
+
+
+def _form(request: Request) -> dict[str, Any]:
+    form = _posted(request)
     return {k: v for k, v in form.items() if k != "csrf_token" and not isinstance(v, UploadFile)}
 
 
@@ -202,13 +215,13 @@ def _back(path: str) -> Response:
 # ---- sign in ---------------------------------------------------------------------------
 
 
-async def login_page(request: Request) -> Response:
+def login_page(request: Request) -> Response:
     return _render(request, "login.html", next=request.query_params.get("next", "/"))
 
 
-async def login(request: Request) -> Response:
+def login(request: Request) -> Response:
     office: Office = request.app.state.office
-    form = await request.form()
+    form = _posted(request)
     username, password = str(form.get("username") or ""), str(form.get("password") or "")
     nxt = str(form.get("next") or "/")
     nxt = nxt if nxt.startswith("/") and not nxt.startswith("//") else "/"
@@ -229,7 +242,7 @@ async def login(request: Request) -> Response:
     return _back(nxt)
 
 
-async def logout(request: Request) -> Response:
+def logout(request: Request) -> Response:
     request.session.clear()
     return _back("/login")
 
@@ -262,7 +275,7 @@ def _comparison(office: Office, countries: list[str], scope: str,
                    actuals=actuals)
 
 
-async def home(request: Request) -> Response:
+def home(request: Request) -> Response:
     office: Office = request.app.state.office
     who = _who(request)
     if who.role is Role.GOVERNMENT:
@@ -277,7 +290,7 @@ async def home(request: Request) -> Response:
                    partners=reg.partners(office.engine, _who(request)))
 
 
-async def country(request: Request) -> Response:
+def country(request: Request) -> Response:
     office: Office = request.app.state.office
     iso3 = _country_param(request)
     return _country_page(request, office, iso3)
@@ -299,10 +312,10 @@ def _country_page(request: Request, office: Office, iso3: str, status: int = 200
 
 def _country_form_handler(action: Callable[[Office, Principal, str, dict[str, Any]], Any]
                           ) -> Handler:
-    async def handler(request: Request) -> Response:
+    def handler(request: Request) -> Response:
         office: Office = request.app.state.office
         iso3 = _country_param(request, edit=True)
-        data = await _form(request)
+        data = _form(request)
         try:
             action(office, _who(request), iso3, data)
         except UserError as exc:
@@ -336,22 +349,22 @@ def _int_param(request: Request, name: str) -> int:
         raise LookupError(name) from None
 
 
-async def update_milestone(request: Request) -> Response:
+def update_milestone(request: Request) -> Response:
     office: Office = request.app.state.office
     who, mid = _who(request), _int_param(request, "mid")
     iso3 = _object_country(office, m.milestones, m.milestones.c.id, mid, who)
     try:
-        reg.update_milestone(office.engine, who, mid, await _form(request))
+        reg.update_milestone(office.engine, who, mid, _form(request))
     except UserError as exc:
         return _country_page(request, office, iso3, status=400, error=str(exc))
     return _back(f"/countries/{iso3}")
 
 
-async def correct_ledger(request: Request) -> Response:
+def correct_ledger(request: Request) -> Response:
     office: Office = request.app.state.office
     who, seq = _who(request), _int_param(request, "seq")
     iso3 = _object_country(office, m.ledger, m.ledger.c.seq, seq, who)
-    data = await _form(request)
+    data = _form(request)
     try:
         delta = float(data.get("usd") or "x")
     except ValueError:
@@ -365,16 +378,16 @@ async def correct_ledger(request: Request) -> Response:
     return _back(f"/countries/{iso3}")
 
 
-async def partners_page(request: Request) -> Response:
+def partners_page(request: Request) -> Response:
     office: Office = request.app.state.office
     return _render(request, "partners.html", partners=reg.partners(office.engine, _who(request)),
                    projects=reg.projects(office.engine, _who(request)))
 
 
-async def add_partner(request: Request) -> Response:
+def add_partner(request: Request) -> Response:
     office: Office = request.app.state.office
     try:
-        reg.add_partner(office.engine, _who(request), await _form(request))
+        reg.add_partner(office.engine, _who(request), _form(request))
     except UserError as exc:
         return _render(request, "partners.html", status=400, error=str(exc),
                        partners=reg.partners(office.engine, _who(request)),
@@ -382,9 +395,9 @@ async def add_partner(request: Request) -> Response:
     return _back("/partners")
 
 
-async def add_project(request: Request) -> Response:
+def add_project(request: Request) -> Response:
     office: Office = request.app.state.office
-    data = await _form(request)
+    data = _form(request)
     try:
         reg.add_project(office.engine, _who(request), str(data.get("country") or ""),
                         str(data.get("name") or "").strip() or "country project")
@@ -395,7 +408,7 @@ async def add_project(request: Request) -> Response:
     return _back("/partners")
 
 
-async def trail_page(request: Request) -> Response:
+def trail_page(request: Request) -> Response:
     office: Office = request.app.state.office
     return _render(request, "trail.html", rows=reg.trail_rows(office.engine, _who(request)))
 
@@ -403,7 +416,7 @@ async def trail_page(request: Request) -> Response:
 # ---- CSV -------------------------------------------------------------------------------
 
 
-async def export_table(request: Request) -> Response:
+def export_table(request: Request) -> Response:
     office: Office = request.app.state.office
     name = str(request.path_params["table"])
     text = reg.export_csv(office.engine, _who(request), name)
@@ -411,16 +424,16 @@ async def export_table(request: Request) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
 
 
-async def import_table(request: Request) -> Response:
+def import_table(request: Request) -> Response:
     office: Office = request.app.state.office
     name = str(request.path_params["table"])
     if name not in reg.CSV_TABLES:
         raise LookupError(name)
-    form = await request.form()
+    form = _posted(request)
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
         return PlainTextResponse("file: choose a CSV file to import", status_code=400)
-    text = (await upload.read()).decode("utf-8-sig", errors="replace")
+    text = upload.file.read().decode("utf-8-sig", errors="replace")
     try:
         n = reg.import_csv(office.engine, _who(request), name, text, upload.filename or name)
     except UserError as exc:
@@ -458,13 +471,13 @@ def _plans(office: Office, who: Principal) -> list[dict[str, Any]]:
     return out
 
 
-async def plans_page(request: Request) -> Response:
+def plans_page(request: Request) -> Response:
     office: Office = request.app.state.office
     adopted = {b["plan_id"]: c for c, b in _baselines(office).items()}
     return _render(request, "plans.html", plans=_plans(office, _who(request)), adopted=adopted)
 
 
-async def new_plan(request: Request) -> Response:
+def new_plan(request: Request) -> Response:
     office: Office = request.app.state.office
     text = ""
     source = request.query_params.get("from")
@@ -486,21 +499,21 @@ def _problems(text: str, name: str) -> tuple[Any, list[dict[str, Any]]]:
         return None, out
 
 
-async def validate_plan(request: Request) -> Response:
-    data = await _form(request)
+def validate_plan(request: Request) -> Response:
+    data = _form(request)
     text = str(data.get("scenario") or "")
     _, problems = _problems(text, "scenario.yaml")
     return _render(request, "_problems.html", problems=problems, text=text, checked=True)
 
 
-async def create_plan(request: Request) -> Response:
+def create_plan(request: Request) -> Response:
     office: Office = request.app.state.office
     who = _who(request)
-    form = await request.form()
+    form = _posted(request)
     upload = form.get("file")
     text = str(form.get("scenario") or "")
     if isinstance(upload, UploadFile) and upload.filename:
-        text = (await upload.read()).decode("utf-8-sig", errors="replace")
+        text = upload.file.read().decode("utf-8-sig", errors="replace")
     scenario, problems = _problems(text, "scenario.yaml")
     if scenario is None:
         return _render(request, "plan_new.html", status=400, text=text, problems=problems,
@@ -537,7 +550,7 @@ def submit_plan(office: Office, plan_id: int, text: str, lang: str = "en") -> Jo
     return spec
 
 
-async def plan_page(request: Request) -> Response:
+def plan_page(request: Request) -> Response:
     office: Office = request.app.state.office
     plan = _plan(office, _who(request), _int_param(request, "pid"))
     found = _baselines(office)
@@ -546,7 +559,7 @@ async def plan_page(request: Request) -> Response:
     return _render(request, "plan.html", plan=plan, baseline_of=baseline_of)
 
 
-async def plan_progress(request: Request) -> Response:
+def plan_progress(request: Request) -> Response:
     office: Office = request.app.state.office
     plan = _plan(office, _who(request), _int_param(request, "pid"))
     resp = _render(request, "_progress.html", plan=plan)
@@ -555,7 +568,7 @@ async def plan_progress(request: Request) -> Response:
     return resp
 
 
-async def plan_report(request: Request) -> Response:
+def plan_report(request: Request) -> Response:
     office: Office = request.app.state.office
     plan = _plan(office, _who(request), _int_param(request, "pid"))
     path = Path(plan["out_dir"] or "") / "report.html"
@@ -564,7 +577,7 @@ async def plan_report(request: Request) -> Response:
     return FileResponse(path, media_type="text/html; charset=utf-8")
 
 
-async def adopt_plan(request: Request) -> Response:
+def adopt_plan(request: Request) -> Response:
     office: Office = request.app.state.office
     who = _who(request)
     plan = _plan(office, who, _int_param(request, "pid"))
@@ -599,7 +612,7 @@ def _dig(summary: dict[str, Any] | None, path: str) -> Any:
     return node
 
 
-async def compare_plans(request: Request) -> Response:
+def compare_plans(request: Request) -> Response:
     office: Office = request.app.state.office
     who = _who(request)
     ids = [int(x) for x in request.query_params.getlist("id") if x.isdigit()]
@@ -610,11 +623,11 @@ async def compare_plans(request: Request) -> Response:
                    all_plans=_plans(office, who))
 
 
-async def healthz(request: Request) -> Response:
+def healthz(request: Request) -> Response:
     return PlainTextResponse("ok")
 
 
-async def favicon(request: Request) -> Response:
+def favicon(request: Request) -> Response:
     # browsers ask for /favicon.ico on any page, the report's included
     return FileResponse(_HERE / "static" / "favicon.svg", media_type="image/svg+xml")
 
