@@ -113,7 +113,7 @@ def _site_power_price(tables: PlanTables) -> tuple[dict[str, float], str]:
 def build_risk_model(tables: PlanTables, life_years: int | None = None) -> RiskModel:
     """Reduce a read plan to a :class:`RiskModel`."""
     if tables.builds.empty or tables.funding.empty:
-        status = tables.summary.get("status", "unknown")
+        status = tables.summary.status.value
         raise UserError(
             f"{tables.path}: the plan builds nothing and no funder pays (builds.csv or"
             f" funding.csv is empty; plan status {status!r}), so there is no risk to"
