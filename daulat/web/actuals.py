@@ -291,8 +291,8 @@ def compare(engine: Engine, scope: str, plan_dirs: dict[str, Path | None],
                            "actual": actual[k][i]}
                           for k in METRICS for i, y in enumerate(years)])
     cmp = Comparison(scope, years, table, baselines=baselines)
-    where_en = "the programme" if scope == "programme" else country_label(scope, "en")
-    where_id = "program" if scope == "programme" else country_label(scope, "id")
+    where_en = "The programme" if scope == "programme" else country_label(scope, "en")
+    where_id = "Program" if scope == "programme" else country_label(scope, "id")
     now = years.index(min(today.year, years[-1]))
     for metric, (en, idn, unit) in METRICS.items():
         due = _due(planned[metric], years, today)

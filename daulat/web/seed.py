@@ -71,7 +71,8 @@ def seed_demo(office: Office, *, today: dt.date | None = None, users: bool = Tru
                         "(demo: false) and run a plan from Plans → New plan")
     with e.begin() as conn:
         plan_id = reg.inserted_id(conn.execute(insert(m.plans).values(
-            name="Indonesia (examples/indonesia.yaml)", countries="IDN", scenario_yaml=text,
+            name=f"Indonesia ({plan_dir.name if plan_dir else 'examples/indonesia.yaml'})",
+            countries="IDN", scenario_yaml=text,
             state="queued", progress="", backend="local", created_by=who.username,
             created_at=time.time())))
     out = office.plans_dir / str(plan_id)
