@@ -504,6 +504,42 @@ def _accelerator_rows(d: ReportData, s: Strings, f: Formatter) -> list[list[str]
     return rows
 
 
+def _power_rows(d: ReportData, s: Strings, f: Formatter) -> list[list[str]]:
+    """Power price and grid intensity of each country the plan builds in, as the planner
+    priced them (``inputs_sites``); an older plan directory: finance's and the catalog's."""
+    countries = sorted(set(d.tables.energy["country"].dropna().astype(str))
+                       | set(d.tables.builds["country"].dropna().astype(str)))
+    table = plan_table(d, "inputs_sites")
+    rows: list[list[str]] = []
+    if table is not None and "power_price_usd_per_mwh" in table:
+        for iso3 in countries:
+            own = table[table["country"] == iso3]
+            if own.empty:
+                continue
+            name = country_name(iso3, f.locale)
+            prices = sorted(set(float(x) for x in own["power_price_usd_per_mwh"]))
+            value = " – ".join(f.number(p, 1) for p in (prices[0], prices[-1])) \
+                if len(prices) > 1 else f.number(prices[0], 1)
+            rows.append([s.t("assumptions.power_price", country=name),
+                         f"{value} {f.currency}/MWh",
+                         source_text(str(own["power_price_source"].iloc[0]), s, f)])
+            grid = _f(own["grid_gco2_per_kwh"].iloc[0]) if "grid_gco2_per_kwh" in own else None
+            if grid is not None:
+                source = str(own["grid_source"].iloc[0]) if "grid_source" in own else \
+                    s.t("assumptions.grid_source")
+                rows.append([s.t("assumptions.grid", country=name),
+                             f"{f.number(grid, 0)} gCO2/kWh", source])
+        return rows
+    for iso3 in countries:  # an older plan directory without inputs_sites
+        try:
+            price, source = power_price_usd_per_mwh(d.tables, iso3)
+        except Exception:  # finance cannot price it without the catalog: no row
+            continue
+        rows.append([s.t("assumptions.power_price", country=country_name(iso3, f.locale)),
+                     f"{f.number(price, 1)} {f.currency}/MWh", source_text(source, s, f)])
+    return rows
+
+
 def _assumptions(d: ReportData, s: Strings, f: Formatter, pf: PlanFacts) -> Table:
     fin = d.tables.finance
     basis = d.finance["basis"]
@@ -526,27 +562,7 @@ def _assumptions(d: ReportData, s: Strings, f: Formatter, pf: PlanFacts) -> Tabl
     rows.append([s.t("assumptions.opex_allocation"),
                  source_text(str(basis.get("opex_allocation", "")), s, f), "daulat finance"])
     rows += _accelerator_rows(d, s, f)
-    countries = sorted(set(d.tables.energy["country"].dropna().astype(str))
-                       | set(d.tables.builds["country"].dropna().astype(str)))
-    try:
-        from daulat.catalog.countries import get_country
-
-        for iso3 in countries:
-            try:
-                c = get_country(iso3)
-            except Exception:  # a code the catalog does not know: no row
-                continue
-            name = country_name(iso3, f.locale)
-            price, source = power_price_usd_per_mwh(d.tables, iso3)
-            rows.append([s.t("assumptions.power_price", country=name),
-                         f"{f.number(price, 1)} {f.currency}/MWh", source_text(source, s, f)])
-            if c.grid_gco2_per_kwh is not None:
-                rows.append([s.t("assumptions.grid", country=name),
-                             f"{f.number(c.grid_gco2_per_kwh, 0)} gCO2/kWh",
-                             f"{s.t('assumptions.catalog')}:"
-                             f" {c.sources.get('grid_gco2_per_kwh', '')}"])
-    except ImportError:
-        pass
+    rows += _power_rows(d, s, f)
     unc = d.tables.uncertainty
     for name in ("accelerator_price", "adoption", "power_price", "delay_years"):
         tri = getattr(unc, name)
