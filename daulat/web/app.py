@@ -73,7 +73,7 @@ class Office:
 
     def __post_init__(self) -> None:
         self.templates = Jinja2Templates(directory=str(_HERE / "templates"))
-        self.templates.env.filters.update(num=_num)
+        self.templates.env.filters.update(num=_num, utc=_utc)
         self.templates.env.globals.update(country_label=country_label,
                                           milestone_label=milestone_label,
                                           milestone_kinds=[k.value for k in reg.MilestoneKind])
@@ -92,6 +92,11 @@ def _num(value: Any, digits: int = 0, style: str = "") -> str:
     text = f"{abs(value):,.{digits}f}"
     sign = "-" if value < 0 else ""
     return f"{sign}${text}" if style == "$" else f"{sign}{text}"
+
+
+def _utc(ts: float) -> str:
+    """Unix seconds as ``YYYY-MM-DD HH:MM:SS`` UTC."""
+    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 # ---- access ----------------------------------------------------------------------------

@@ -233,14 +233,15 @@ def projects(engine: Engine, who: Principal) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in rows if who.reads(r.country)]
 
 
-def add_project(engine: Engine, who: Principal, country: str, name: str) -> None:
+def add_project(engine: Engine, who: Principal, country: str, name: str, where: str = "",
+                conn: Connection | None = None) -> None:
     iso3 = check_country(country)
-    with engine.begin() as conn:
-        if _exists(conn, m.projects, country=iso3):
-            raise UserError(f"country: the {iso3} country project exists already")
+    with _tx(engine, conn) as c:
+        if _exists(c, m.projects, country=iso3):
+            raise UserError(f"{where}country: the {iso3} country project exists already")
         row = {"country": iso3, "name": name, "created_at": time.time()}
-        conn.execute(insert(m.projects).values(**row))
-        record_trail(conn, who, "project.create", f"project:{iso3}", iso3, None, row)
+        c.execute(insert(m.projects).values(**row))
+        record_trail(c, who, "project.create", f"project:{iso3}", iso3, None, row)
 
 
 def _need_project(conn: Connection, country: str) -> None:
@@ -439,6 +440,7 @@ def trail_rows(engine: Engine, who: Principal, limit: int = 200) -> list[dict[st
 #: table name → (SQLAlchemy table, columns written and read, the row model, the adder)
 CSV_TABLES: dict[str, tuple[Table, tuple[str, ...]]] = {
     "partners": (m.partners, ("id", "name", "kind", "country")),
+    "projects": (m.projects, ("country", "name")),
     "sites": (m.sites, ("id", "country", "name", "planned_mw", "plan_site")),
     "milestones": (m.milestones, ("id", "country", "site", "kind", "due", "done", "quantity",
                                   "note", "recorded_by", "recorded_at")),
@@ -447,6 +449,7 @@ CSV_TABLES: dict[str, tuple[Table, tuple[str, ...]]] = {
 }
 #: Columns an import reads (the rest are written by the office).
 _IMPORT_COLUMNS = {
+    "projects": ("country", "name"),
     "partners": ("id", "name", "kind", "country"),
     "sites": ("id", "country", "name", "planned_mw", "plan_site"),
     "milestones": ("country", "site", "kind", "due", "done", "quantity", "note"),
@@ -508,6 +511,11 @@ def import_csv(engine: Engine, who: Principal, name: str, text: str,
                 row = p.model_dump()
                 conn.execute(insert(m.partners).values(**row))
                 record_trail(conn, who, "partner.import", f"partner:{p.id}", p.country, None, row)
+            elif name == "projects":
+                if not who.edits(None):
+                    raise PermissionError(None)
+                add_project(engine, who, str(data.get("country") or ""),
+                            str(data.get("name") or "").strip() or "country project", where, conn)
             elif name == "sites":
                 add_site(engine, who, data, where, conn)
             elif name == "milestones":

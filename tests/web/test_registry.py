@@ -187,3 +187,16 @@ def test_postgresql_store_with_append_only_triggers() -> None:
         with e.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         e.dispose()
+
+
+def test_projects_and_partners_round_trip_through_csv(engine: Engine) -> None:
+    assert reg.export_csv(engine, OFFICE, "projects") == "country,name\nIDN,Indonesia\n"
+    assert reg.import_csv(engine, OFFICE, "projects", "country,name\nMYS,Malaysia\n") == 1
+    gov = Principal("budi", Role.GOVERNMENT, "IDN")
+    with pytest.raises(PermissionError):
+        reg.import_csv(engine, gov, "projects", "country,name\nTHA,Thailand\n")
+    with pytest.raises(PermissionError):
+        reg.import_csv(engine, gov, "partners", "id,name,kind,country\nx,X,provider,\n")
+    # a government reads its own project and the programme-wide partners, not others'
+    assert reg.export_csv(engine, gov, "projects") == "country,name\nIDN,Indonesia\n"
+    assert "gov-idn" in reg.export_csv(engine, gov, "partners")
