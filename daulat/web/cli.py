@@ -17,6 +17,7 @@ from daulat.web.config import WebConfig, load_config
 from daulat.web.db import migrate, open_engine
 from daulat.web.jobs import JobRunner, interrupted
 from daulat.web.security import Role, create_user
+from daulat.web.seed import is_empty, seed_demo
 
 __all__ = ["open_office", "register", "web_app"]
 
@@ -54,8 +55,6 @@ def web(
     ctx.obj = config
     if ctx.invoked_subcommand is not None:
         return
-    from daulat.web.seed import is_empty, seed_demo  # seeding runs the planner: only here
-
     cfg = load_config(config)
     if host is not None:
         cfg.server.host = host

@@ -24,6 +24,7 @@ from sqlalchemy import Engine, select, update
 
 from daulat import console as daulat_console
 from daulat.errors import UserError
+from daulat.pipeline import run_pipeline
 from daulat.store.db import make_engine
 from daulat.web import models as m
 
@@ -59,10 +60,6 @@ def run_plan(scenario_path: Path, out_dir: Path, progress: Progress,
     """Plan → finance → report for the scenario at ``scenario_path`` into ``out_dir``;
     returns the plan's summary (summary.json). ``progress`` receives one plain line per
     stage and per planner phase. THE adapter between the office and the pipeline."""
-    # The pipeline loads in the worker process only: the office's web process never needs
-    # linopy or plotly.
-    from daulat.pipeline import run_pipeline
-
     # The planner reports its phases (inputs, model, solve with its MIP gap) on daulat's
     # stderr console; in this worker process that console writes to the job's progress.
     daulat_console.err_console.file = _Lines(progress)  # type: ignore[assignment]
