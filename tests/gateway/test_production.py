@@ -22,6 +22,7 @@ from stdnum.id import npwp
 from typer.testing import CliRunner
 
 from daulat.cli import app as cli_app
+from daulat.cli import main as cli_main
 from daulat.errors import StoreError
 from daulat.gateway.app import create_app, redis_prefix
 from daulat.gateway.audit import (
@@ -262,12 +263,16 @@ def test_upstream_400_is_documented_and_never_names_the_upstream(gateway: Gatewa
 
 # --- 5. countries: codes checked; no pack fails closed unless configured ----------------------
 
-def test_keys_create_with_an_unknown_country_exits_2(tmp_path: Path) -> None:
-    res = subprocess.run([DAULAT, "keys", "create", "--tenant", "x",
-                          "--country", "XYZ", "--data-dir", str(tmp_path)],
-                         capture_output=True, text=True, timeout=120)
-    assert res.returncode == 2, res.stderr
-    assert "'XYZ' is not an ISO 3166-1 alpha-3" in res.stderr
+def test_keys_create_with_an_unknown_country_exits_2(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    # the installed entry point (daulat.cli:main), in process
+    monkeypatch.setattr(sys, "argv", ["daulat", "keys", "create", "--tenant", "x", "--country",
+                                      "XYZ", "--data-dir", str(tmp_path)])
+    with pytest.raises(SystemExit) as info:
+        cli_main()
+    assert info.value.code == 2
+    assert "'XYZ' is not an ISO 3166-1 alpha-3" in capsys.readouterr().err
     assert not Store(f"sqlite:///{tmp_path / 'daulat.db'}").tenants()
 
 
