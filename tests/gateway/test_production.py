@@ -33,10 +33,12 @@ from daulat.gateway.audit import (
     chain_hash,
     verify_chain,
 )
-from daulat.gateway.config import GatewayConfig
+from daulat.gateway.config import GatewayConfig, PolicyConfig
+from daulat.gateway.enforce import PolicyRegistry
 from daulat.gateway.errors import ERRORS
 from daulat.gateway.metering import Meter
 from daulat.gateway.testing import free_port, serve_in_thread
+from daulat.policy.pack import PACKS_DIR, list_packs, load_pack, load_pack_file
 from daulat.policy.pii import PiiEngine
 from daulat.store import Store, Tenant
 from daulat.store import models as m
@@ -450,6 +452,22 @@ def test_pii_in_tool_call_arguments_of_the_answer_is_redacted(gateway: Gateway, 
         args = msg.tool_calls[0].function.arguments if msg.tool_calls else ""
     assert EMAIL not in args and PHONE not in args
     assert "<EMAIL>" in args and "<PHONE>" in args
+
+
+@pytest.mark.parametrize("iso3", list_packs())
+def test_every_non_english_pack_tells_the_language_in_its_own_language(iso3: str) -> None:
+    pack, base = load_pack(iso3), load_pack_file(PACKS_DIR / "base.yaml")
+    if pack.default_locale.startswith("en"):
+        assert pack.language_instruction == base.language_instruction
+        return
+    assert pack.language_instruction != base.language_instruction
+    policy = PolicyRegistry(PolicyConfig(pii=False, content_rules=False)).get(iso3)
+    messages, actions, _ = policy.prepare([{"role": "user",
+                                            "content": "How do I renew my passport, please?"}])
+    assert actions["language"] == "en"
+    line = messages[0]["content"].rsplit("\n\n", 1)[1]
+    assert "Answer in" not in line and re.search(r"[(（]en[)）]", line)
+    assert "\n" not in messages[0]["content"].split("\n\n", 1)[0]  # prose, not YAML lines
 
 
 # --- 9. Redis prefix, revoking twice ------------------------------------------------------------
