@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from daulat.errors import UserError
+from daulat.iso3 import check_iso3
 from daulat.store import models as m
 from daulat.store.db import make_engine, migrate
 
@@ -100,9 +101,10 @@ class Store:
 
     # --- tenants -------------------------------------------------------------------------
     def put_tenant(self, tenant: Tenant) -> Tenant:
-        """Create or update a tenant (quotas and country)."""
+        """Create or update a tenant (quotas and country; CountryCodeError for a country
+        that is not ISO 3166-1 alpha-3)."""
         values = {
-            "country": tenant.country,
+            "country": check_iso3(tenant.country),
             "tokens_per_day": tenant.tokens_per_day,
             "requests_per_s": tenant.requests_per_s,
         }

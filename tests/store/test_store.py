@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from daulat.errors import UserError
+from daulat.errors import CountryCodeError, UserError
 from daulat.store import Store, Tenant, current_revision, head_revision, upsert_usage, utc_day
 from daulat.store import models as m
 
@@ -116,3 +116,10 @@ def test_bad_store_url_names_valid_backends() -> None:
         Store("mysql://root@localhost/db")
     with pytest.raises(UserError, match="schema"):
         Store(PG_URL, schema="Bad-Name")
+
+
+def test_a_tenant_country_must_be_an_iso3_code(store: Store) -> None:
+    store.migrate()
+    with pytest.raises(CountryCodeError, match="'XYZ'"):
+        store.put_tenant(Tenant("x", "XYZ"))
+    assert store.put_tenant(Tenant("x", "idn")).country == "IDN"
