@@ -11,9 +11,17 @@ from daulat.sizing.demand import (
     country_assistant,
     demand,
     demand_for,
+    fleet_rate,
     size_demand,
 )
 from daulat.sizing.facility import FacilitySizing, default_pue, facility, it_kw_per_accelerator
+from daulat.sizing.fleet import (
+    FleetAssumptions,
+    ServiceLoad,
+    ServiceSizing,
+    load_from_users,
+    size_service,
+)
 from daulat.sizing.inference import (
     SCENARIOS,
     Efficiency,
@@ -31,7 +39,10 @@ __all__ = [
     "DemandAssumptions",
     "Efficiency",
     "FacilitySizing",
+    "FleetAssumptions",
     "InferenceSizing",
+    "ServiceLoad",
+    "ServiceSizing",
     "TrainingSizing",
     "Workload",
     "accelerator_capex_usd",
@@ -43,11 +54,14 @@ __all__ = [
     "demand",
     "demand_for",
     "facility",
+    "fleet_rate",
     "get_workload",
     "inference_throughput",
     "it_kw_per_accelerator",
+    "load_from_users",
     "load_workloads",
     "replicas_needed",
     "size_demand",
+    "size_service",
     "training",
 ]
