@@ -231,16 +231,17 @@ def _collect(op: Any, mode: GenerationMode, cases: list[schemathesis.Case]) -> N
     @settings(max_examples=CASES, deadline=None, database=None, derandomize=True,
               phases=[Phase.generate], suppress_health_check=list(HealthCheck))
     @given(case=op.as_strategy(mode, headers=PLACEHOLDER_AUTH),
-           other_model=st.integers(0, 4), streamed=st.integers(0, 2))
-    def collect(case: schemathesis.Case, other_model: int, streamed: int) -> None:
+           keep_model=st.integers(0, 9))
+    def collect(case: schemathesis.Case, keep_model: int) -> None:
         body = case.body
         if isinstance(body, dict) and isinstance(body.get("model"), str) and body["model"]:
-            # 4 in 5 requests name the served model, so they get past routing to the
+            # Most requests name the served model, so they get past routing to the
             # upstream (an invalid request must be refused before that, by validation).
-            if other_model or mode is GenerationMode.NEGATIVE:
+            if keep_model != 9 or mode is GenerationMode.NEGATIVE:
                 body["model"] = MODEL
-            if mode is GenerationMode.POSITIVE and streamed == 0:
-                body["stream"] = True  # a third of the valid requests stream
+            if mode is GenerationMode.POSITIVE and len(cases) % 3 == 0:
+                body["stream"] = True  # a third of the valid requests stream (and the rest
+                # as generated)
             if mode is GenerationMode.POSITIVE and body.get("stream") is True:
                 # so that every answer reports the usage it is metered for
                 body["stream_options"] = {"include_usage": True}
@@ -299,6 +300,8 @@ def _reproductions(gw: Gateway, tally: Tally) -> None:
     _raw(gw, tally, "POST", CHAT, b"{not json", expect=refused)
     _raw(gw, tally, "GET", CHAT, expect=range(405, 406))
     _raw(gw, tally, "POST", "/v1/no-such-endpoint", b"{}", expect=range(404, 405))
+    _raw(gw, tally, "POST", CHAT, json.dumps({**chat, "model": "no-such-model"}).encode(),
+         expect=range(404, 405))  # model_not_found
     _raw(gw, tally, "POST", CHAT, json.dumps(chat).encode(),
          headers={"content-type": "text/plain"}, expect=refused)
     for bad in ({"content": 5}, {"content": "hi", "max_tokens": -5},
