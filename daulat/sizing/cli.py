@@ -313,6 +313,8 @@ def register(app: typer.Typer) -> None:
             ("cost per million output tokens USD", r.cost_per_million_output_tokens_usd),
         ]
         if r.users:
+            rows.append(("weekly / daily active users",
+                         f"{r.users:,.0f} / {r.daily_active_users:,.0f}"))
             rows.append(("facility W per weekly user", r.watts_per_weekly_user))
         emit(r, as_json, _table(f"Service fleet on {r.accelerator}", rows))
 

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from daulat.catalog.accelerators import get_accelerator
 from daulat.catalog.constants import constant
 from daulat.catalog.models import get_model
-from daulat.catalog.profiles import daily_load, fleet_factor, model_mix
+from daulat.catalog.profiles import daily_load, fleet_factor, model_mix, profile_figure
 from daulat.errors import UserError
 from daulat.sizing.facility import facility
 from daulat.sizing.inference import inference_throughput
@@ -59,6 +59,7 @@ class ServiceLoad:
     output_tokens_per_request: float | None = None
     users: float = 0.0
     basis: str = "given load"
+    daily_users: float = 0.0
 
     def __post_init__(self) -> None:
         for name in ("input_tokens_per_day", "output_tokens_per_day", "users"):
@@ -90,7 +91,8 @@ class ServiceLoad:
             ctx = sum(x._requests() * (x.context_tokens or x._input_per_request())
                       for x in (self, other)) / req if req else None
         return ServiceLoad(inp, out, cached, ctx, out / req if req else None,
-                           self.users + other.users, f"{self.basis} + {other.basis}")
+                           self.users + other.users, f"{self.basis} + {other.basis}",
+                           self.daily_users + other.daily_users)
 
     def _output_per_request(self) -> float:
         return self.output_tokens_per_request or fleet_factor("default_output_tokens_per_request")
@@ -109,6 +111,7 @@ def load_from_users(users: float, profile: str = "assistant", year: int = 2027) 
     if not math.isfinite(users) or users < 0:
         raise UserError(f"users: {users!r} invalid; valid: weekly active users >= 0")
     d = daily_load(profile, year)
+    dau_share = profile_figure(profile, "consumer", "all", "daily_per_weekly_users", year)
     return ServiceLoad(
         input_tokens_per_day=users * d.context_tokens,
         output_tokens_per_day=users * d.output_tokens,
@@ -117,6 +120,7 @@ def load_from_users(users: float, profile: str = "assistant", year: int = 2027) 
         output_tokens_per_request=d.output_tokens / d.calls if d.calls else None,
         users=users,
         basis=f"{users:,.0f} weekly users x profile {profile} {year}",
+        daily_users=users * dau_share if dau_share is not None else 0.0,
     )
 
 
@@ -226,6 +230,7 @@ class ServiceSizing:
     mean_output_tokens_per_s: float
     peak_output_tokens_per_s: float
     users: float
+    daily_active_users: float
     watts_per_weekly_user: float
     models: list[ModelFleet]
     factors: dict[str, float]
@@ -297,6 +302,7 @@ def size_service(load: ServiceLoad, fleet: FleetAssumptions | None = None) -> Se
         mean_output_tokens_per_s=mean_tps,
         peak_output_tokens_per_s=mean_tps * f["peak_to_average"],
         users=load.users,
+        daily_active_users=load.daily_users,
         watts_per_weekly_user=fac.facility_mw * 1e6 / load.users if load.users else 0.0,
         models=models,
         factors={**f, "fleet_overhead": overhead},
