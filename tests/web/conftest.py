@@ -44,11 +44,14 @@ TINY_SCENARIO = """\
 name: tiny-idn
 horizon: {start: 2027, end: 2028}
 countries: [{iso3: IDN}]
-sites: {candidates_per_country: 1}
-accelerators: [H100-SXM]
+workloads:
+  - {id: assistant, model: assistant-medium, latency_ms: 150, demand: {profile: chat}}
+sites: {catalog: all, candidates_per_country: 1}
+accelerators: [H200-SXM]
 funders:
-  - {id: provider, kind: provider, budget_usd: 1.0e9}
+  - {id: provider, kind: provider, budget_usd: 3.0e9}
   - {id: gov-idn, kind: government, country: IDN, budget_usd: 1.0e9}
+objective: {kind: min_cost, unmet_penalty_usd_per_million_tokens: 20}
 """
 
 

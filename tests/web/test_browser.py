@@ -58,7 +58,8 @@ def test_record_run_report_and_see_plan_against_actual_move(browser: Browser, se
     # The first page: the programme, its country projects, what is behind, in plain words.
     expect(page.locator("h1")).to_have_text("The programme")
     expect(page.locator("a.card.project[href='/countries/IDN']")).to_contain_text("Indonesia")
-    expect(page.locator("#pva-programme li.behind", has_text="days late")).to_be_visible()
+    expect(page.locator("#pva-programme li.behind", has_text="Grid connection at")).to_contain_text(
+        "days late")
     expect(page.locator("#pva-programme li.behind").first).to_contain_text(
         "The programme is behind schedule on")
     page.screenshot(path=str(tmp_path / "programme.png"), full_page=True)
@@ -93,10 +94,10 @@ def test_record_run_report_and_see_plan_against_actual_move(browser: Browser, se
 
     # A scenario with a mistake: the validator's error is shown at its line.
     page.goto(f"{served.url}/plans/new")
-    bad = TINY_SCENARIO.replace("H100-SXM", "H100-SXMM")
+    bad = TINY_SCENARIO.replace("H200-SXM", "H200-SXMM")
     page.fill("#scenario", bad)
     page.locator("#scenario").press("End")  # a keystroke: htmx validates as one types
-    line = 1 + bad.splitlines().index("accelerators: [H100-SXMM]")
+    line = 1 + bad.splitlines().index("accelerators: [H200-SXMM]")
     expect(page.locator("#problems")).to_contain_text(f"line {line}")
     expect(page.locator(f"#line-{line}")).to_have_class("bad")
 
