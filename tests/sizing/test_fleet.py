@@ -136,3 +136,17 @@ def test_committed_fleet_utilisation_is_the_fit_on_deepseeks_day() -> None:
     from daulat.sizing.validation import fit_fleet_utilisation
 
     assert fleet_factor("fleet_utilisation") == pytest.approx(fit_fleet_utilisation(), abs=0.005)
+
+
+def test_planner_rate_and_size_country_are_one_engine() -> None:
+    # the planner sizes installed accelerators as peak demand / fleet_rate; size country
+    # (the engine) must give the same fleet for the same users, model and year
+    from daulat.sizing import DemandAssumptions, demand_for, fleet_rate, size_demand
+
+    a = DemandAssumptions(model="assistant-frontier", model_mix=None)
+    d = demand_for("XXX", 50_000_000, 0.8, 2027, a)
+    engine = size_demand(d, a)
+    rate = fleet_rate("assistant-frontier", "GB200", a, year=2027)
+    planner = d.peak_output_tokens_per_s / rate
+    replica = engine.models[0].replica_size
+    assert abs(planner - engine.accelerators) <= replica + 1e-6 * engine.accelerators
