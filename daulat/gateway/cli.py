@@ -21,6 +21,7 @@ from daulat.gateway.config import load_config
 from daulat.gateway.local_model import INSTALL_HINT, local_available
 from daulat.gateway.metering import read_allocations
 from daulat.iso3 import check_iso3
+from daulat.policy.residency import ResidencyBasis, resolve_residency
 from daulat.store import Store, Tenant, default_url
 from daulat.store.db import check_reachable
 
@@ -250,6 +251,10 @@ def keys_create(
     console.print(f"Key [bold]{key.id}[/] for tenant {tenant} ({out['country']}). "
                   "Copy it now — it is not shown again:")
     console.print(f"  {secret}", highlight=False, soft_wrap=True)
+    if t is not None and resolve_residency(t.country).basis is ResidencyBasis.NO_PACK:
+        err_console.print(f"note: {t.country} has no policy pack: its requests go only to "
+                          f"upstreams in {t.country} (fail closed) unless gateway.yaml sets "
+                          f"residency.{t.country}", highlight=False)
 
 
 @keys_app.command("list")
