@@ -71,7 +71,7 @@ def test_throughput_is_sized_for_each_workloads_own_request_shape(  # type: igno
         "demand": {"input_tokens_per_query": 3000, "output_tokens_per_query": 4000},
         "scenario": "interactive"})
     data = prepare(indonesia.model_copy(update={"workloads": [long]}))
-    want = inference_throughput("assistant-medium", "B200", scenario="interactive",
+    want = inference_throughput(indonesia.workloads[0].model, "B200", scenario="interactive",
                                 efficiency=data_efficiency(indonesia),
                                 input_tokens=3000, output_tokens=4000)
     got = float(data.rate.sel(accelerator="B200", workload="assistant"))
