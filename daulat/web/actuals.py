@@ -80,17 +80,22 @@ class Comparison:
 
     scope: str  # an ISO3 code, or "programme"
     years: list[int]
-    table: pd.DataFrame  # metric, year, planned, actual (cumulative)
+    records: list[dict[str, Any]]  # metric, year, planned, actual (cumulative)
     behind: list[dict[str, str]] = field(default_factory=list)  # {"en": ..., "id": ...}
     on_track: list[dict[str, str]] = field(default_factory=list)
     baselines: list[dict[str, Any]] = field(default_factory=list)  # the adopted plans
     usage: list[dict[str, Any]] = field(default_factory=list)  # day, requests, tokens,
     # allocated_tokens (the plan's allocation that year, tokens/day)
 
+    @property
+    def table(self) -> pd.DataFrame:
+        """The records as a DataFrame (metric, year, planned, actual)."""
+        return pd.DataFrame(self.records, columns=["metric", "year", "planned", "actual"])
+
     def rows(self, lang: str) -> list[dict[str, Any]]:
         """The table for a page: one row per metric and year, formatted."""
         out = []
-        records = self.table.to_dict("records")
+        records = self.records
         for metric, (en, idn, unit) in METRICS.items():
             cells = [{"year": int(r["year"]), "planned": _fmt(r["planned"], unit, lang),
                       "actual": _fmt(r["actual"], unit, lang),
@@ -287,10 +292,9 @@ def compare(engine: Engine, scope: str, plan_dirs: dict[str, Path | None],
     last = max([today.year, *horizon])
     years = list(range(first, last + 1))
     planned, actual = _planned(plan_dirs, years), _actual(actuals, countries, years)
-    table = pd.DataFrame([{"metric": k, "year": y, "planned": planned[k][i],
-                           "actual": actual[k][i]}
-                          for k in METRICS for i, y in enumerate(years)])
-    cmp = Comparison(scope, years, table, baselines=baselines)
+    records = [{"metric": k, "year": y, "planned": planned[k][i], "actual": actual[k][i]}
+               for k in METRICS for i, y in enumerate(years)]
+    cmp = Comparison(scope, years, records, baselines=baselines)
     where_en = "The programme" if scope == "programme" else country_label(scope, "en")
     where_id = "Program" if scope == "programme" else country_label(scope, "id")
     now = years.index(min(today.year, years[-1]))

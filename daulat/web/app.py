@@ -54,7 +54,7 @@ _HERE = Path(__file__).parent
 Handler = Callable[[Request], Response]
 Guarded = Callable[[Request], Awaitable[Response]]
 #: Ledger entries listed on a country page, newest first (all of them: ledger.csv).
-LEDGER_SHOWN = 200
+LEDGER_SHOWN = 50
 _CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
         "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
 

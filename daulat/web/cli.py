@@ -66,7 +66,7 @@ def web(
         console.print(f"{failed} plan job(s) left running by a previous start marked failed")
     if cfg.demo and is_empty(office):
         console.print("Seeding the Indonesian demo programme (plans examples/indonesia.yaml, "
-                      "about 10 s)…")
+                      "under a minute)…")
         passwords = seed_demo(office)
         console.print("Demo accounts, passwords shown [bold]once[/]:")
         for name, pw in passwords.items():
