@@ -227,6 +227,8 @@ def _rule_words(c: Any, s: Strings, f: Formatter) -> str:
         "law", "programme_policy", "scenario", "config", "no_pack") else (c.basis or "")
     # the pack file's name is ours, not the reader's: the citation alone
     source = "" if c.basis == "no_pack" else _PACK.sub("", _clean_source(c.source or ""))
+    if c.basis == "scenario":  # "scenario rules.residency.IDN": the basis says scenario already
+        source = source.removeprefix("scenario ")
     return f"{rule} ({basis}{': ' + source if source else ''})" if basis else rule
 
 
