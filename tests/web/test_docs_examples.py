@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -72,3 +74,15 @@ def test_the_documented_users_create_commands(tmp_path: Path,
                         max_failures=5, window_s=60)
     assert budi is not None and (budi.role, budi.country) == (Role.GOVERNMENT, "IDN")
     office.engine.dispose()
+
+
+def test_the_documented_benchmark_command_exists() -> None:
+    (block,) = _blocks("text")
+    argv = shlex.split(block.strip())
+    assert argv[:2] == [".venv/bin/python", "benchmarks/web.py"]
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, str(root / argv[1]), "--help"], capture_output=True,
+                          text=True, timeout=120, cwd=root)
+    assert done.returncode == 0, done.stderr
+    for option in argv[2::2]:
+        assert option in done.stdout
