@@ -125,6 +125,10 @@ class PolicyConfig(_Model):
     store_bodies: bool = Field(
         default=True, description="keep redacted bodies for the pack's retention"
     )
+    packs_dir: Path | None = Field(
+        default=None, description="a directory of the operator's own country packs (XXX.yaml, "
+        "merged onto the shipped base.yaml); a country found there wins over the shipped pack",
+    )
 
 
 class LimitsConfig(_Model):
@@ -208,6 +212,8 @@ def load_config(path: Path | None) -> GatewayConfig:
         cfg.allocations = base / cfg.allocations
     if cfg.store.data_dir is not None and not cfg.store.data_dir.is_absolute():
         cfg.store.data_dir = base / cfg.store.data_dir
+    if cfg.policy.packs_dir is not None and not cfg.policy.packs_dir.is_absolute():
+        cfg.policy.packs_dir = base / cfg.policy.packs_dir
     if cfg.local_model.model_path is not None and not cfg.local_model.model_path.is_absolute():
         cfg.local_model.model_path = base / cfg.local_model.model_path
     return cfg

@@ -12,6 +12,7 @@ import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from babel import Locale, UnknownLocaleError
@@ -19,7 +20,7 @@ from babel import Locale, UnknownLocaleError
 from daulat.errors import UserError
 from daulat.gateway.config import PolicyConfig
 from daulat.policy.language import detect_language
-from daulat.policy.pack import Pack, load_pack
+from daulat.policy.pack import Pack, load_pack, load_pack_file
 from daulat.policy.pii import PiiEngine
 from daulat.policy.residency import ResidencyBasis, ResidencyDecision, resolve_residency
 
@@ -289,11 +290,18 @@ class PolicyRegistry:
         else in country only (:func:`daulat.policy.residency.resolve_residency`)."""
         return resolve_residency(iso3, self.residency.get(iso3),
                                  override_basis=ResidencyBasis.CONFIG,
-                                 override_source=f"gateway config residency.{iso3}")
+                                 override_source=f"gateway config residency.{iso3}",
+                                 packs_dir=self._own_packs(iso3))
+
+    def _own_packs(self, iso3: str) -> Path | None:
+        """``policy.packs_dir`` when it holds a pack for ``iso3``, else None (shipped packs)."""
+        own = self.cfg.packs_dir
+        return own if own is not None and (own / f"{iso3}.yaml").is_file() else None
 
     def _build(self, iso3: str) -> CountryPolicy:
         residency = self.residency_of(iso3)
-        pack = load_pack(iso3)
+        own = self._own_packs(iso3)
+        pack = load_pack(iso3) if own is None else load_pack_file(own / f"{iso3}.yaml")
         pii = None
         if self.cfg.pii:
             key = os.environ.get(self.cfg.pii_key_env) if self.cfg.pii_key_env else None

@@ -303,6 +303,35 @@ def test_a_country_without_a_pack_is_served_only_at_home_unless_configured(
         other.dispose()
 
 
+def test_a_broken_pack_fails_its_country_closed_and_an_operators_pack_is_honoured(
+        fakes: Fakes, sqlite_store: Store, tmp_path: Path) -> None:
+    packs = tmp_path / "packs"
+    packs.mkdir()
+    idn = (PACKS_DIR / "IDN.yaml").read_text("utf-8")
+    (packs / "IDN.yaml").write_text(idn.replace("mode: in_country", "mode: in_contry"), "utf-8")
+    chl = (PACKS_DIR / "ARG.yaml").read_text("utf-8").replace("iso3: ARG", "iso3: CHL")
+    chl = re.sub(r"residency:\n  mode: \w+\n", "residency:\n  mode: jurisdictions\n"
+                 "  jurisdictions: [CHL, USA]\n", chl, count=1)
+    (packs / "CHL.yaml").write_text(chl, "utf-8")
+    gw = start_gateway(sqlite_store, {"upstreams": upstream_cfg(fakes),
+                                      "policy": {"packs_dir": str(packs)}},
+                       {"kominfo": {"country": "IDN"}, "chile": {"country": "CHL"}})
+    try:
+        with pytest.raises(openai.InternalServerError) as info:
+            gw.client().chat.completions.create(model="assistant", messages=MSG)
+        assert info.value.status_code == 503
+        assert info.value.body["code"] == "no_policy_pack"  # type: ignore[index]
+        assert "IDN.yaml" in info.value.body["message"]  # type: ignore[index]
+        assert sum(fakes.received().values()) == 0
+        health = httpx.get(gw.url + "/healthz", timeout=10).json()
+        assert health["countries"]["IDN"]["status"] == "unavailable"
+        resp = gw.client("chile").chat.completions.with_raw_response.create(
+            model="assistant", messages=MSG)
+        assert resp.headers["x-daulat-upstream"] == "usa"  # the operator's pack permits USA
+    finally:
+        gw.server.stop()
+
+
 # --- 6. audit: every column covered, edits named, attempts once ---------------------------------
 
 def _tamper(store: Store, seq: int, **values: Any) -> None:
