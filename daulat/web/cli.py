@@ -16,7 +16,8 @@ from daulat.web.app import Office, create_app, data_dir_of
 from daulat.web.config import WebConfig, load_config
 from daulat.web.db import migrate, open_engine
 from daulat.web.jobs import JobRunner, interrupted
-from daulat.web.security import Role, create_user
+from daulat.web.registry import record_trail
+from daulat.web.security import Principal, Role, create_user
 from daulat.web.seed import is_empty, seed_demo
 
 __all__ = ["open_office", "register", "web_app"]
@@ -100,6 +101,11 @@ def users_create(
             raise UserError("the two passwords differ")
     office = open_office(cfg)
     who = create_user(office.engine, username, password, role, country)
+    # the account itself is a change: the trail names the operating-system user who made it
+    operator = Principal(f"cli:{getpass.getuser()}", Role.PROVIDER)
+    with office.engine.begin() as conn:
+        record_trail(conn, operator, "user.create", f"user:{who.username}", who.country, None,
+                     {"username": who.username, "role": who.role.value, "country": who.country})
     console.print(f"user [bold]{who.username}[/] ({who.role.value}"
                   f"{', ' + who.country if who.country else ''}) created", highlight=False)
 

@@ -73,6 +73,10 @@ def test_the_documented_users_create_commands(tmp_path: Path,
     budi = authenticate(office.engine, "budi", "a long passphrase", "127.0.0.1",
                         max_failures=5, window_s=60)
     assert budi is not None and (budi.role, budi.country) == (Role.GOVERNMENT, "IDN")
+    created = [r for r in reg.trail_rows(office.engine, OFFICE) if r["action"] == "user.create"]
+    assert [r["object"] for r in created] == ["user:siti", "user:budi", "user:ana"]
+    assert all(r["username"].startswith("cli:") and "password" not in (r["after"] or "")
+               for r in created)
     office.engine.dispose()
 
 
