@@ -8,6 +8,8 @@ from typing import Any
 import typer
 
 from daulat.console import console, emit
+from daulat.report import write_report
+from daulat.report.pdf import write_pdf
 
 __all__ = ["register"]
 
@@ -22,9 +24,6 @@ def report(
     as_json: bool = typer.Option(False, "--json", help="Print what was written as JSON."),
 ) -> None:
     """Write PLAN_DIR/report.html (one offline file with charts and map) and report.md."""
-    from daulat.report import write_report
-    from daulat.report.pdf import write_pdf
-
     files = write_report(plan_dir, lang)
     result: dict[str, Any] = {"html": str(files.html), "markdown": str(files.markdown),
                               "lang": files.lang, "charts": files.charts}

@@ -9,7 +9,6 @@ from typing import Any
 
 import pandas as pd
 
-from daulat.finance.risk import power_price_usd_per_mwh
 from daulat.report.data import ReportData, country_name
 from daulat.report.explain import Explainer, source_text
 from daulat.report.facts import PlanFacts, facts, plan_table, scenario_dict, summary_value
@@ -338,7 +337,9 @@ def _funders(d: ReportData, s: Strings, f: Formatter, names: dict[str, str]) -> 
             f.money(row["capital_usd"]),
             f.pct(row["capital_usd"] / total),
             f.money(row["npv_usd"]),
-            f.pct(row["irr"]) if _f(row["irr"]) is not None else none,
+            f.pct(row["irr"]) if _f(row["irr"]) is not None else (
+                str(row["irr_note"]) if isinstance(row.get("irr_note"), str)
+                and row["irr_note"] else none),
             str(int(payback)) if _f(payback) is not None else none,
         ])
     header = [s.t(f"table.{k}") for k in ("funder", "kind", "capital", "capital_share", "npv",
@@ -432,6 +433,31 @@ _TOKENS = re.compile(r"^(?P<workload>[^:]+): throughput sized for (?P<inp>[\d,]+
                      r"(?P<out>[\d,]+) output tokens per query")
 
 
+def _demand_input_rows(d: ReportData, s: Strings, f: Formatter, workload: str,
+                       last: pd.DataFrame, pf: PlanFacts) -> list[list[str]]:
+    """Queries and tokens per user per day from the planner's ``inputs_demand`` (the sizing
+    model's demand per country, workload and year), for the chosen countries' last year."""
+    table = plan_table(d, "inputs_demand")
+    if table is None or "queries_per_day" not in table:
+        return []
+    rows_in = table[(table["workload"] == workload) & (table["year"] == pf.last_year)
+                    & table["country"].isin(set(last["country"]))]
+    users = float(rows_in["users"].sum()) if "users" in rows_in else 0.0
+    if rows_in.empty or users <= 0:
+        return []
+    profile = next((str(x) for x in rows_in.get("usage_profile", []) if isinstance(x, str)
+                    and x), s.t("assumptions.default_profile"))
+    source = s.t("assumptions.users_source", profile=profile)
+    out = [[s.t("assumptions.queries", workload=workload, year=pf.last_year),
+            f.number(float(rows_in["queries_per_day"].sum()) / users, 1), source]]
+    for col, key in (("input_tokens_per_day", "assumptions.input_tokens"),
+                     ("output_tokens_per_day", "assumptions.output_tokens")):
+        if col in rows_in:
+            out.append([s.t(key, workload=workload, year=pf.last_year),
+                        f.number(float(rows_in[col].sum()) / users), source])
+    return out
+
+
 def _demand_rows(d: ReportData, s: Strings, f: Formatter, pf: PlanFacts) -> list[list[str]]:
     """The demand drivers a reader would challenge: users, adoption, tokens, model."""
     rows: list[list[str]] = []
@@ -465,6 +491,7 @@ def _demand_rows(d: ReportData, s: Strings, f: Formatter, pf: PlanFacts) -> list
                                 share=f.pct(demand["institutional_share"], 0)))
         if adoption:
             rows.append([s.t("assumptions.adoption", workload=wl), "; ".join(adoption), scen])
+        rows += _demand_input_rows(d, s, f, str(wl), g, pf)
         if str(wl) in tokens:
             inp, out = tokens[str(wl)]
             rows.append([s.t("assumptions.tokens", workload=wl),
@@ -478,7 +505,8 @@ def _demand_rows(d: ReportData, s: Strings, f: Formatter, pf: PlanFacts) -> list
 
 
 def _accelerator_rows(d: ReportData, s: Strings, f: Formatter) -> list[list[str]]:
-    """The price of each accelerator the plan buys, as the planner priced it."""
+    """The price of each accelerator the plan buys, as the planner priced it
+    (``inputs_accelerators``; the report never prices from the catalog)."""
     bought = sorted({str(a) for a in d.tables.builds["accelerator"]} - {"facility"})
     table = plan_table(d, "inputs_accelerators")
     rows = []
@@ -490,25 +518,12 @@ def _accelerator_rows(d: ReportData, s: Strings, f: Formatter) -> list[list[str]
                 rows.append([s.t("assumptions.accelerator_price", accelerator=acc),
                              f.money_full(_f(row["capex_usd"])),
                              str(row.get("price_source", ""))])
-        return rows
-    try:  # an older plan directory without inputs_accelerators: the catalog's price
-        from daulat.catalog.accelerators import get_accelerator
-    except ImportError:
-        return rows
-    for acc in bought:
-        try:
-            a = get_accelerator(acc)
-        except Exception:  # an accelerator the catalog does not know: no row
-            continue
-        rows.append([s.t("assumptions.accelerator_price", accelerator=a.id),
-                     f.money_full(a.price_usd),
-                     f"{s.t('assumptions.catalog')}: {getattr(a, 'price_source', '')}"])
     return rows
 
 
 def _power_rows(d: ReportData, s: Strings, f: Formatter) -> list[list[str]]:
     """Power price and grid intensity of each country the plan builds in, as the planner
-    priced them (``inputs_sites``); an older plan directory: finance's and the catalog's."""
+    priced them (``inputs_sites``)."""
     countries = sorted(set(d.tables.energy["country"].dropna().astype(str))
                        | set(d.tables.builds["country"].dropna().astype(str)))
     table = plan_table(d, "inputs_sites")
@@ -531,14 +546,6 @@ def _power_rows(d: ReportData, s: Strings, f: Formatter) -> list[list[str]]:
                     s.t("assumptions.grid_source")
                 rows.append([s.t("assumptions.grid", country=name),
                              f"{f.number(grid, 0)} gCO2/kWh", source])
-        return rows
-    for iso3 in countries:  # an older plan directory without inputs_sites
-        try:
-            price, source = power_price_usd_per_mwh(d.tables, iso3)
-        except Exception:  # finance cannot price it without the catalog: no row
-            continue
-        rows.append([s.t("assumptions.power_price", country=country_name(iso3, f.locale)),
-                     f"{f.number(price, 1)} {f.currency}/MWh", source_text(source, s, f)])
     return rows
 
 

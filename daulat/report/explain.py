@@ -20,6 +20,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from babel import Locale
+
 from daulat.report.data import ReportData, country_name
 from daulat.report.facts import PlanFacts, plan_table, scenario_dict, summary_value
 from daulat.report.text import Formatter, Strings
@@ -438,15 +440,10 @@ def _area_name(english: str, locale: str) -> str:
     """An M49 region's English name in ``locale`` (babel's territory names), else as is."""
     if locale.split("_")[0] == "en":
         return english  # the catalog's own (UN M49) name
-    try:
-        from babel import Locale
-
-        codes = {str(v): k for k, v in Locale.parse("en").territories.items()}
-        code = _M49_ALIASES.get(english) or codes.get(english)
-        if code:
-            return str(Locale.parse(locale).territories.get(code, english))
-    except Exception:  # no locale data: the English name
-        pass
+    codes = {str(v): k for k, v in Locale.parse("en").territories.items()}
+    code = _M49_ALIASES.get(english) or codes.get(english)
+    if code:
+        return str(Locale.parse(locale).territories.get(code, english))
     return english
 
 

@@ -8,6 +8,8 @@ see ``assets/SOURCE.md``), so the file opens with no network at all.
 from __future__ import annotations
 
 from importlib import resources
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
 from pathlib import Path
 
 import jinja2
@@ -33,9 +35,6 @@ def _env() -> jinja2.Environment:
 def render_html(content: Content, charts: list[Chart], toc: str, paper: bool = False) -> str:
     """The report as one HTML string (plotly.js, map data and charts inline); ``paper``: the
     layout printed to PDF (a contents page, the narrow width of an A4 page)."""
-    from importlib.metadata import PackageNotFoundError
-    from importlib.metadata import version as package_version
-
     try:
         version = package_version("daulat")
     except PackageNotFoundError:  # running from a source tree that is not installed

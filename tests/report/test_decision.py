@@ -298,3 +298,21 @@ def test_nice_ticks() -> None:
     assert nice_ticks(2776.0) == [0.0, 1000.0, 2000.0, 3000.0]
     assert nice_ticks(16_049_928.0)[-1] >= 16_049_928.0
     assert all(t % 2_500_000 == 0 for t in nice_ticks(16_049_928.0))
+
+
+def test_demand_drivers_from_the_planners_inputs_demand(programme: Path) -> None:
+    demand = pd.read_csv(programme / "demand.csv")
+    last = demand[demand["year"] == 2030]
+    pd.DataFrame({
+        "country": last["country"], "workload": last["workload"], "year": last["year"],
+        "users": last["users"], "adoption": 1.0, "queries_per_day": last["users"] * 3.5,
+        "output_tokens_per_day": last["users"] * 1400.0,
+        "input_tokens_per_day": last["users"] * 3500.0, "cached_input_share": 0.0,
+        "mean_output_tokens_per_s": 1.0, "peak_output_tokens_per_s": 2.0,
+        "usage_profile": "assistant", "model": "assistant-medium",
+    }).to_csv(programme / "inputs_demand.csv", index=False)
+    assumptions = _md(programme, "en").split("## Assumptions and sources")[1]
+    assert "| Queries per user per day, assistant-medium (2030) | 3.5 | demand profile" \
+        " 'assistant'" in assumptions
+    assert "| Output tokens per user per day, assistant-medium (2030) | 1,400 |" in assumptions
+    assert "| Input tokens per user per day, assistant-medium (2030) | 3,500 |" in assumptions
