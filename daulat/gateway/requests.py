@@ -81,6 +81,11 @@ class ChatMessage(_Closed):
     name: str | None = None
     tool_calls: list[ToolCall] | None = None
     tool_call_id: str | None = None
+    # what an assistant message carries when a client sends an earlier answer back as is
+    refusal: str | None = None
+    annotations: list[dict[str, Any]] | None = None
+    audio: dict[str, Any] | None = None
+    function_call: dict[str, Any] | None = None
 
     @model_validator(mode="after")
     def _null_content(self) -> ChatMessage:
@@ -139,6 +144,22 @@ class ChatRequest(_Closed):
     response_format: ResponseFormat | None = None
     logprobs: bool | None = None
     top_logprobs: JsonInt | None = Field(default=None, ge=0, le=20)
+    # further documented OpenAI parameters: checked for their JSON type, passed through
+    logit_bias: dict[str, float] | None = None
+    parallel_tool_calls: bool | None = None
+    metadata: dict[str, str] | None = None
+    store: bool | None = None
+    reasoning_effort: str | None = None
+    verbosity: str | None = None
+    modalities: list[str] | None = None
+    service_tier: str | None = None
+    prediction: dict[str, Any] | None = None
+    audio: dict[str, Any] | None = None
+    web_search_options: dict[str, Any] | None = None
+    functions: list[dict[str, Any]] | None = None
+    function_call: str | dict[str, Any] | None = None
+    safety_identifier: str | None = None
+    prompt_cache_key: str | None = None
 
     @field_validator("stop")
     @classmethod

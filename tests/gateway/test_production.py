@@ -247,6 +247,19 @@ def test_invalid_requests_are_refused_before_the_upstream(gateway: Gateway, fake
     assert all(r.breaker.state == "closed" for r in gateway.app_state.router.routes)
 
 
+def test_documented_openai_parameters_and_echoed_answers_pass(gateway: Gateway) -> None:
+    client = gateway.client()
+    first = client.chat.completions.create(model="assistant", messages=MSG)
+    history = [*MSG, first.choices[0].message.model_dump(), {"role": "user", "content": "Lagi"}]
+    again = client.chat.completions.create(  # an earlier answer sent back as the SDK gives it
+        model="assistant", messages=history, parallel_tool_calls=False, store=False,
+        metadata={"case": "1"}, logit_bias={"50256": -100}, user="u1", seed=7)
+    assert again.choices[0].message.content
+    err = _assert_openai_error(_post(gateway, {"model": "assistant", "messages": MSG,
+                                               "store": "yes"}), 400, "invalid_value")
+    assert err["param"] == "store"
+
+
 def test_upstream_400_is_documented_and_never_names_the_upstream(gateway: Gateway,
                                                                  fakes: Fakes) -> None:
     for u in fakes.upstreams.values():
