@@ -16,6 +16,7 @@ from rich.table import Table
 
 from daulat.console import console
 from daulat.errors import UserError
+from daulat.formatting import format_money, format_number
 from daulat.pipeline import run_pipeline
 from daulat.plandir import PlanSummary, read_summary
 from daulat.sizing import country_assistant
@@ -44,15 +45,6 @@ def _sizing_table(iso3: str, year: int) -> Table:
     return table
 
 
-def _money(value: float | None) -> str:
-    if value is None:
-        return "–"
-    for scale, suffix in ((1e9, " B"), (1e6, " M"), (1e3, " k")):
-        if abs(value) >= scale:
-            return f"${value / scale:,.2f}{suffix}"
-    return f"${value:,.0f}"
-
-
 def _funders_table(funders: list[dict[str, Any]]) -> Table:
     table = Table(title="Who pays, what it returns (NPV at the scenario's discount rate)")
     for col in ("funder", "capital", "opex", "revenue", "NPV", "IRR", "payback year"):
@@ -61,10 +53,10 @@ def _funders_table(funders: list[dict[str, Any]]) -> Table:
         irr = row.get("irr")
         table.add_row(
             str(row["funder"]),
-            _money(row.get("capital_usd")),
-            _money(row.get("opex_usd")),
-            _money(row.get("revenue_usd")),
-            _money(row.get("npv_usd")),
+            format_money(row.get("capital_usd")),
+            format_money(row.get("opex_usd")),
+            format_money(row.get("revenue_usd")),
+            format_money(row.get("npv_usd")),
             "–" if irr is None else f"{irr:.1%}",
             str(row.get("payback_year") or "–"),
         )
@@ -77,7 +69,7 @@ def _risk_table(risk: dict[str, Any]) -> Table:
         table.add_column(col, justify="left" if col == "metric" else "right")
     for row in risk["quantiles"]:
         name = row["metric"] + (f" ({row['funder']})" if row.get("funder") else "")
-        fmt = _money if row["metric"] != "people_served" else (lambda v: f"{v:,.0f}")
+        fmt = format_money if row["metric"] != "people_served" else format_number
         table.add_row(name, fmt(row["p10"]), fmt(row["p50"]), fmt(row["p90"]))
     return table
 

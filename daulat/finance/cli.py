@@ -13,13 +13,10 @@ from rich.table import Table
 
 from daulat.console import console, emit
 from daulat.finance import run_risk, write_finance
+from daulat.formatting import format_money, format_number
 from daulat.pipeline import write_resolve
 
 __all__ = ["register"]
-
-
-def _money(x: float | None) -> str:
-    return "—" if x is None else f"{x / 1e6:,.1f}M"
 
 
 def finance(
@@ -37,8 +34,8 @@ def finance(
         for f in s["funders"]:
             irr = "—" if f["irr"] is None else f"{f['irr']:.1%}"
             pay = "—" if f["payback_year"] is None else str(f["payback_year"])
-            table.add_row(f["funder"], _money(f["capital_usd"]), _money(f["revenue_usd"]),
-                          _money(f["npv_usd"]), irr, pay)
+            table.add_row(f["funder"], format_money(f["capital_usd"]),
+                          format_money(f["revenue_usd"]), format_money(f["npv_usd"]), irr, pay)
         console.print(table)
         console.print(f"wrote {', '.join(s['files'])} in {plan_dir}")
 
@@ -85,7 +82,7 @@ def risk(
             table.add_column(col, justify="left" if col == "metric" else "right")
         for q in r["quantiles"]:
             name = q["metric"] + (f" ({q['funder']})" if q["funder"] else "")
-            fmt = (lambda v: f"{v:,.0f}") if q["metric"] == "people_served" else _money
+            fmt = format_number if q["metric"] == "people_served" else format_money
             table.add_row(name, fmt(q["p10"]), fmt(q["p50"]), fmt(q["p90"]), fmt(q["base"]))
         console.print(table)
         if "resolve" in r:

@@ -14,20 +14,10 @@ from rich.table import Table
 
 from daulat.console import console, emit
 from daulat.errors import UserError
+from daulat.formatting import format_money, format_number
 from daulat.pipeline import run_pipeline
 
 __all__ = ["register", "render_summary"]
-
-
-def _usd(value: float | None) -> str:
-    if value is None:
-        return "–"
-    a = abs(value)
-    if a >= 1e9:
-        return f"${value / 1e9:,.2f}B"
-    if a >= 1e6:
-        return f"${value / 1e6:,.1f}M"
-    return f"${value:,.0f}"
 
 
 def render_summary(summary: dict[str, Any], out: Path | None = None) -> None:
@@ -44,25 +34,26 @@ def render_summary(summary: dict[str, Any], out: Path | None = None) -> None:
                         f"{summary['objective']}, {summary['status']})")
     table.add_column("quantity")
     table.add_column("value", justify="right")
-    table.add_row("plan cost (NPV, incl. unmet penalty)", _usd(t.get("plan_cost_usd")))
-    table.add_row("capex (undiscounted)", _usd(t.get("capex_usd")))
-    table.add_row("opex (undiscounted)", _usd(t.get("opex_usd")))
-    table.add_row("facility MW drawn (IT × PUE, last year)", f"{t.get('facility_mw', 0):,.1f}")
-    table.add_row("new facility MW built", f"{t.get('shell_mw_built', 0):,.1f}")
-    table.add_row("accelerators bought", f"{t.get('accelerators', 0):,.0f}")
+    table.add_row("plan cost (NPV, incl. unmet penalty)", format_money(t.get("plan_cost_usd")))
+    table.add_row("capex (undiscounted)", format_money(t.get("capex_usd")))
+    table.add_row("opex (undiscounted)", format_money(t.get("opex_usd")))
+    table.add_row("facility MW drawn (IT × PUE, last year)",
+                  format_number(t.get("facility_mw", 0), digits=1))
+    table.add_row("new facility MW built", format_number(t.get("shell_mw_built", 0), digits=1))
+    table.add_row("accelerators bought", format_number(t.get("accelerators", 0)))
     table.add_row("share of demand served", f"{summary.get('served_share', 0):.1%}")
-    table.add_row("people served (last year)", f"{summary.get('people_served', 0):,.0f}")
-    table.add_row("emissions (tCO2, horizon)", f"{t.get('emissions_tco2', 0):,.0f}")
-    table.add_row("cost of sovereignty", _usd(summary.get("cost_of_sovereignty_usd")))
+    table.add_row("people served (last year)", format_number(summary.get("people_served", 0)))
+    table.add_row("emissions (tCO2, horizon)", format_number(t.get("emissions_tco2", 0)))
+    table.add_row("cost of sovereignty", format_money(summary.get("cost_of_sovereignty_usd")))
     base = summary.get("baseline")
     if base:
-        table.add_row("greedy baseline cost", _usd(base["cost_usd"]))
+        table.add_row("greedy baseline cost", format_money(base["cost_usd"]))
         if summary.get("objective") == "max_access" and base.get("access_gain_share") is not None:
             table.add_row("people served by the greedy (last year)",
-                          f"{base.get('people_served', 0):,.0f}")
+                          format_number(base.get("people_served", 0)))
             table.add_row("access gain vs greedy (weighted)", f"{base['access_gain_share']:+.1%}")
         else:
-            table.add_row("saving vs greedy", f"{_usd(base['saving_usd'])} "
+            table.add_row("saving vs greedy", f"{format_money(base['saving_usd'])} "
                                               f"({base['saving_share']:.1%})")
     if summary.get("selected_countries"):
         table.add_row("countries selected", ", ".join(summary["selected_countries"]))
@@ -81,13 +72,14 @@ def render_summary(summary: dict[str, Any], out: Path | None = None) -> None:
     for line in summary.get("unmet_explained", [])[:5]:
         console.print(f" • {line}", highlight=False)
     for row in summary.get("finance", {}).get("funders", []):
-        console.print(f" • {row['funder']}: capital {_usd(row.get('capital_usd'))}, "
-                      f"NPV {_usd(row.get('npv_usd'))} (finance.json, returns.csv)",
+        console.print(f" • {row['funder']}: capital {format_money(row.get('capital_usd'))}, "
+                      f"NPV {format_money(row.get('npv_usd'))} (finance.json, returns.csv)",
                       highlight=False)
     for q in summary.get("risk", {}).get("quantiles", []):
         if q["metric"] == "cost_usd":
-            console.print(f" • cost P10/P50/P90: {_usd(q['p10'])} / {_usd(q['p50'])} / "
-                          f"{_usd(q['p90'])} (risk.json, tornado.csv)", highlight=False)
+            console.print(f" • cost P10/P50/P90: {format_money(q['p10'])} / "
+                          f"{format_money(q['p50'])} / {format_money(q['p90'])} "
+                          "(risk.json, tornado.csv)", highlight=False)
     if out is not None:
         console.print(f"Tables (CSV and Parquet), summary.json and scenario.yaml in [bold]{out}[/]")
 

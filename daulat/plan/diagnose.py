@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from daulat.formatting import format_money
 from daulat.plan.build import _GOVERNMENT_TIEBREAK, MUSD, BuiltModel
 from daulat.plan.data import PlanData
 from daulat.plandir import UnmetCause, UnmetCauseKind
@@ -25,28 +26,17 @@ __all__ = ["binding_constraints", "explain_infeasible", "explain_unmet", "preche
 _TOL = 1e-7
 
 
-def _money(usd: float) -> str:
-    a = abs(usd)
-    if a >= 1e9:
-        return f"${usd / 1e9:,.2f}B"
-    if a >= 1e6:
-        return f"${usd / 1e6:,.2f}M"
-    if a >= 1e3:
-        return f"${usd / 1e3:,.1f}k"
-    return f"${usd:,.2f}"
-
-
 def _worth(data: PlanData, usd: float, spread: bool = True) -> str:
     """'save $X (NPV of the plan; ≈ $Y a year …)' in plain words for a marginal value;
     ``spread``: also as an even yearly amount over the horizon (its annuity)."""
     disc = data.discount().to_series()
     years = list(data.years)
     annuity = float(sum(disc[y] for y in years)) or 1.0
-    per_year = (f", ≈ {_money(usd / annuity)} a year over {years[0]}–{years[-1]}"
+    per_year = (f", ≈ {format_money(usd / annuity)} a year over {years[0]}–{years[-1]}"
                 if spread and len(years) > 1 else "")
     if data.objective == "min_cost":
-        return f"save {_money(usd)} (NPV of the plan's cost{per_year})"
-    return (f"be worth {_money(usd)} to the plan (NPV{per_year}; cost saved plus access "
+        return f"save {format_money(usd)} (NPV of the plan's cost{per_year})"
+    return (f"be worth {format_money(usd)} to the plan (NPV{per_year}; cost saved plus access "
             f"valued at ${data.value_of_access_usd_per_person_year:,.0f} per weighted "
             "person-year)")
 
@@ -125,7 +115,7 @@ def binding_constraints(built: BuiltModel, limit: int = 12) -> list[dict[str, An
             "constraint": "site-government_share", "site": site, "shadow_price": per_usd,
             "text": f"The minimum government share ({data.min_government_share:.0%}) binds at "
                     f"{_place(data, site)}: each extra $1M the government must put in "
-                    f"costs the plan {_money(abs(per_usd) * 1e6)}.",
+                    f"costs the plan {format_money(abs(per_usd) * 1e6)}.",
         })
     for site, dual in _duals(built, "site-provider_share"):
         per_usd = -float(dual)
@@ -149,7 +139,7 @@ def binding_constraints(built: BuiltModel, limit: int = 12) -> list[dict[str, An
         per_eflop = float(dual) * MUSD
         out.append({
             "constraint": "training-compute", "workload": workload, "shadow_price": per_eflop,
-            "text": f"Training run {workload} costs {_money(per_eflop)} per extra EFLOP "
+            "text": f"Training run {workload} costs {format_money(per_eflop)} per extra EFLOP "
                     "at the margin.",
         })
     if data.portfolio_max_countries is not None and built.select is not None:
@@ -239,14 +229,14 @@ def explain_infeasible(built: BuiltModel) -> list[str]:
     for (f, y), musd in positive("funder-budget", ("funder", "year")):
         basis = funder_basis[f]
         out.append(
-            f"{funder_name[f]} would need {_money(musd * MUSD)} more than its "
+            f"{funder_name[f]} would need {format_money(musd * MUSD)} more than its "
             f"{'cumulative ' if basis == 'cumulative' else ''}budget "
             f"{'up to' if basis == 'cumulative' else 'in'} {y} (funder-budget).")
     for site, musd in positive("site-government_share"):
         out.append(
             f"{names[site]}: the government of {site_country[site]} cannot pay its "
             f"minimum share ({data.min_government_share:.0%}, rules.min_government_share): "
-            f"{_money(musd * MUSD)} short — its budget or its allowed sites are too small.")
+            f"{format_money(musd * MUSD)} short — its budget or its allowed sites are too small.")
     for (c, o, y), n in positive("country-origin_cap", ("country", "origin", "year")):
         out.append(f"{c}, {y}: {n:,.0f} more {o}-origin accelerators than the origin rule "
                    "allows would be needed (rules.origin).")
