@@ -72,6 +72,7 @@ def web(
         console.print("Demo accounts, passwords shown [bold]once[/]:")
         for name, pw in passwords.items():
             console.print(f"  {name:8} {pw}", highlight=False)
+    office.runner.warm()
     console.print(f"Programme office on [bold]http://{cfg.server.host}:{cfg.server.port}/[/] "
                   f"· store {office.engine.url.render_as_string(hide_password=True)}",
                   highlight=False)

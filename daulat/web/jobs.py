@@ -148,6 +148,13 @@ class JobRunner:
                                              mp_context=multiprocessing.get_context("spawn"))
         return self._pool
 
+    def warm(self) -> None:
+        """Start the local workers now (each imports the pipeline once, a few seconds), so
+        the first plan a user runs starts at once."""
+        if self.backend == "local":
+            for _ in range(self.workers):
+                self._local().submit(_ready)
+
     def submit(self, spec: JobSpec) -> None:
         if self.backend == "ray":
             if self._remote is None:
@@ -166,6 +173,11 @@ class JobRunner:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
+
+
+def _ready() -> bool:
+    """A no-op job: loading this module in a worker imports the pipeline."""
+    return True
 
 
 def interrupted(engine: Engine) -> int:
