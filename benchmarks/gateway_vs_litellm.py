@@ -298,7 +298,9 @@ def start_litellm(tmp: Path, upstream: str, instances: int, workers: int, exe: P
     for i in range(instances):
         port = _free_port()
         proc = _spawn([str(exe), "--config", str(tmp / "litellm.yaml"), "--host", "127.0.0.1",
-                       "--port", str(port), "--num_workers", str(workers)],
+                       "--port", str(port), "--num_workers", str(workers),
+                       # as `daulat serve` does: starting workers are not respawned for 60 s
+                       *(["--timeout_worker_healthcheck", "60"] if workers > 1 else [])],
                       env={"LITELLM_LOG": "ERROR", "LITELLM_TELEMETRY": "False",
                            "DISABLE_SCHEMA_UPDATE": "True"},
                       log=tmp / f"litellm-{workers}w-{i}.log")
