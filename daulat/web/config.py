@@ -9,12 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import YAMLError
+from pydantic import BaseModel, ConfigDict, Field
 
 from daulat.errors import UserError
+from daulat.yamlio import load_model
 
 __all__ = ["JobsConfig", "LoginConfig", "ServerConfig", "StoreConfig", "WebConfig", "load_config"]
 
@@ -72,41 +70,14 @@ class WebConfig(_Model):
     lang: Literal["en", "id"] = "en"
 
 
-def _line_of(tree: object, loc: tuple[object, ...]) -> int | None:
-    node, line = tree, None
-    for part in loc:
-        if isinstance(node, CommentedMap) and part in node:
-            line = node.lc.value(part)[0] + 1
-            node = node[part]
-        elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
-            line = node.lc.item(part)[0] + 1
-            node = node[part]
-        else:
-            break
-    return line
-
-
 def load_config(path: Path | None) -> WebConfig:
-    """Read and validate ``path`` (None: the defaults); every problem at once, with its line."""
+    """Read and validate ``path`` (None: the defaults); every problem at once, each as
+    ``file:line:col: field: value — what is valid`` (daulat.yamlio, the one YAML loader)."""
     if path is None:
         return WebConfig()
     if not path.exists():
         raise UserError(f"{path}: no such web config (format in docs/web.md)")
-    try:
-        tree = YAML(typ="rt").load(path.read_text(encoding="utf-8")) or {}
-    except YAMLError as exc:
-        raise UserError(f"{path}: not valid YAML: {exc}") from exc
-    try:
-        cfg = WebConfig.model_validate(tree)
-    except ValidationError as exc:
-        lines = []
-        for err in exc.errors():
-            loc = tuple(err["loc"])
-            line = _line_of(tree, loc)
-            where = f"{path}:{line}" if line else str(path)
-            field = ".".join(str(p) for p in loc) or "(top level)"
-            lines.append(f"{where}: {field} = {err.get('input')!r}: {err['msg']}")
-        raise UserError("invalid web config:\n  " + "\n  ".join(lines)) from exc
+    cfg = load_model(path, WebConfig, what="web config", empty_ok=True)
     base = path.resolve().parent
     if cfg.store.data_dir is not None and not cfg.store.data_dir.is_absolute():
         cfg.store.data_dir = base / cfg.store.data_dir

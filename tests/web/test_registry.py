@@ -154,10 +154,12 @@ def test_the_assistants_use_against_the_plans_allocation(engine: Engine, tmp_pat
 
 def test_a_config_error_names_its_line_value_and_what_is_valid(tmp_path: Path) -> None:
     cfg = tmp_path / "web.yaml"
-    cfg.write_text("store: {}\nserver:\n  port: 0\n", encoding="utf-8")
-    with pytest.raises(UserError, match=r"web\.yaml:3: server\.port = 0: Input should be "
-                                        r"greater than or equal to 1"):
+    cfg.write_text("store: {}\nserver:\n  port: 0\n  hots: x\n", encoding="utf-8")
+    with pytest.raises(UserError) as err:
         load_config(cfg)
+    assert f"{cfg}:3:9: server.port: 0 — Input should be greater than or equal to 1" \
+        in str(err.value)
+    assert f"{cfg}:4:3: server.hots: unknown field (did you mean 'host'?)" in str(err.value)
 
 
 def test_the_office_migrates_with_its_own_version_table(engine: Engine) -> None:
