@@ -12,9 +12,10 @@ from typing import Any
 
 from rich.console import Console
 
-from daulat.formatting import MISSING, format_number, format_year
+from daulat.formatting import MISSING, format_money, format_number, format_year
 
-__all__ = ["console", "err_console", "emit", "format_cell", "is_year_field", "to_jsonable"]
+__all__ = ["console", "err_console", "emit", "format_cell", "is_money_field", "is_year_field",
+           "to_jsonable"]
 
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
@@ -45,6 +46,10 @@ def emit(obj: Any, as_json: bool, render: Callable[[Any], None] | None = None) -
     render(obj)
 
 
+#: From this many dollars up a table shows money compact (``$919.4M``), below it in full.
+_COMPACT_MONEY_FROM = 1e6
+
+
 def is_year_field(name: str) -> bool:
     """Whether a field or column called ``name`` holds a calendar year (``year``,
     ``earliest_year``, ``year_from``, ``deadline year``; not ``hours_per_year``)."""
@@ -53,10 +58,18 @@ def is_year_field(name: str) -> bool:
                for i, w in enumerate(words))
 
 
+def is_money_field(name: str) -> bool:
+    """Whether ``name`` says its value is in US dollars (``price_usd``, ``capex USD``,
+    ``power_price_usd_per_mwh``)."""
+    return "usd" in name.lower().replace("-", "_").replace(" ", "_").split("_")
+
+
 def format_cell(value: Any, name: str = "", locale: str = "en") -> str:
     """One value of a CLI table as text, through :mod:`daulat.formatting`.
 
     A year (``name`` per :func:`is_year_field`) prints as ``2027``, never ``2,027``;
+    money (``name`` per :func:`is_money_field`) as ``$33,750``, ``$919.4M`` from a million
+    up, ``$0.92`` under a thousand;
     other numbers are grouped (``48,271,586``), floats under ten thousand keep four
     significant digits without trailing zeros (``0.72``, ``3,481``), very large or small
     ones are scientific (``1.5e+26``); a missing value is ``—``; lists and mappings are
@@ -68,6 +81,8 @@ def format_cell(value: Any, name: str = "", locale: str = "en") -> str:
         return "yes" if value else "no"
     if isinstance(value, int | float) and is_year_field(name) and 1000 <= value <= 9999:
         return format_year(value)
+    if isinstance(value, int | float) and is_money_field(name):
+        return format_money(value, locale, compact=abs(value) >= _COMPACT_MONEY_FROM)
     if isinstance(value, int):
         return format_number(value, locale)
     if isinstance(value, float):

@@ -74,7 +74,7 @@ def test_version_prints_the_package_version() -> None:
     assert proc.stdout == f"daulat {want}\n"
 
 
-def test_a_year_prints_as_2027_not_2_027() -> None:
+def test_a_year_prints_as_2027_not_2_027_and_money_as_money() -> None:
     result = runner.invoke(app, ["size", "country", "--country", "IDN", "--year", "2027"],
                            terminal_width=120)
     assert result.exit_code == 0, result.output
@@ -82,3 +82,5 @@ def test_a_year_prints_as_2027_not_2_027() -> None:
     assert "2027" in year_row and "2,027" not in result.stdout
     users_row = next(line for line in result.stdout.splitlines() if "users" in line)
     assert re.search(r"\d{1,3}(,\d{3})+ ", users_row), users_row  # counts stay grouped
+    capex_row = next(line for line in result.stdout.splitlines() if "capex" in line)
+    assert re.search(r"\$\d+(\.\d)?[MB] ", capex_row), capex_row  # money: $971.3M

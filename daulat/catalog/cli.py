@@ -269,9 +269,10 @@ def _unknown_id(k: _Kind, record_id: str, valid: list[str]) -> str:
 
 
 def _cell(record: Any, column: str) -> str:
-    """A table cell: a constant whose unit is ``year`` prints as a year."""
+    """A table cell: a constant whose unit is ``year`` prints as a year, ``USD…`` as money."""
     value = getattr(record, column, "")
-    name = "year" if column == "value" and getattr(record, "unit", "") == "year" else column
+    unit = str(getattr(record, "unit", "")) if column == "value" else ""
+    name = "year" if unit == "year" else ("value_usd" if unit.startswith("USD") else column)
     return format_cell(value, name)
 
 

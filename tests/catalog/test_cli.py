@@ -105,7 +105,7 @@ def test_show_an_unknown_country_code_suggests_close_codes() -> None:
     assert "Traceback" not in proc.stderr
 
 
-def test_tables_print_years_as_years() -> None:
+def test_tables_print_years_as_years_and_prices_in_dollars() -> None:
     result = runner.invoke(catalog_app, ["list", "constants"], terminal_width=200)
     assert result.exit_code == 0
     row = next(line for line in result.stdout.splitlines()
@@ -114,3 +114,5 @@ def test_tables_print_years_as_years() -> None:
     show = runner.invoke(catalog_app, ["show", "accelerators", "H100-SXM"], terminal_width=200)
     year_row = next(line for line in show.stdout.splitlines() if "first_year" in line)
     assert " 2022 " in year_row
+    price_row = next(line for line in show.stdout.splitlines() if "price_usd " in line)
+    assert " $33,750 " in price_row, price_row
