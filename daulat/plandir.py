@@ -80,6 +80,8 @@ class Table:
     role: Role
     description: str
     columns: tuple[Column, ...]
+    #: a directory written before the table existed may lack it (read as empty)
+    optional: bool = False
 
     @property
     def column_names(self) -> list[str]:
@@ -113,6 +115,10 @@ TABLES: tuple[Table, ...] = (
               _c("power_price_source", "str", "", "Where the power price comes from."),
               _c("grid_gco2_per_kwh", "float", "gCO2/kWh",
                  "Grid carbon intensity of the site's country (empty: unknown).", True),
+              _c("shell_usd_per_mw", "float", "USD/MW",
+                 "Shell, power and cooling capex per facility MW the plan builds there (the "
+                 "site's market figure per MW of IT load ÷ PUE; empty: not given).", True),
+              _c("shell_capex_source", "str", "", "Where the shell cost comes from.", True),
           )),
     Table("inputs_countries", "input",
           "The programme's countries: people, position, access weight and residency rule.", (
@@ -154,6 +160,22 @@ TABLES: tuple[Table, ...] = (
         _c("country", "str", "ISO3", "A government's country (empty otherwise).", True),
         _c("budget_basis", "str", "", "per_year | cumulative."),
     )),
+    Table("inputs_revenue", "input",
+          "Who pays for the assistant in each country and at what price (catalog "
+          "revenue.csv resolved per country: subscriptions, a government licence, API and "
+          "enterprise use; finance's revenue lines).", (
+              _COUNTRY,
+              _c("line", "str", "", "The figure: subscription_price_usd_per_month, "
+                 "paying_share, public_servant_share, government_seat_usd_per_month, "
+                 "api_usd_per_million_output_tokens, api_token_share, already_served_share."),
+              _c("payer", "str", "", "Who pays: subscribers, government, businesses and "
+                 "developers."),
+              _c("value", "float", "", "The value, in `unit`."),
+              _c("unit", "str", "", "Its unit."),
+              _c("low", "float", "", "Low end of its range."),
+              _c("high", "float", "", "High end of its range."),
+              _c("source", "str", "", "Published, derived or ASSUMPTION, and the source."),
+          ), optional=True),
     Table("inputs_peak_factors", "input",
           "Peak ÷ average token rate per country and inference workload (the planner sizes "
           "for the peak; revenue is earned on the average).", (
@@ -248,6 +270,9 @@ TABLES: tuple[Table, ...] = (
         _c("budget_usd", "float", "USD", "Budget (empty: no limit that year).", True),
         _c("committed_usd", "float", "USD", "Capital the plan commits that year."),
         _c("basis", "str", "", "per_year | cumulative."),
+        _c("commitment_usd", "float", "USD",
+           "Committed spend, a floor on the capital on the funder's basis (empty: none).",
+           True),
     )),
 )
 
@@ -444,6 +469,9 @@ class PlanDirectory:
 
 def _coerce(df: pd.DataFrame, spec: Table, where: Path) -> pd.DataFrame:
     """Check ``df`` has ``spec``'s columns and give them their declared dtypes."""
+    # a nullable column a directory (or a hand-built table) leaves out is empty
+    df = df.assign(**{c.name: None for c in spec.columns
+                      if c.nullable and c.name not in df.columns})
     missing = [c for c in spec.column_names if c not in df.columns]
     if missing:
         raise PlanDirectoryError(
@@ -483,6 +511,8 @@ def _read_table(path: Path, spec: Table) -> pd.DataFrame:
         where = csv
     elif parquet.exists():
         df, where = pd.read_parquet(parquet), parquet
+    elif spec.optional:
+        return empty_table(spec.name)
     else:
         raise PlanDirectoryError(
             f"{csv}: missing; a plan directory (format {FORMAT_VERSION}) holds "

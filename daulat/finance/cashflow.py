@@ -98,7 +98,8 @@ def site_revenue(tables: PlanTables, factors: dict[str, float]) -> pd.DataFrame:
     if r.empty:
         return pd.DataFrame(columns=["site", "year", "tokens", "revenue_usd"])
     key = r["country"].astype(str) + "|" + r["workload"].astype(str)
-    r["tokens"] = r["tokens_per_s"] * SECONDS_PER_YEAR / key.map(factors).fillna(1.0)
+    r["tokens"] = r["tokens_per_s"].astype(float) * SECONDS_PER_YEAR / key.map(factors).fillna(
+        1.0)
     out = r.groupby(["site", "year"])["tokens"].sum().reset_index()
     lines = site_revenue_lines(tables, factors)
     rev = lines.groupby(["site", "year"], as_index=False)["new_revenue_usd"].sum()
@@ -261,8 +262,14 @@ def _flows_and_lines(tables: PlanTables, life_years: int | None
     capex = capex.rename(columns={"usd": "capex_usd"}).assign(phase="plan")
     capex = capex[capex["year"].isin(years)]
     keys = ["funder", "site", "year", "phase"]
-    flows = capex.merge(owned_opex[keys + ["opex_usd"]], on=keys, how="outer")
-    flows = flows.merge(site_rev, on=keys, how="outer").merge(licence, on=keys, how="outer")
+
+    def keyed(df: pd.DataFrame) -> pd.DataFrame:  # one dtype per key, even when empty
+        return df.astype({"funder": object, "site": object, "year": "int64",
+                          "phase": object})
+
+    flows = keyed(capex).merge(keyed(owned_opex[keys + ["opex_usd"]]), on=keys, how="outer")
+    flows = flows.merge(keyed(site_rev), on=keys, how="outer").merge(keyed(licence), on=keys,
+                                                                      how="outer")
     flows = flows.fillna({"capex_usd": 0.0, "opex_usd": 0.0, "revenue_usd": 0.0,
                           "existing_revenue_usd": 0.0, "licence_usd": 0.0})
     kinds = dict(zip(tables.inputs_funders["funder"], tables.inputs_funders["kind"],

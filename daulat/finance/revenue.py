@@ -50,9 +50,12 @@ _COLUMNS = ["country", "line", "payer", "year", "quantity", "unit", "price_usd",
 def served_by_country(tables: PlanTables, factors: dict[str, float]) -> pd.DataFrame:
     """People served and tokens served per country and year (columns country, year,
     people_served, tokens)."""
-    d = tables.demand[tables.demand["tokens_per_s"] > 0].copy()
+    empty = pd.DataFrame(columns=["country", "year", "people_served", "tokens"])
+    if tables.demand.empty or tables.routing.empty:  # nothing served: no people, no revenue
+        return empty
+    d = tables.demand[tables.demand["tokens_per_s"].astype(float) > 0].copy()
     if d.empty:
-        return pd.DataFrame(columns=["country", "year", "people_served", "tokens"])
+        return empty
     unmet = tables.unmet.set_index(["country", "workload", "year"])["tokens_per_s"]
     keys = list(zip(d["country"], d["workload"], d["year"], strict=True))
     d["share"] = 1 - pd.Series([unmet.get(k, 0.0) for k in keys], index=d.index) / d[
@@ -62,15 +65,16 @@ def served_by_country(tables: PlanTables, factors: dict[str, float]) -> pd.DataF
     people = people.rename(columns={"served": "people_served"})
     r = tables.routing.copy()
     key = r["country"].astype(str) + "|" + r["workload"].astype(str)
-    r["tokens"] = r["tokens_per_s"] * SECONDS_PER_YEAR / key.map(factors).fillna(1.0)
+    r["tokens"] = r["tokens_per_s"].astype(float) * SECONDS_PER_YEAR / key.map(factors).fillna(
+        1.0)
     tokens = r.groupby(["country", "year"], as_index=False)["tokens"].sum()
     out = people.merge(tokens, on=["country", "year"], how="outer")
     return out.fillna({"people_served": 0.0, "tokens": 0.0})
 
 
 def _inputs(tables: PlanTables) -> pd.DataFrame | None:
-    table = getattr(tables, "inputs_revenue", None)
-    return table if isinstance(table, pd.DataFrame) and not table.empty else None
+    table = tables.inputs_revenue
+    return None if table.empty else table
 
 
 def country_revenue(tables: PlanTables, factors: dict[str, float]) -> pd.DataFrame:
@@ -175,7 +179,8 @@ def site_revenue_lines(tables: PlanTables, factors: dict[str, float]) -> pd.Data
         return pd.DataFrame(columns=cols)
     r = tables.routing.copy()
     key = r["country"].astype(str) + "|" + r["workload"].astype(str)
-    r["tokens"] = r["tokens_per_s"] * SECONDS_PER_YEAR / key.map(factors).fillna(1.0)
+    r["tokens"] = r["tokens_per_s"].astype(float) * SECONDS_PER_YEAR / key.map(factors).fillna(
+        1.0)
     w = r.groupby(["country", "site", "year"], as_index=False)["tokens"].sum()
     w["weight"] = w["tokens"] / w.groupby(["country", "year"])["tokens"].transform("sum")
     out = lines.merge(w[["country", "site", "year", "weight"]], on=["country", "year"],

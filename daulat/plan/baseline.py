@@ -170,6 +170,7 @@ def rank_countries(data: PlanData) -> list[str]:
     users = data.users.to_series().to_dict()
     excluded = {(r.country, r.origin) for r in data.origin_caps if r.max_share == 0}
     homes = _home_sites(data)
+    shell_usd = data.shell_usd_per_mw().to_series().to_dict()
     scores: dict[str, float] = {}
     for c in data.countries.index:
         home = homes.get(c)
@@ -193,7 +194,7 @@ def rank_countries(data: PlanData) -> list[str]:
                     it_kw: Any = a.it_kw
                     capex: Any = a.capex_usd
                     per = (float(capex) + life * float(opex[(sid, a.Index)]) + float(it_kw)
-                           / 1000 * pue * data.facility_usd_per_mw) / r
+                           / 1000 * pue * shell_usd[sid]) / r
                     best = min(best, per)
             cost += peak * best
         weight = float(data.countries["weight"].to_dict()[c])
@@ -218,6 +219,11 @@ def greedy(data: PlanData, countries: list[str] | None = None) -> BaselineResult
     life = data.accelerator_life_years
     headroom = (sites["power_limit_mw"] - sites["existing_mw"]).clip(lower=0).to_dict()
     existing_free = sites["existing_mw"].to_dict()
+    # each site's own shell price and published schedule, as the plan has them
+    shell_usd = data.shell_usd_per_mw().to_series().to_dict()
+    schedule: dict[Any, float] = {} if data.schedule_mw is None else {
+        k: float(v) for k, v in data.schedule_mw.to_series().dropna().to_dict().items()}
+    used_mw: dict[Any, float] = dict.fromkeys(sites.index, 0.0)
     site_country = sites["country"].to_dict()
     whole = data.whole_systems != "off" and "system_gpus" in acc
     size = acc["system_gpus"].astype(float).to_dict() if whole else {a: 1.0 for a in acc.index}
@@ -281,9 +287,12 @@ def greedy(data: PlanData, countries: list[str] | None = None) -> BaselineResult
             capex = float(acc["capex_usd"].to_dict()[aid])
             ex = existing_free[sid]
             n_need = (amount - added) / r
-            n_room = (ex + headroom[sid]) * 1000 / kw
+            room_mw = ex + headroom[sid]
+            if (sid, year) in schedule:
+                room_mw = min(room_mw, max(schedule[(sid, year)] - used_mw[sid], 0.0))
+            n_room = room_mw * 1000 / kw
             money = purse.affordable(site_country[sid], year)
-            fac = data.facility_usd_per_mw
+            fac = shell_usd[sid]
             if math.isinf(money):
                 n_money = math.inf
             elif capex > 0 and money / capex * kw / 1000 <= ex:
@@ -306,6 +315,7 @@ def greedy(data: PlanData, countries: list[str] | None = None) -> BaselineResult
             existing_free[sid] -= from_existing
             new_mw = max(mw - from_existing, 0.0)
             headroom[sid] = max(headroom[sid] - new_mw, 0.0)
+            used_mw[sid] += mw
             cost = n * capex + new_mw * fac
             purse.pay(site_country[sid], year, cost)
             rows.append({"site": sid, "accelerator": aid, "year": year, "count": n,

@@ -21,10 +21,13 @@ import xarray as xr
 from daulat.plan.constraints import (
     define_compute,
     define_demand,
+    define_funder_commitment,
     define_funding,
     define_origin_caps,
     define_portfolio,
     define_power,
+    define_site_schedule,
+    define_training_campus,
 )
 from daulat.plan.data import PlanData
 from daulat.plan.variables import (
@@ -46,7 +49,8 @@ __all__ = ["MUSD", "BuiltModel", "build_model", "define_objective",
 _GOVERNMENT_TIEBREAK = 1e-6
 #: Weights of the slacks an elastic model minimises (per unit of each rule's right side).
 _SLACK_SCALE = {"site-power_limit": 1e-3, "funder-budget": 1e-3,
-                "site-government_share": 1e-3, "country-origin_cap": 1e-3}
+                "site-government_share": 1e-3, "country-origin_cap": 1e-3,
+                "site-schedule": 1e-3}
 
 
 @dataclass
@@ -63,6 +67,7 @@ class BuiltModel:
     elastic: bool
     systems: str = "off"  # 'integer' | 'round' | 'off' (how whole systems are bought)
     integer: bool = False  # integer systems in this model
+    campus: linopy.Variable | None = None  # training_campus binaries, if any
 
 
 def build_model(
@@ -92,12 +97,16 @@ def build_model(
     define_portfolio(f)
     define_compute(f)
     define_power(f)
+    define_site_schedule(f)
     define_funding(f)
+    define_funder_commitment(f)
     define_origin_caps(f)
+    define_training_campus(f)
     define_objective(f)
     return BuiltModel(model=f.m, data=data, capex_musd=f.capex, opex_musd=f.opex,
                       installed=f.installed, built_mw=f.built_total, select=f.select,
-                      elastic=elastic, systems=f.systems, integer=f.integer)
+                      elastic=elastic, systems=f.systems, integer=f.integer,
+                      campus=f.campus)
 
 
 def define_objective(f: ModelFrame) -> None:
@@ -113,6 +122,8 @@ def define_objective(f: ModelFrame) -> None:
         cost = cost + (f.fund * f.is_gov).sum() * _GOVERNMENT_TIEBREAK
     if f.site_open is not None and not isinstance(f.site_open, xr.DataArray):
         cost = cost + (f.site_open * (data.site_fixed_cost_usd / MUSD)).sum()
+    if f.penalty is not None:  # committed spend left unspent (define_funder_commitment)
+        cost = cost + f.penalty
     if f.elastic:
         terms = []
         for name, var in f.slack.items():

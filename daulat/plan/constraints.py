@@ -19,6 +19,11 @@ diagnostics quote them:
 ``site-government_share``       the home government pays at least its minimum share
 ``site-provider_share``         providers pay at most their maximum share
 ``country-origin_cap``          accelerators of an origin <= their allowed share
+``site-schedule``               facility MW in service by a year <= the site's published schedule
+``funder-commitment``           a funder's capital + shortfall >= its committed spend (per year or
+                                cumulative); the shortfall is penalised and reported
+``training-one_campus``         a training run uses one campus: the site chosen for it and the
+                                sites within its stated interconnect distance
 ``site-whole_systems``          accelerators bought = integer systems × accelerators per system
 ``site-rounded_purchase``       purchases fixed to the LP's, rounded to whole systems
 =============================== ==============================================================
@@ -30,6 +35,7 @@ model (``diagnose.explain_infeasible``) the hard rules get slacks via
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import linopy
@@ -37,17 +43,31 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from daulat.plan.data import OriginCap
+from daulat.plan.data import OriginCap, PlanData
 from daulat.plan.variables import MUSD, ModelFrame
 
 __all__ = [
+    "COMMITMENT_PENALTY",
+    "campus_sites",
+    "commitment_notes",
     "define_compute",
     "define_demand",
+    "define_funder_commitment",
     "define_funding",
     "define_origin_caps",
     "define_portfolio",
     "define_power",
+    "define_site_schedule",
+    "define_training_campus",
+    "fix_training_campus",
 ]
+
+#: Weight on a committed dollar left unspent (per dollar, discounted): a commitment is kept
+#: wherever the plan can place it — leaving $1 of it unspent weighs as $10 of cost — and
+#: what it cannot place is reported (``commitment_shortfall_musd``). A modelling weight,
+#: not a price.
+COMMITMENT_PENALTY = 10.0
+_EARTH_RADIUS_KM = 6371.0088
 
 
 def define_demand(f: ModelFrame) -> None:
@@ -143,6 +163,150 @@ def define_funding(f: ModelFrame) -> None:
         prov_paid = (f.fund * f.is_provider).sum(["funder", "year"])
         m.add_constraints(prov_paid - data.max_provider_share * total_capex <= 0,
                           name="site-provider_share")
+
+
+def define_site_schedule(f: ModelFrame) -> None:
+    """``site-schedule``: facility MW in service at a site by the end of a year (built by
+    the plan + existing) <= its published schedule (``PlanData.schedule_mw``)."""
+    sched = f.data.schedule_mw
+    if sched is None:
+        return
+    cap = sched.reindex(site=f.site, year=f.years)
+    mask = cap.notnull()
+    if not bool(mask.any()):
+        return
+    s = f.elastic_var("site-schedule", [f.site, f.years], mask=mask)
+    lhs = f.built_new + f.existing
+    f.m.add_constraints((lhs - s if s is not None else lhs) <= cap.fillna(0.0),
+                        name="site-schedule", mask=mask)
+
+
+def _spent(f: ModelFrame) -> Any:
+    """Each funder's capital per year on its basis: that year's (per_year) or up to that
+    year (cumulative), MUSD over [funder, year]."""
+    data, years = f.data, f.years
+    basis_cum = xr.DataArray((data.funders["basis"] == "cumulative").to_numpy(),
+                             coords={"funder": f.funder}, dims="funder")
+    eye = xr.DataArray(np.eye(len(years)), coords={"year": years, "vintage": years},
+                       dims=("year", "vintage"))
+    spend_matrix = xr.where(basis_cum, data.cumulative_matrix(), eye)  # [funder, year, vintage]
+    return (f.fund.sum("site").rename(year="vintage") * spend_matrix).sum("vintage")
+
+
+def define_funder_commitment(f: ModelFrame) -> None:
+    """``funder-commitment``: a funder's capital (on its basis) plus a penalised shortfall
+    >= its committed spend ("$100B at once"). The shortfall variable
+    ``commitment_shortfall_musd`` says what the plan could not place."""
+    c = f.data.commitment_usd
+    if c is None:
+        return
+    commit = c.reindex(funder=f.funder, year=f.years) / MUSD
+    mask = commit.notnull() & (commit > 0)
+    if not bool(mask.any()):
+        return
+    short = f.m.add_variables(lower=0, coords=[f.funder, f.years],
+                              name="commitment_shortfall_musd", mask=mask).fillna(0)
+    f.m.add_constraints(_spent(f) + short >= commit.fillna(0.0), name="funder-commitment",
+                        mask=mask)
+    term = (short * (f.data.discount() * COMMITMENT_PENALTY)).sum()
+    f.penalty = term if f.penalty is None else f.penalty + term
+
+
+def commitment_notes(model: linopy.Model) -> list[str]:
+    """One line per funder and year whose committed spend the solved plan could not place
+    (``commitment_shortfall_musd`` > 0), for the summary's notes."""
+    if "commitment_shortfall_musd" not in model.variables:
+        return []
+    short = model.variables["commitment_shortfall_musd"].solution.fillna(0.0).to_series()
+    return [f"funder {f} commitment {y}: ${v * MUSD / 1e9:,.2f}B of its committed spend could "
+            "not be placed (no site, power or demand to absorb it by then)"
+            for (f, y), v in short.items() if v * MUSD > 1.0]
+
+
+def _distance_km(sites: pd.DataFrame) -> xr.DataArray:
+    """Great-circle distance between sites, km, over [site, anchor]."""
+    lat = np.radians(sites["lat"].to_numpy(dtype=float))
+    lon = np.radians(sites["lon"].to_numpy(dtype=float))
+    dp = lat[:, None] - lat[None, :]
+    dl = lon[:, None] - lon[None, :]
+    a = np.sin(dp / 2) ** 2 + np.cos(lat[:, None]) * np.cos(lat[None, :]) * np.sin(dl / 2) ** 2
+    km = 2 * _EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+    return xr.DataArray(km, coords={"site": sites.index, "anchor": list(sites.index)},
+                        dims=("site", "anchor"))
+
+
+def _interconnect_km(data: PlanData) -> dict[str, float]:
+    """Each training run's stated interconnect distance, km (absent: 0, one site)."""
+    if "interconnect_km" not in data.workloads:
+        return {}
+    col = pd.to_numeric(data.workloads["interconnect_km"], errors="coerce").fillna(0.0)
+    return {str(k): float(v) for k, v in col.items()}
+
+
+def campus_sites(data: PlanData, run: str, anchor: str) -> list[str]:
+    """The sites run ``run`` may use when placed at ``anchor``: the anchor and any of its
+    allowed sites within the run's ``interconnect_km``."""
+    km = _interconnect_km(data).get(run, 0.0)
+    allowed = data.train_allowed.sel(workload=run).to_series()
+    dist = {str(k): float(v) for k, v in
+            _distance_km(data.sites).sel(anchor=anchor).to_series().items()}
+    return [str(s) for s, ok in allowed.items()
+            if ok and (str(s) == anchor or dist[str(s)] <= km)]
+
+
+def define_training_campus(f: ModelFrame) -> None:
+    """``training-one_campus``: each training run with more than one allowed site is placed
+    at one campus — a binary ``training_campus[workload, site]`` picks at most one anchor,
+    and the run uses only sites within its ``interconnect_km`` of it (0: the anchor alone).
+    A run whose campus an earlier solve chose (``PlanData.training_campus``) is already
+    limited to it (:func:`fix_training_campus`)."""
+    data = f.data
+    if not len(f.trn):
+        return
+    allowed = data.train_allowed.reindex(site=f.site, workload=f.trn, fill_value=False)
+    allowed = allowed.astype(bool)
+    runs = [str(w) for w in f.trn if int(allowed.sel(workload=w).sum()) > 1
+            and str(w) not in data.training_campus]
+    if not runs:
+        return
+    run_idx = pd.Index(runs, name="workload")
+    ok = allowed.sel(workload=runs).transpose("workload", "site")
+    pick = f.m.add_variables(coords=[run_idx, f.site], name="training_campus", binary=True,
+                             mask=ok)
+    f.campus = pick
+    f.m.add_constraints(pick.fillna(0).sum("site") <= 1, name="training-one_campus_pick")
+    stated = _interconnect_km(data)
+    km = xr.DataArray([stated.get(w, 0.0) for w in runs], coords={"workload": run_idx},
+                      dims="workload")
+    dist = _distance_km(data.sites).reindex(site=f.site, anchor=list(f.site))
+    near = ((dist <= km) | (dist.site == dist.anchor)) & ok.rename(site="anchor")
+    reach = (pick.fillna(0).rename(site="anchor") * near.astype(float)).sum("anchor")
+    # at most every accelerator the site's power could hold, every year: a bound, not a target
+    per_kw = float(data.acc_col("it_kw").min())
+    big_m = (data.site_col("power_limit_mw").astype(float) * 1000.0
+             / max(per_kw, 1e-6) * len(f.years)).clip(min=1.0)
+    used = f.use.sel(workload=runs).sum(["accelerator", "year"])  # [site, workload]
+    f.m.add_constraints(used - reach * big_m <= 0, name="training-one_campus",
+                        mask=ok.transpose("site", "workload"))
+
+
+def fix_training_campus(data: PlanData, campus: Any) -> PlanData:
+    """``data`` with each training run limited to the campus a solve chose for it
+    (``campus``: the solved ``training_campus`` variable or None), so later re-solves
+    (rounding, shadow prices, sovereignty) keep it without binaries."""
+    if campus is None:
+        return data
+    sol = campus.solution.fillna(0.0)
+    allowed = data.train_allowed.copy()
+    chosen = dict(data.training_campus)
+    for run in sol["workload"].values:
+        row = sol.sel(workload=run)
+        anchor = str(row.idxmax("site").item()) if float(row.max()) > 0.5 else ""
+        keep = set(campus_sites(data, str(run), anchor)) if anchor else set()
+        allowed.loc[{"workload": run}] = [bool(v) and str(s) in keep for s, v in zip(
+            allowed["site"].values, allowed.sel(workload=run).values, strict=True)]
+        chosen[str(run)] = anchor
+    return replace(data, train_allowed=allowed, training_campus=chosen)
 
 
 def define_origin_caps(f: ModelFrame) -> None:

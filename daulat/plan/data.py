@@ -65,6 +65,17 @@ class PlanData:
     - ``train_allowed[site, workload]``: may the training workload run at site.
     - ``rtt_ms[country, site]``: modelled round-trip latency.
     - ``budget_usd[funder, year]``: capital budget (NaN: no limit that year).
+    - ``commitment_usd[funder, year]`` (optional): committed spend, a floor on capital
+      on the funder's basis (NaN: none that year).
+    - ``schedule_mw[site, year]`` (optional): facility MW a site may have in service by
+      the end of each year (its published schedule; NaN: no schedule beyond
+      ``earliest_year``). Existing MW follow it too.
+
+    Optional columns: ``sites.shell_usd_per_mw`` (shell, power and cooling capex per
+    facility MW; absent: ``facility_usd_per_mw``), ``workloads.interconnect_km``
+    (training runs: sites within this distance of the run's campus count as one campus;
+    absent: 0, one site). ``training_campus`` (run -> site) is the campus a solve chose:
+    later re-solves keep it.
     """
 
     years: list[int]
@@ -107,6 +118,12 @@ class PlanData:
     #: peak ÷ average tokens/s per (country, workload): columns country, workload,
     #: peak_factor, source (None: 1.0, not given — a hand-built instance)
     peak_factors: pd.DataFrame | None = None
+    commitment_usd: xr.DataArray | None = None
+    schedule_mw: xr.DataArray | None = None
+    training_campus: dict[str, str] = field(default_factory=dict)
+    #: who pays for the assistant in each country, at what price (columns of the plan
+    #: directory's inputs_revenue; None: not resolved — a hand-built instance)
+    revenue: pd.DataFrame | None = None
 
     # ---- derived views -------------------------------------------------------------
     @property
@@ -185,9 +202,20 @@ class PlanData:
             :, None
         ]
         mw = self.sites["existing_mw"].to_numpy()[:, None] * ready
-        return xr.DataArray(
+        out = xr.DataArray(
             mw, coords={"site": self.sites.index, "year": self.years}, dims=("site", "year")
         )
+        if self.schedule_mw is not None:  # existing MW come on their published schedule too
+            cap = self.schedule_mw.reindex(site=self.sites.index, year=self.years)
+            out = xr.where(cap.notnull(), np.minimum(out, cap), out)
+        return out
+
+    def shell_usd_per_mw(self) -> xr.DataArray:
+        """Shell, power and cooling capex per facility MW, over ``site``."""
+        if "shell_usd_per_mw" not in self.sites:
+            return xr.full_like(self.site_col("pue"), self.facility_usd_per_mw, dtype=float)
+        col = self.site_col("shell_usd_per_mw").astype(float)
+        return col.fillna(self.facility_usd_per_mw)
 
     def with_residency_relaxed(self) -> PlanData:
         """The same instance with residency lifted (only latency limits the pairs)."""

@@ -22,7 +22,8 @@ from daulat.catalog import sites as cat_sites
 from daulat.catalog.accelerators import Accelerator, get_accelerator, load_accelerators
 from daulat.catalog.constants import constant, constants
 from daulat.catalog.countries import Country, load_countries
-from daulat.catalog.sites import Site, site_defaults
+from daulat.catalog.revenue import revenue_inputs
+from daulat.catalog.sites import Site, shell_capex, site_defaults, site_schedule_mw
 from daulat.errors import UserError
 from daulat.plan.data import SECONDS_PER_YEAR, OriginCap, PlanData
 from daulat.policy.residency import ResidencyDecision, ResidencyMode, resolve_residency
@@ -243,11 +244,19 @@ def site_table(scenario: Scenario, cs: _Countries) -> pd.DataFrame:
     factor = "" if sens.power_price_factor == 1 else (
         f" x scenario power_price_factor {sens.power_price_factor:g}")
     rows = []
+    first = scenario.years[0]
     for s in sites:
         limit = scenario.sites.power_mw.get(s.id, s.power_mw if s.power_mw else default_mw)
-        existing = limit * s.programme_share if s.status in _EXISTING else 0.0
+        existing = 0.0
         if s.status in _EXISTING:
-            limit = existing
+            # an announced site comes on its published schedule; what was in service before
+            # the plan is sunk (free), the rest is shell the plan pays for — unless the
+            # scenario says the site is built and paid (sites.paid)
+            paid = s.id in scenario.sites.paid
+            existing = limit * s.programme_share if paid else site_schedule_mw(
+                s, first - 1, limit, sens.delay_years)
+            limit = limit * s.programme_share
+        shell_usd, shell_source = shell_capex(s)
         home = cs.catalog.get(s.country)
         spec = cs.specs.get(s.country)
         if spec and spec.power_price_usd_per_mwh:
@@ -269,8 +278,35 @@ def site_table(scenario: Scenario, cs: _Countries) -> pd.DataFrame:
             "grid_gco2_per_kwh": (home.grid_gco2_per_kwh if home and home.grid_gco2_per_kwh
                                   is not None else np.nan),
             "new": s.status not in _EXISTING,
+            "shell_usd_per_mw": shell_usd / pue,
+            "shell_capex_source": f"{shell_source} (per MW IT; / PUE {pue:g} per facility MW)",
+            "paid": s.status in _EXISTING and s.id in scenario.sites.paid,
         })
     return pd.DataFrame(rows).set_index("site")
+
+
+def schedule_array(scenario: Scenario, cs: _Countries) -> xr.DataArray:
+    """``schedule_mw[site, year]``: facility MW an announced, building or operating site may
+    have in service by the end of each year (its published schedule, catalog sites.csv;
+    × programme share); NaN for a candidate (its ceiling from its earliest year)."""
+    sites = scenario_sites(scenario, cs.iso3s)
+    known = {s.id for s in sites}
+    unknown = [x for x in scenario.sites.paid if x not in known]
+    if unknown:
+        raise UserError(f"sites.paid: {', '.join(unknown)} not among the plan's sites; valid: "
+                        f"{', '.join(sorted(known)[:12])}, …")
+    default_mw = scenario.sites.default_power_mw
+    if default_mw is None:
+        default_mw = site_defaults()["candidate_power_mw"][0]
+    delay = scenario.sensitivity.delay_years
+    years = scenario.years
+    values = np.full((len(sites), len(years)), np.nan)
+    for i, s in enumerate(sites):
+        if s.status in _EXISTING:
+            limit = scenario.sites.power_mw.get(s.id, s.power_mw if s.power_mw else default_mw)
+            values[i] = [site_schedule_mw(s, y, limit, delay) for y in years]
+    return xr.DataArray(values, coords={"site": [s.id for s in sites], "year": years},
+                        dims=("site", "year"))
 
 
 def workload_table(scenario: Scenario, cs: _Countries, site_ids: set[str]
@@ -308,7 +344,7 @@ def workload_table(scenario: Scenario, cs: _Countries, site_ids: set[str]
                       "deadline_year": pt.deadline_year + sens.delay_years,
                       "start_year": (pt.start_year or 0) + (sens.delay_years
                                                              if pt.start_year else 0),
-                      "model": f"{flop:.1e} FLOP"})
+                      "model": f"{flop:.1e} FLOP", "interconnect_km": pt.interconnect_km})
         train_specs.append((pt.precision, pt.mfu))
     wdf = pd.DataFrame(wrows).set_index("workload")
     if wdf.index.duplicated().any():
@@ -488,6 +524,22 @@ def funder_arrays(scenario: Scenario) -> tuple[pd.DataFrame, xr.DataArray]:
                              dims=("funder", "year"))
 
 
+def commitment_array(scenario: Scenario) -> xr.DataArray | None:
+    """``commitment_usd[funder, year]``: committed spend on the funder's basis (NaN: none);
+    None when no funder commits anything."""
+    if not any(f.committed_usd for f in scenario.funders):
+        return None
+    years = scenario.years
+    outside = [f"funders[{f.id}].committed_usd {y}" for f in scenario.funders
+               for y in f.committed_usd if y not in years]
+    if outside:
+        raise UserError(f"{'; '.join(outside)}: outside the horizon {years[0]}-{years[-1]}")
+    values = np.array([[np.nan if (c := f.commitment_for(y)) is None else c for y in years]
+                       for f in scenario.funders], dtype=float)
+    return xr.DataArray(values, coords={"funder": [f.id for f in scenario.funders],
+                                        "year": years}, dims=("funder", "year"))
+
+
 def prepare(scenario: Scenario) -> PlanData:
     """Gather every input of the model for ``scenario`` (catalog, sizing, residency)."""
     cs = select_countries(scenario)
@@ -521,6 +573,10 @@ def prepare(scenario: Scenario) -> PlanData:
         unmet_usd_per_tps_year=obj.unmet_penalty_usd_per_million_tokens * tokens_per_tps_year / 1e6,
         unmet_training_usd_per_eflop=obj.unmet_training_penalty_usd_per_pflop * 1e3,
         value_of_access_usd_per_person_year=obj.value_of_access_usd_per_person_year,
+        commitment_usd=commitment_array(scenario),
+        schedule_mw=schedule_array(scenario, cs),
+        revenue=revenue_inputs(zip(cdf.index.astype(str), cdf["income_group"].fillna("")
+                                   .astype(str), strict=True)),
         min_government_share=rules.min_government_share,
         max_provider_share=rules.max_provider_share,
         min_served_share=rules.min_served_share,

@@ -34,6 +34,7 @@ from linopy.constants import SolverStatus, TerminationCondition
 from daulat.console import err_console
 from daulat.plan.baseline import BaselineResult, greedy
 from daulat.plan.build import BuiltModel, build_model
+from daulat.plan.constraints import commitment_notes, fix_training_campus
 from daulat.plan.data import PlanData
 from daulat.plan.diagnose import (
     binding_constraints,
@@ -387,6 +388,9 @@ def solve_data(
             "give more time with --time-limit or a looser --mip-gap."], **solver), known,
             scenario_yaml)
 
+    # each training run keeps the campus this solve chose: later re-solves need no binaries
+    data = fix_training_campus(data, built.campus)
+    built.data = data
     built, rounding, lp_cost, lp_binding = round_to_systems(built, kind, time_limit, quiet)
     tables = extract_tables(built)
     summary: dict[str, Any] = {**solver, **summarise(data, built, tables), "rounding": rounding}
@@ -405,8 +409,8 @@ def solve_data(
         else PlanStatus.FEASIBLE
     typed = PlanSummary(status=status, objective=data.objective,
                         horizon=(data.years[0], data.years[-1]), currency=data.currency,
-                        price_year=data.price_year, inputs=inputs, notes=list(data.notes),
-                        **summary)
+                        price_year=data.price_year, inputs=inputs,
+                        notes=list(data.notes) + commitment_notes(built.model), **summary)
     return PlanResult(summary=typed, tables=tables | known, scenario_yaml=scenario_yaml)
 
 

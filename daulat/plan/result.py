@@ -58,6 +58,9 @@ def input_tables(data: PlanData) -> dict[str, pd.DataFrame]:
     s = data.sites.reset_index()
     s["power_price_source"] = (s["power_price_source"] if "power_price_source" in s
                                else "given (hand-built plan inputs)")
+    s["shell_usd_per_mw"] = data.shell_usd_per_mw().to_numpy()
+    if "shell_capex_source" not in s:
+        s["shell_capex_source"] = "given (hand-built plan inputs): facility_usd_per_mw"
     c = data.countries.reset_index()
     for col, default in (("population", np.nan), ("residency_source", "given")):
         if col not in c:
@@ -82,8 +85,11 @@ def input_tables(data: PlanData) -> dict[str, pd.DataFrame]:
         peaks = pd.DataFrame([{"country": cc, "workload": w, "peak_factor": 1.0,
                                "source": "given (hand-built plan inputs): 1.0"}
                               for cc in data.countries.index for w in data.inference])
-    return {"inputs_sites": s, "inputs_countries": c, "inputs_accelerators": a,
-            "inputs_funders": f, "inputs_peak_factors": peaks}
+    out = {"inputs_sites": s, "inputs_countries": c, "inputs_accelerators": a,
+           "inputs_funders": f, "inputs_peak_factors": peaks}
+    if data.revenue is not None:  # who pays, at what price (catalog revenue.csv, resolved)
+        out["inputs_revenue"] = data.revenue
+    return out
 
 
 def _series(var: Any) -> pd.Series:
@@ -113,7 +119,8 @@ def extract_tables(built: BuiltModel) -> dict[str, pd.DataFrame]:
     f["count"] = 0.0
     f["it_mw"] = 0.0
     f["facility_mw"] = 0.0
-    f["capex_usd"] = f["shell_mw"] * data.facility_usd_per_mw
+    f["capex_usd"] = f["shell_mw"] * f["site"].map(data.shell_usd_per_mw().to_series()).astype(
+        float)
     cols = ["site", "country", "year", "accelerator", "count", "it_mw", "facility_mw",
             "capex_usd", "shell_mw"]
     builds = pd.concat([b.reindex(columns=cols), f.reindex(columns=cols)], ignore_index=True)
@@ -197,7 +204,13 @@ def extract_tables(built: BuiltModel) -> dict[str, pd.DataFrame]:
     bud["committed_usd"] = [float(spent.get((f_, y), 0.0)) for f_, y in
                             zip(bud["funder"], bud["year"], strict=True)]
     bud["basis"] = bud["funder"].map(data.funders["basis"])
-    budgets = bud.reindex(columns=["funder", "year", "budget_usd", "committed_usd", "basis"])
+    bud["commitment_usd"] = np.nan
+    if data.commitment_usd is not None:
+        floor = data.commitment_usd.to_series()
+        bud["commitment_usd"] = [floor.get((f_, y), np.nan) for f_, y in
+                                 zip(bud["funder"], bud["year"], strict=True)]
+    budgets = bud.reindex(columns=["funder", "year", "budget_usd", "committed_usd", "basis",
+                                   "commitment_usd"])
 
     tables = {
         "builds": builds, "installed": installed, "routing": routing, "training": training,

@@ -127,6 +127,10 @@ class ModelFrame:
     existing_avail: Any = None
     built_total: Any = None
     slack: dict[str, linopy.Variable] = field(default_factory=dict)
+    #: penalty terms (MUSD, discounted) the objective adds: commitments not spent
+    penalty: Any = None
+    #: training_campus[workload, site]: the campus binaries (define_training_campus)
+    campus: Any = None
 
     @property
     def demand_mask(self) -> xr.DataArray:
@@ -272,8 +276,10 @@ def define_expressions(f: ModelFrame) -> None:
     f.installed = (f.buy.rename(year="vintage") * data.installed_matrix()).sum("vintage")
     f.built_new = (f.mw.rename(year="vintage") * data.cumulative_matrix()).sum("vintage")
     f.existing = data.existing_mw()
+    # each site's own shell, power and cooling cost per facility MW (announced sites: their
+    # market's figure, catalog sites.csv; candidates: the catalog default)
     f.capex = (f.buy * (data.acc_col("capex_usd") / MUSD)).sum("accelerator") + f.mw * (
-        data.facility_usd_per_mw / MUSD)
+        data.shell_usd_per_mw() / MUSD)
     f.opex = (f.installed * (opex_usd_per_accelerator_year(data) / MUSD)).sum("accelerator")
     f.served = f.serve.sum("site")  # [country, workload, year]
     f.it_mw = (f.installed * (data.acc_col("it_kw") / 1000)).sum("accelerator")

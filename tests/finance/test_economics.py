@@ -211,3 +211,104 @@ def test_every_revenue_figure_is_sourced_and_within_its_range() -> None:
         assert f.kind in ("published", "derived", "ASSUMPTION")
         if f.kind == "ASSUMPTION":
             assert "ASSUMPTION" in f.source
+
+
+# ---------------------------------------------------------------- the planner's side
+
+
+def _with_training(data, required_eflop: float, interconnect_km: float):  # type: ignore[no-untyped-def]
+    """``data`` plus a programme training run allowed at both sites (1,100 km apart),
+    1 EFLOP per accelerator-year, due by 2027."""
+    data.workloads = pd.DataFrame(
+        {"kind": ["inference", "training"], "country": [None, None],
+         "required_eflop": [0.0, required_eflop], "deadline_year": [0, 2027],
+         "start_year": [0, 0], "model": ["m", "run"], "interconnect_km": [0.0, interconnect_km]},
+        index=pd.Index(["assistant", "frontier"], name="workload"))
+    data.rate = xr.DataArray([[100.0, 1.0]], coords={"accelerator": ["X"],
+                                                     "workload": ["assistant", "frontier"]},
+                             dims=("accelerator", "workload"))
+    data.train_allowed = xr.DataArray(np.ones((2, 1), dtype=bool),
+                                      coords={"site": ["site-a", "site-b"],
+                                              "workload": ["frontier"]},
+                                      dims=("site", "workload"))
+    data.unmet_training_usd_per_eflop = 1e6
+    return data
+
+
+def test_a_training_run_is_placed_in_one_campus_unless_an_interconnect_is_stated(
+        tmp_path: Path) -> None:
+    # each site holds 0.06 MW = 60 accelerators: 120 EFLOP over two years at one site; the
+    # run needs 200 — it would spread over both sites if it could
+    data = _with_training(tiny(), 200.0, 0.0)
+    data.sites = data.sites.assign(power_limit_mw=0.075)
+    solve_data(data, quiet=True, sovereignty=False).write(tmp_path / "one")
+    training = pd.read_csv(tmp_path / "one" / "training.csv")
+    assert training["site"].nunique() == 1  # one campus, never both
+    assert training["eflop"].sum() < 200.0  # the rest is reported as unmet training
+    # the same run with a stated 2,000 km interconnect between the sites may use both
+    data = _with_training(tiny(), 200.0, 2000.0)
+    data.sites = data.sites.assign(power_limit_mw=0.075)
+    solve_data(data, quiet=True, sovereignty=False).write(tmp_path / "two")
+    training = pd.read_csv(tmp_path / "two" / "training.csv")
+    assert training["site"].nunique() == 2
+    assert training["eflop"].sum() == pytest.approx(200.0, rel=1e-6)
+
+
+def test_an_announced_site_charges_its_shell_and_keeps_its_schedule(tmp_path: Path) -> None:
+    data = tiny()
+    # site-a is announced: $5,000 per MW of shell, and its schedule allows 0.005 MW by
+    # the end of 2026 and 0.02 MW by 2027 (AAA needs 0.01 MW)
+    data.sites = data.sites.assign(status=["announced", "candidate"],
+                                   shell_usd_per_mw=[5000.0, np.nan])
+    data.schedule_mw = xr.DataArray([[0.005, 0.02], [np.nan, np.nan]],
+                                    coords={"site": ["site-a", "site-b"],
+                                            "year": [2026, 2027]}, dims=("site", "year"))
+    solve_data(data, quiet=True, sovereignty=False).write(tmp_path)
+    builds = pd.read_csv(tmp_path / "builds.csv")
+    shells = builds[builds["accelerator"] == "facility"].set_index(["site", "year"])
+    a = shells.loc["site-a"]
+    assert (a["capex_usd"] / a["shell_mw"]).to_numpy() == pytest.approx(5000.0)
+    b = shells.loc["site-b"]
+    assert (b["capex_usd"] / b["shell_mw"]).to_numpy() == pytest.approx(1000.0)  # the default
+    assert a.loc[2026, "shell_mw"] <= 0.005 + 1e-9  # the schedule, not the demand, binds
+    installed = pd.read_csv(tmp_path / "installed.csv")
+    a26 = installed[(installed["site"] == "site-a") & (installed["year"] == 2026)]["count"]
+    assert a26.sum() <= 5 + 1e-6
+    sites = load_plan(tmp_path).inputs_sites.set_index("site")
+    assert sites.loc["site-a", "shell_usd_per_mw"] == pytest.approx(5000.0)
+
+
+def test_committed_spend_is_spent_or_its_shortfall_shown(tmp_path: Path) -> None:
+    # "$30k at once": twice what the cheapest plan needs in 2026 — spent
+    data = tiny()
+    data.commitment_usd = xr.DataArray([[30_000.0, np.nan]],
+                                       coords={"funder": ["provider"], "year": [2026, 2027]},
+                                       dims=("funder", "year"))
+    solve_data(data, quiet=True, sovereignty=False).write(tmp_path / "kept")
+    budgets = pd.read_csv(tmp_path / "kept" / "budgets.csv").set_index(["funder", "year"])
+    assert budgets.loc[("provider", 2026), "committed_usd"] >= 30_000.0 - 1e-6
+    assert budgets.loc[("provider", 2026), "commitment_usd"] == pytest.approx(30_000.0)
+    # "$1M at once" where the sites hold at most 0.02 MW each (~$40k): the plan stays
+    # feasible and shows what it could not place
+    data = tiny()
+    data.sites = data.sites.assign(power_limit_mw=0.02)
+    data.commitment_usd = xr.DataArray([[1e6, np.nan]],
+                                       coords={"funder": ["provider"], "year": [2026, 2027]},
+                                       dims=("funder", "year"))
+    result = solve_data(data, quiet=True, sovereignty=False)
+    assert result.status == "optimal"
+    result.write(tmp_path / "short")
+    budgets = pd.read_csv(tmp_path / "short" / "budgets.csv").set_index(["funder", "year"])
+    spent = budgets.loc[("provider", 2026), "committed_usd"]
+    assert 15_015.0 <= spent < 1e6
+    assert budgets.loc[("provider", 2026), "commitment_usd"] == pytest.approx(1e6)
+    assert any("commitment" in n for n in result.summary.notes)
+
+
+def test_a_plan_that_serves_nothing_still_has_its_finance(tmp_path: Path) -> None:
+    data = tiny()
+    data.allowed = xr.zeros_like(data.allowed)  # no site may serve anyone
+    solve_data(data, quiet=True, sovereignty=False).write(tmp_path)
+    summary = write_finance(tmp_path)
+    assert summary["revenue_usd"] == 0.0
+    assert pd.read_csv(tmp_path / "revenue_lines.csv").empty

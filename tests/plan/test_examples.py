@@ -55,7 +55,11 @@ def test_indonesia_plan_from_the_command_line(tmp_path: Path) -> None:
     written = json.loads((tmp_path / "summary.json").read_text())
     assert {k: v for k, v in summary.items() if k not in ("finance", "risk")} == written
     assert summary["status"] == "optimal"
-    assert summary["served_share"] == pytest.approx(1.0, abs=1e-6)
+    # all demand is served once the candidate cities open (2028); in 2027 only Batam is
+    # ready, on its schedule (half its 30 MW programme share: announced_ramp_years, H8)
+    unmet = pd.read_csv(tmp_path / "unmet.csv")
+    assert (unmet.loc[unmet["tokens_per_s"] > 1e-6, "year"] == 2027).all()
+    assert summary["served_share"] > 0.9
     assert summary["baseline"]["saving_usd"] >= -1.0
     assert summary["cost_of_sovereignty_usd"] is not None
     sites = pd.read_csv(tmp_path / "sites.csv").set_index("site")
