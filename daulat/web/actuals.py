@@ -203,30 +203,56 @@ class Actuals:
 
 def load_actuals(engine: Engine, countries: list[str], today: dt.date,
                  usage_days: int = 30) -> Actuals:
-    """Aggregate milestones, the ledger and the gateway's metering for ``countries``."""
+    """Aggregate milestones, the ledger and the gateway's metering for ``countries``.
+
+    The registry's aggregates are kept between requests while the registry is unchanged:
+    the ledger is append-only (its last entry number says whether anything was added) and a
+    milestone records when it was last changed; one cheap query reads that stamp."""
+    ms, led = m.milestones.c, m.ledger.c
+    with engine.connect() as conn:
+        stamp = tuple(conn.execute(select(
+            select(func.max(led.seq)).scalar_subquery(),
+            select(func.count(ms.id)).scalar_subquery(),
+            select(func.max(ms.recorded_at)).scalar_subquery())).one())
+        key = (engine.url.render_as_string(), tuple(sorted(countries)), today, stamp)
+        registry = _REGISTRY_CACHE.get(key)
+        if registry is None:
+            registry = _registry_aggregates(conn, countries, today)
+            if len(_REGISTRY_CACHE) >= 64:
+                _REGISTRY_CACHE.clear()
+            _REGISTRY_CACHE[key] = registry
+        usage = usage_by_day(conn, countries, usage_days, today)
+    by_year, late = registry
+    return Actuals(by_year, late, usage)
+
+
+_REGISTRY_CACHE: dict[tuple[Any, ...], tuple[dict[tuple[str, str], Series],
+                                             list[dict[str, Any]]]] = {}
+
+
+def _registry_aggregates(conn: Connection, countries: list[str], today: dt.date
+                         ) -> tuple[dict[tuple[str, str], Series], list[dict[str, Any]]]:
     ms, led = m.milestones.c, m.ledger.c
     done_year = func.extract("year", ms.done)
     kinds = {"mw_energised": "mw_energised", "accelerators_delivered": "accelerators",
              "commitment": "committed_usd", "disbursement": "disbursed_usd"}
     by_year: dict[tuple[str, str], Series] = {}
-    with engine.connect() as conn:
-        for r in conn.execute(
-                select(ms.country, ms.kind, done_year.label("year"),
-                       func.sum(ms.quantity).label("value"))
-                .where(ms.country.in_(countries), ms.done.is_not(None),
-                       ms.kind.in_(["mw_energised", "accelerators_delivered"]))
-                .group_by(ms.country, ms.kind, done_year)):
-            _add(by_year, (r.country, kinds[r.kind]), int(r.year), float(r.value or 0.0))
-        for r in conn.execute(
-                select(led.country, led.kind, led.year, func.sum(led.usd).label("value"))
-                .where(led.country.in_(countries)).group_by(led.country, led.kind, led.year)):
-            _add(by_year, (r.country, kinds[r.kind]), int(r.year), float(r.value))
-        late = [dict(r._mapping) for r in conn.execute(
-            select(ms.country, ms.site, ms.kind, ms.due)
-            .where(ms.country.in_(countries), ms.done.is_(None), ms.due < today)
-            .order_by(ms.due))]
-        usage = usage_by_day(conn, countries, usage_days, today)
-    return Actuals(by_year, late, usage)
+    for r in conn.execute(
+            select(ms.country, ms.kind, done_year.label("year"),
+                   func.sum(ms.quantity).label("value"))
+            .where(ms.country.in_(countries), ms.done.is_not(None),
+                   ms.kind.in_(["mw_energised", "accelerators_delivered"]))
+            .group_by(ms.country, ms.kind, done_year)):
+        _add(by_year, (r.country, kinds[r.kind]), int(r.year), float(r.value or 0.0))
+    for r in conn.execute(
+            select(led.country, led.kind, led.year, func.sum(led.usd).label("value"))
+            .where(led.country.in_(countries)).group_by(led.country, led.kind, led.year)):
+        _add(by_year, (r.country, kinds[r.kind]), int(r.year), float(r.value))
+    late = [dict(r._mapping) for r in conn.execute(
+        select(ms.country, ms.site, ms.kind, ms.due)
+        .where(ms.country.in_(countries), ms.done.is_(None), ms.due < today)
+        .order_by(ms.due))]
+    return by_year, late
 
 
 def _actual(actuals: Actuals, countries: list[str], years: list[int]) -> dict[str, list[float]]:

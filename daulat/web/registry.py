@@ -405,22 +405,21 @@ def ownership(engine: Engine, country: str) -> pd.DataFrame:
     (disbursements, corrections included): the finance stage's vintage rule
     (:func:`daulat.finance.ownership.ownership_by_year`) on the actual ledger. The ledger
     is append-only, so the answer is kept until an entry is added."""
-    led = m.ledger.c
-    where = (led.country == country, led.kind == "disbursement", led.site.is_not(None))
     with engine.connect() as conn:
-        last = conn.execute(select(func.max(led.seq), func.count()).where(*where)).one()
-        if not last[1]:
-            return pd.DataFrame(columns=["funder", "site", "year", "capital_usd", "share"])
-        rows = tuple(conn.execute(
-            select(led.partner, led.site, led.year, func.sum(led.usd))
-            .where(*where).group_by(led.partner, led.site, led.year)
-            .order_by(led.partner, led.site, led.year)).tuples())
-    return _ownership(engine.url.render_as_string(), country, int(last[0]), rows).copy()
+        last = conn.execute(select(func.max(m.ledger.c.seq))).scalar()
+    return _ownership(engine, country, last).copy()
 
 
 @functools.lru_cache(maxsize=64)
-def _ownership(url: str, country: str, last_seq: int,
-               rows: tuple[tuple[str, str, int, float], ...]) -> pd.DataFrame:
+def _ownership(engine: Engine, country: str, last_seq: int | None) -> pd.DataFrame:
+    led = m.ledger.c
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(led.partner, led.site, led.year, func.sum(led.usd))
+            .where(led.country == country, led.kind == "disbursement", led.site.is_not(None))
+            .group_by(led.partner, led.site, led.year)).all()
+    if not rows:
+        return pd.DataFrame(columns=["funder", "site", "year", "capital_usd", "share"])
     paid = pd.DataFrame([{"funder": p, "site": s, "year": int(y), "usd": float(usd)}
                          for p, s, y, usd in rows])
     years = list(range(int(paid["year"].min()), int(paid["year"].max()) + 1))
