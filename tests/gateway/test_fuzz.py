@@ -34,11 +34,13 @@ import schemathesis
 import sqlalchemy as sa
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 from schemathesis import GenerationMode
 from schemathesis.core.failures import FailureGroup
 
 from daulat.gateway.audit import verify_chain
 from daulat.gateway.openapi import openapi_document
+from daulat.gateway.requests import ChatRequest
 from daulat.store import Store
 from tests.gateway.conftest import Fakes, Gateway, start_gateway, upstream_cfg
 
@@ -73,6 +75,7 @@ def _validator(name: str) -> jsonschema.Draft202012Validator:
 
 CHUNK = _validator("ChatCompletionChunk")
 ERROR = _validator("Error")
+REQUEST = _validator("ChatCompletionRequest")
 
 
 @dataclass
@@ -331,6 +334,28 @@ def _reproductions(gw: Gateway, tally: Tally) -> None:
 def _audited_ids(store: Store) -> list[str]:
     with store.engine.begin() as conn:
         return [r[0] for r in conn.execute(sa.text("SELECT request_id FROM daulat_audit"))]
+
+
+def test_the_document_and_the_gateways_request_model_agree() -> None:
+    """Every generated body, valid or not, is judged alike by the published schema and by
+    the pydantic model the gateway validates with (so neither drifts from the other)."""
+    differ = []
+    for case in _generated():
+        if not isinstance(case.body, dict):
+            continue
+        by_doc = not any(True for _ in REQUEST.iter_errors(case.body))
+        try:
+            ChatRequest.model_validate(case.body)
+            by_model = True
+        except ValidationError as exc:
+            by_model, why = False, exc.errors()[0]
+        if by_doc != by_model:
+            reason = "" if by_model else f" ({why['loc']}: {why['msg']})"
+            differ.append(f"document {'accepts' if by_doc else 'refuses'}, model "
+                          f"{'accepts' if by_model else 'refuses'}{reason}: "
+                          f"{json.dumps(case.body, ensure_ascii=True)[:300]}")
+    assert len(_generated()) >= 2 * CASES - 5
+    assert not differ, f"{len(differ)} disagreements:\n" + "\n".join(differ[:10])
 
 
 def test_the_gateway_publishes_its_openapi_document(gateway: Gateway) -> None:
