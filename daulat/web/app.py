@@ -55,6 +55,8 @@ Handler = Callable[[Request], Response]
 Guarded = Callable[[Request], Awaitable[Response]]
 #: Ledger entries listed on a country page, newest first (all of them: ledger.csv).
 LEDGER_SHOWN = 50
+#: Done milestones listed on a country page, newest first (all of them: milestones.csv).
+MILESTONES_DONE_SHOWN = 30
 _CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
         "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
 
@@ -308,7 +310,7 @@ def _country_page(request: Request, office: Office, iso3: str, status: int = 200
     last = own[own["year"] == own["year"].max()] if not own.empty else own
     return _render(request, "country.html", status=status, error=error, iso3=iso3,
                    sites=reg.site_rows(office.engine, iso3),
-                   milestones=reg.milestone_rows(office.engine, iso3),
+                   milestones=_milestones_shown(reg.milestone_rows(office.engine, iso3)),
                    ledger=reg.ledger_rows(office.engine, iso3, newest=LEDGER_SHOWN),
                    ledger_total=reg.ledger_count(office.engine, iso3),
                    ownership=last.to_dict("records"), cmp=cmp,
@@ -335,6 +337,15 @@ add_milestone = _country_form_handler(
     lambda o, who, iso3, d: reg.add_milestone(o.engine, who, {**d, "country": iso3}))
 add_ledger = _country_form_handler(
     lambda o, who, iso3, d: reg.add_ledger_entry(o.engine, who, {**d, "country": iso3}))
+
+
+def _milestones_shown(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Every milestone not done (by due date), then the newest done ones."""
+    open_ = [r for r in rows if r["done"] is None]
+    done = sorted((r for r in rows if r["done"] is not None), key=lambda r: r["done"],
+                  reverse=True)
+    return {"rows": open_ + done[:MILESTONES_DONE_SHOWN], "total": len(rows),
+            "hidden": max(0, len(done) - MILESTONES_DONE_SHOWN)}
 
 
 def _object_country(office: Office, table: Any, key: Any, value: int, who: Principal) -> str:
