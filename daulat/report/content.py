@@ -138,7 +138,10 @@ def _headline(d: ReportData, s: Strings, f: Formatter, pf: PlanFacts) -> list[st
         if people_line:
             lines.append(people_line)
         if npv is not None and people:
-            per = s.t("summary.per_person", cost=f.price(npv / people), year=y1)
+            trains = plan_table(d, "training")
+            key = "summary.per_person_training" if trains is not None and not trains.empty \
+                else "summary.per_person"
+            per = s.t(key, cost=f.price(npv / people), year=y1)
             if base_cost and base_people:
                 per += " " + s.t("summary.per_person_baseline",
                                  cost=f.price(base_cost / base_people))

@@ -161,7 +161,8 @@ def test_max_access_headline_is_people_served_not_a_negative_saving(programme: P
     lines = [x for x in summary.splitlines() if x.startswith("- ")]
     assert lines[0] == ("- People served in 2030: 56,875,068 (78.6% of demand met). That is"
                         " +15,375,068 people (+37.0%) against the baseline's 41,500,000.")
-    assert lines[1].startswith("- Cost per person served: $5.98 (the plan's cost, NPV,")
+    assert lines[1].startswith("- Cost per person served: $5.98 (the plan's whole cost, NPV,"
+                               " training runs included,")
     assert lines[1].endswith("Baseline: $7.99.")
     assert "That is $8.5M (2.6%) more than the baseline's $331.5M." in lines[2]
     assert "Saving" not in summary and "-$8.5" not in summary
