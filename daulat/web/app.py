@@ -236,7 +236,8 @@ def login(request: Request) -> Response:
     try:
         who = authenticate(office.engine, username, password, ip,
                            max_failures=office.cfg.login.max_failures,
-                           window_s=office.cfg.login.window_s)
+                           window_s=office.cfg.login.window_s,
+                           max_failures_per_address=office.cfg.login.max_failures_per_address)
     except Throttled as exc:
         return _render(request, "login.html", status=429, error=str(exc), next=nxt)
     if who is None:
@@ -590,7 +591,10 @@ def plan_report(request: Request) -> Response:
     path = Path(plan["out_dir"] or "") / "report.html"
     if plan["state"] != "done" or not path.exists():
         raise LookupError(plan["id"])
-    return FileResponse(path, media_type="text/html; charset=utf-8")
+    # The report is a self-contained page with inline scripts (its charts): served in a
+    # sandbox (an opaque origin), so nothing in it can act with the office's session.
+    return FileResponse(path, media_type="text/html; charset=utf-8",
+                        headers={"Content-Security-Policy": "sandbox allow-scripts"})
 
 
 def adopt_plan(request: Request) -> Response:

@@ -40,8 +40,11 @@ class ServerConfig(_Model):
 class LoginConfig(_Model):
     """Login throttling and sessions."""
 
-    max_failures: int = Field(default=5, ge=1, description="failed logins per user (or per "
-                              "address) within window_s before logins are refused")
+    max_failures: int = Field(default=5, ge=1, description="failed logins per user within "
+                              "window_s before that user's logins are refused")
+    max_failures_per_address: int = Field(default=50, ge=1, description="failed logins from "
+                                          "one address within window_s before logins from "
+                                          "it are refused")
     window_s: float = Field(default=900.0, gt=0)
     session_hours: float = Field(default=12.0, gt=0)
     secure_cookies: bool = Field(default=True, description="send the session cookie over HTTPS "

@@ -172,12 +172,21 @@ def test_the_session_cookie_is_secure_http_only_same_site(served: Served) -> Non
 
 def test_login_is_throttled(served: Served) -> None:
     client = Client(served.url)
-    codes = [client.post("/login", {"username": "auditor", "password": "wrong password!",
+    codes = [client.post("/login", {"username": "gov-mys", "password": "wrong password!",
                                     "next": "/"}).status_code for _ in range(6)]
     assert codes[:5] == [401] * 5 and codes[5] == 429
-    # even the right password is refused while throttled
-    assert client.post("/login", {"username": "auditor", "password": "correct horse battery",
+    # even the right password is refused while throttled ...
+    assert client.post("/login", {"username": "gov-mys", "password": "correct horse battery",
                                   "next": "/"}).status_code == 429
+    # ... and another user at the same address is not locked out
+    assert client.post("/login", {"username": "auditor", "password": "correct horse battery",
+                                  "next": "/"}).status_code == 303
 
 
 assert EDIT and PROVIDER  # the access levels the sweep reasons about
+
+
+def test_the_report_is_served_in_a_sandbox(served: Served) -> None:
+    r = Client(served.url, "auditor").get(f"/plans/{served.ids['IDN']['pid']}/report")
+    assert r.status_code == 200 and "<html" in r.text.lower()
+    assert r.headers["content-security-policy"] == "sandbox allow-scripts"
