@@ -19,6 +19,7 @@ error tree), so finance and the report read a plan without importing the planner
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -182,6 +183,23 @@ TABLES: tuple[Table, ...] = (
               _COUNTRY, _WORKLOAD,
               _c("peak_factor", "float", "", "Peak-hour ÷ average tokens/s."),
               _c("source", "str", "", "Scenario override or the sizing default."),
+          )),
+    Table("inputs_demand", "input",
+          "What the demand rests on, per country, inference workload and year (sizing's "
+          "demand model with the scenario's overrides and adoption factor).", (
+              _COUNTRY, _WORKLOAD, _YEAR,
+              _c("users", "float", "people", "People using the assistant."),
+              _c("adoption", "float", "share", "Share of people online who use it."),
+              _c("queries_per_day", "float", "queries/day", "Queries a day, all users."),
+              _c("output_tokens_per_day", "float", "tokens/day", "Output tokens a day."),
+              _c("input_tokens_per_day", "float", "tokens/day",
+                 "Input tokens read a day (prefix-cache hits included)."),
+              _c("cached_input_share", "float", "share", "Share of input tokens cached."),
+              _c("mean_output_tokens_per_s", "float", "tokens/s", "Average output rate."),
+              _c("peak_output_tokens_per_s", "float", "tokens/s",
+                 "Peak output rate the plan sizes for (= demand.tokens_per_s)."),
+              _c("usage_profile", "str", "", "Usage profile (empty: per-query fields).", True),
+              _c("model", "str", "", "Model class served."),
           )),
     # ------------------------------------------------------------------ decisions
     Table("builds", "output",
@@ -368,36 +386,59 @@ class PlanInputs(_Model):
 class PlanSummary(_Model):
     """``summary.json``: what the plan decided, in one typed record."""
 
-    format: str = FORMAT
-    format_version: int = FORMAT_VERSION
-    scenario: str = ""
-    status: PlanStatus
-    objective: Literal["min_cost", "max_access"] = "min_cost"
-    horizon: tuple[int, int]
-    currency: str = "USD"
-    price_year: int = 2025
-    inputs: PlanInputs = Field(default_factory=PlanInputs)
-    objective_value: float | None = None
-    objective_unit: str | None = None
-    termination: str | None = None
-    mip_gap: float | None = None
-    build_seconds: float | None = None
-    solve_seconds: float = 0.0
-    model_size: str | None = None
-    infeasibility: list[str] = Field(default_factory=list)
-    rounding: dict[str, Any] | None = None
-    binding: list[dict[str, Any]] = Field(default_factory=list)
-    totals: Totals | None = None
-    served_share: float | None = None
-    unmet_explained: list[str] = Field(default_factory=list)
-    unmet_causes: list[UnmetCause] = Field(default_factory=list)
-    people_served: float | None = None
-    people_served_by_year: dict[str, float] = Field(default_factory=dict)
-    selected_countries: list[str] | None = None
-    cost_of_sovereignty_usd: float | None = None
-    sovereignty: dict[str, Any] | None = None
-    baseline: dict[str, Any] | None = None
-    notes: list[str] = Field(default_factory=list)
+    format: str = Field(default=FORMAT, description="Always 'daulat.plan'.")
+    format_version: int = Field(default=FORMAT_VERSION,
+                                description="Layout version; older ones are refused.")
+    scenario: str = Field(default="", description="The scenario's name.")
+    status: PlanStatus = Field(description="optimal, feasible (time limit, gap above "
+                               "target), infeasible or no_solution.")
+    objective: Literal["min_cost", "max_access"] = Field(default="min_cost",
+                                                         description="The objective.")
+    horizon: tuple[int, int] = Field(description="First and last year.")
+    currency: str = Field(default="USD", description="Currency of every amount.")
+    price_year: int = Field(default=2025, description="Price year of every amount.")
+    inputs: PlanInputs = Field(default_factory=PlanInputs, description=(
+        "Scalar inputs later stages need: finance, uncertainty, sensitivity, asset life, "
+        "rules."))
+    objective_value: float | None = Field(default=None, description=(
+        "USD (min_cost) or weighted person-years (max_access)."))
+    objective_unit: str | None = Field(default=None, description="Unit of objective_value.")
+    termination: str | None = Field(default=None, description=(
+        "HiGHS's termination condition (linopy TerminationCondition)."))
+    mip_gap: float | None = Field(default=None, description="Relative MIP gap (0: an LP).")
+    build_seconds: float | None = Field(default=None, description="Seconds to build.")
+    solve_seconds: float = Field(default=0.0, description="Seconds HiGHS took.")
+    model_size: str | None = Field(default=None, description=(
+        "Variables and constraints, LP or MILP."))
+    infeasibility: list[str] = Field(default_factory=list, description=(
+        "Why there is no plan, in words (infeasible, no_solution)."))
+    rounding: dict[str, Any] | None = Field(default=None, description=(
+        "How accelerator counts were made whole systems (mode, applied, text)."))
+    binding: list[dict[str, Any]] = Field(default_factory=list, description=(
+        "Binding constraints with shadow prices (constraint, site, country, year, "
+        "shadow_price, text)."))
+    totals: Totals | None = Field(default=None, description=(
+        "Capex, opex, NPV cost, plan cost, MW, accelerators, energy, emissions."))
+    served_share: float | None = Field(default=None, description=(
+        "Share of inference demand served over the horizon."))
+    unmet_explained: list[str] = Field(default_factory=list, description=(
+        "The largest unmet demand in English sentences."))
+    unmet_causes: list[UnmetCause] = Field(default_factory=list, description=(
+        "Unmet demand per country, workload and span of years, with its cause."))
+    people_served: float | None = Field(default=None, description=(
+        "People served in the last year."))
+    people_served_by_year: dict[str, float] = Field(default_factory=dict, description=(
+        "People served each year."))
+    selected_countries: list[str] | None = Field(default=None, description=(
+        "The countries a portfolio selected."))
+    cost_of_sovereignty_usd: float | None = Field(default=None, description=(
+        "Plan cost minus the cost with residency relaxed (empty: not priced)."))
+    sovereignty: dict[str, Any] | None = Field(default=None, description=(
+        "The relaxed re-solve: relaxed_cost_usd, relaxed_people_served, text."))
+    baseline: dict[str, Any] | None = Field(default=None, description=(
+        "The greedy baseline against the plan (see The greedy baseline)."))
+    notes: list[str] = Field(default_factory=list, description=(
+        "The planner's notes (what throughput was sized for, what cannot serve what)."))
 
     @property
     def years(self) -> list[int]:
@@ -559,6 +600,11 @@ def write_plan_dir(out: str | Path, summary: PlanSummary, tables: dict[str, pd.D
 
 
 # ---------------------------------------------------------------------- docs
+def _cell(text: str) -> str:
+    """Text safe in a Markdown table cell."""
+    return text.replace("|", "\\|")
+
+
 def render_markdown() -> str:
     """The declaration as Markdown (the section of docs/plan.md between the markers)."""
     lines = [f"Format `{FORMAT}` version {FORMAT_VERSION} (`summary.json`: `format`, "
@@ -569,13 +615,13 @@ def render_markdown() -> str:
                   "| column | type | unit | description |", "|---|---|---|---|"]
         for col in spec.columns:
             kind = col.dtype + (" or empty" if col.nullable else "")
-            lines.append(f"| `{col.name}` | {kind} | {col.unit} | {col.description} |")
+            lines.append(f"| `{col.name}` | {kind} | {col.unit} | {_cell(col.description)} |")
         lines.append("")
     lines += ["#### `summary.json`", "", "| field | type | description |", "|---|---|---|"]
     for name, field in PlanSummary.model_fields.items():
-        kind = getattr(field.annotation, "__name__", None) or str(field.annotation)
-        kind = kind.replace("|", "or")
-        lines.append(f"| `{name}` | {kind} | {field.description or ''} |")
+        kind = re.sub(r"\b(typing|daulat\.plandir)\.", "", str(field.annotation))
+        kind = kind.replace("<class '", "").replace("'>", "").replace("<enum '", "")
+        lines.append(f"| `{name}` | {_cell(kind)} | {_cell(field.description or '')} |")
     lines.append("")
     lines += ["Unmet-demand causes (`unmet_causes[].cause`): "
               + ", ".join(f"`{k.value}`" for k in UnmetCauseKind) + ".", ""]

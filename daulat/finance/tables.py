@@ -46,6 +46,7 @@ class PlanTables:
     inputs_accelerators: pd.DataFrame
     inputs_funders: pd.DataFrame
     inputs_peak_factors: pd.DataFrame
+    inputs_demand: pd.DataFrame
     inputs_revenue: pd.DataFrame
 
     @property

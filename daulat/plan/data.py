@@ -118,6 +118,9 @@ class PlanData:
     #: peak ÷ average tokens/s per (country, workload): columns country, workload,
     #: peak_factor, source (None: 1.0, not given — a hand-built instance)
     peak_factors: pd.DataFrame | None = None
+    #: what demand rests on per (country, workload, year): the inputs_demand columns
+    #: (None: a hand-built instance)
+    demand_detail: pd.DataFrame | None = None
     commitment_usd: xr.DataArray | None = None
     schedule_mw: xr.DataArray | None = None
     training_campus: dict[str, str] = field(default_factory=dict)

@@ -374,6 +374,7 @@ class _Demand:
     tokens_per_s: xr.DataArray  # [country, workload, year]
     users: xr.DataArray  # [country, year]
     peak_factors: pd.DataFrame  # country, workload, peak_factor, source
+    detail: pd.DataFrame  # the inputs_demand columns
     peak_factor: float  # the last one resolved (the unmet-demand price's tokens per year)
 
 
@@ -387,6 +388,7 @@ def demand_arrays(scenario: Scenario, cs: _Countries) -> _Demand:
     users = np.zeros((len(cs.iso3s), len(years)))
     peak_factor = 1.0
     peaks = []
+    detail: list[dict[str, Any]] = []
     for j, w in enumerate(scenario.workloads):
         for i, c in enumerate(cs.records):
             country_over = cs.specs[c.iso3].demand if c.iso3 in cs.specs else {}
@@ -400,6 +402,18 @@ def demand_arrays(scenario: Scenario, cs: _Countries) -> _Demand:
                           "source": source})
             for k, year in enumerate(years):
                 d = demand_for(c.iso3, c.population, c.internet_share, year, assumptions)
+                scale = sens.adoption_factor
+                detail.append({
+                    "country": c.iso3, "workload": w.id, "year": year,
+                    "users": d.users * scale, "adoption": d.adoption * scale,
+                    "queries_per_day": d.queries_per_day * scale,
+                    "output_tokens_per_day": d.output_tokens_per_day * scale,
+                    "input_tokens_per_day": d.input_tokens_per_day * scale,
+                    "cached_input_share": d.cached_input_share,
+                    "mean_output_tokens_per_s": d.mean_output_tokens_per_s * scale,
+                    "peak_output_tokens_per_s": d.peak_output_tokens_per_s * scale,
+                    "usage_profile": getattr(assumptions, "usage_profile", None),
+                    "model": w.model})
                 dem[i, j, k] = d.peak_output_tokens_per_s * sens.adoption_factor
                 users[i, k] = max(users[i, k], d.users * sens.adoption_factor)
     return _Demand(
@@ -408,6 +422,7 @@ def demand_arrays(scenario: Scenario, cs: _Countries) -> _Demand:
         xr.DataArray(users, coords={"country": cs.iso3s, "year": years},
                      dims=("country", "year")),
         pd.DataFrame(peaks, columns=["country", "workload", "peak_factor", "source"]),
+        pd.DataFrame(detail),
         peak_factor,
     )
 
@@ -592,4 +607,5 @@ def prepare(scenario: Scenario) -> PlanData:
         notes=notes,
         residency={c: _rule_text(d) for c, d in decisions.items()},
         peak_factors=demand.peak_factors,
+        demand_detail=demand.detail,
     )

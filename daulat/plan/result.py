@@ -87,6 +87,8 @@ def input_tables(data: PlanData) -> dict[str, pd.DataFrame]:
                               for cc in data.countries.index for w in data.inference])
     out = {"inputs_sites": s, "inputs_countries": c, "inputs_accelerators": a,
            "inputs_funders": f, "inputs_peak_factors": peaks}
+    if data.demand_detail is not None:  # what demand rests on (sizing, resolved)
+        out["inputs_demand"] = data.demand_detail
     if data.revenue is not None:  # who pays, at what price (catalog revenue.csv, resolved)
         out["inputs_revenue"] = data.revenue
     return out
