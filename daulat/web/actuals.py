@@ -84,6 +84,7 @@ class Comparison:
     behind: list[dict[str, str]] = field(default_factory=list)  # {"en": ..., "id": ...}
     on_track: list[dict[str, str]] = field(default_factory=list)
     baselines: list[dict[str, Any]] = field(default_factory=list)  # the adopted plans
+    allocation_year: int | None = None  # the plan year whose allocation usage is set against
     usage: list[dict[str, Any]] = field(default_factory=list)  # day, requests, tokens,
     # allocated_tokens (the plan's allocation that year, tokens/day)
 
@@ -374,7 +375,9 @@ def compare(engine: Engine, scope: str, plan_dirs: dict[str, Path | None],
             day[0] += r["requests"]
             day[1] += r["tokens"]
     allocated = 0.0
-    year = min(max(today.year, years[0]), years[-1])
+    # this year's allocation, or the plan's first year's while the plan has not begun
+    year = min(max(today.year, min(horizon) if horizon else today.year), years[-1])
+    cmp.allocation_year = year
     for country, plan_dir in plan_dirs.items():
         tables = _plan_tables(plan_dir)
         if tables is not None:

@@ -150,6 +150,14 @@ def test_the_assistants_use_against_the_plans_allocation(engine: Engine, tmp_pat
     idn_2026 = sum(float(r.split(",")[-1]) for r in routing[1:]
                    if r.startswith("IDN,") and ",2026," in r)
     assert cmp.usage[0]["allocated_tokens"] == pytest.approx(idn_2026 * 86_400, 1e-6)
+    # before the plan begins, use is set against the plan's first year
+    with engine.begin() as conn:
+        upsert_usage(conn, [{"tenant": "t", "country": "IDN", "day": "2025-05-31",
+                             "requests": 1, "prompt_tokens": 1, "completion_tokens": 1,
+                             "rejected": 0}])
+    early = compare(engine, "IDN", {"IDN": FIXTURE}, [], dt.date(2025, 6, 1))
+    assert early.allocation_year == 2026
+    assert early.usage[0]["allocated_tokens"] == pytest.approx(idn_2026 * 86_400, 1e-6)
 
 
 def test_a_config_error_names_its_line_value_and_what_is_valid(tmp_path: Path) -> None:
