@@ -18,6 +18,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from daulat.iso3 import check_iso3
+
 __all__ = [
     "AccessWeights",
     "CountrySpec",
@@ -48,10 +50,9 @@ class _Strict(BaseModel):
 
 
 def _iso3(value: str) -> str:
-    code = value.strip().upper()
-    if len(code) != 3 or not code.isalpha():
-        raise ValueError("should be an ISO 3166-1 alpha-3 country code such as 'IDN'")
-    return code
+    """An ISO 3166-1 alpha-3 code that exists (the one ISO3 check, :mod:`daulat.iso3`;
+    its error suggests close codes)."""
+    return check_iso3(value)
 
 
 class Horizon(_Strict):

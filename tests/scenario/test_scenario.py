@@ -52,7 +52,8 @@ def test_every_schema_error_is_reported_at_once_with_line_and_column() -> None:
     expected = {
         "bad.yaml:2:10: horizon": "end (2020) should be >= start (2026)",
         "bad.yaml:5:5: countries[0].demnd": "did you mean 'demand'?",
-        "bad.yaml:6:11: countries[1].iso3": "'XXQ' — unknown",  # one pass: ids too
+        # one ISO3 check (daulat.iso3) in the schema itself, one problem for the field
+        "bad.yaml:6:11: countries[1].iso3": "'XXQ' is not an ISO 3166-1 alpha-3 country code",
         "bad.yaml:9:17: workloads[0].latency_ms": "greater than 0",
         "bad.yaml:12:11: funders[0].kind": "'provider', 'government' or 'other'",
         "bad.yaml:13:17: funders[0].budget_usd": "'lots'",
@@ -72,7 +73,7 @@ def test_unknown_catalog_ids_name_the_valid_ones() -> None:
     with pytest.raises(ScenarioError) as info:
         parse_scenario(text, "ids.yaml")
     msg = str(info.value)
-    assert "ids.yaml:4:11: countries[0].iso3: 'XXQ' — unknown" in msg
+    assert "ids.yaml:4:11: countries[0].iso3: 'XXQ' — 'XXQ' is not an ISO 3166-1 alpha-3" in msg
     assert "accelerators[1]: 'H1OO' — unknown" in msg and "H100-SXM" in msg
 
 
