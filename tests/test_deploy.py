@@ -6,18 +6,15 @@ from __future__ import annotations
 import json
 import os
 import re
-import shlex
 import shutil
 import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
-import typer.main
 from typer.testing import CliRunner
 
 from daulat.cli import app
@@ -25,6 +22,7 @@ from daulat.errors import StoreError
 from daulat.gateway.audit import AuditEntry, Recorder
 from daulat.gateway.config import load_config
 from daulat.store import Store, Tenant
+from tests.docs_commands import blocks, check_call, daulat_calls, shell_lines
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
@@ -34,101 +32,34 @@ PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 INSTALL = "apt-get install -y nginx caddy (scripts/ensure-services.sh does it)"
 
 
-def _blocks(text: str) -> list[tuple[str | None, str, str]]:
-    """(test name from a preceding `<!-- test: NAME -->`, language, body) of each fence."""
-    out = []
-    pattern = re.compile(r"(?:<!-- test: (\S+) -->\n)?```(\w*)\n(.*?)```", re.S)
-    for m in pattern.finditer(text):
-        out.append((m.group(1), m.group(2), m.group(3)))
-    return out
-
-
-def _lines(script: str) -> Iterator[str]:
-    """Logical shell lines (backslash continuations joined, comments dropped)."""
-    for line in script.replace("\\\n", " ").splitlines():
-        line = line.strip()
-        if line and not line.startswith("#"):
-            yield line
-
-
-def _daulat_calls(line: str) -> Iterator[list[str]]:
-    """Each `daulat …` invocation in a shell line, as its argument tokens."""
-    lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|()<>")
-    lexer.whitespace_split = True
-    tokens = list(lexer)
-
-    def operator(t: str) -> bool:
-        return bool(t) and set(t) <= set(";&|()<>")
-
-    i, start = 0, True
-    while i < len(tokens):
-        tok = tokens[i]
-        if operator(tok):
-            start = True
-        elif start and re.match(r"^\w+=", tok):  # VAR=value before a command
-            pass
-        elif start and tok == "sudo":  # sudo [-u USER] COMMAND
-            if i + 2 < len(tokens) and tokens[i + 1] == "-u":
-                i += 2
-        elif start:
-            start = False
-            if tok == "daulat" or tok.endswith("/bin/daulat"):
-                args = []
-                for t in tokens[i + 1:]:
-                    if operator(t):
-                        break
-                    args.append(t)
-                yield args
-        i += 1
-
-
-def _check_call(args: list[str]) -> list[str]:
-    """Problems with one `daulat` invocation: an unknown command or option."""
-    cmd: Any = typer.main.get_command(app)  # typer's own click: duck-typed groups
-    path = ["daulat"]
-    rest = list(args)
-    while getattr(cmd, "commands", None) is not None and rest and not rest[0].startswith("-"):
-        sub = cmd.commands.get(rest[0])
-        if sub is None:
-            return [f"`{' '.join(path)} {rest[0]}` is not a command "
-                    f"(commands: {', '.join(sorted(cmd.commands))})"]
-        path.append(rest.pop(0))
-        cmd = sub
-    if getattr(cmd, "commands", None) is not None:
-        return [f"`{' '.join(path)}` needs a sub-command"]
-    known = {o for p in cmd.params for o in (*p.opts, *p.secondary_opts)} | {"--help"}
-    return [f"`{' '.join(path)}` has no option {tok.split('=')[0]}"
-            for tok in rest if tok.startswith("-") and tok.split("=")[0] not in known]
-
-
-def _exec_lines() -> list[tuple[str, str]]:
+def _execshell_lines() -> list[tuple[str, str]]:
     """(where, command line) of every command line in docs/operations.md and deploy/."""
     found = [(f"docs/operations.md block {i}", line)
-             for i, (_, lang, body) in enumerate(_blocks(OPS.read_text(encoding="utf-8")))
-             if lang == "sh" for line in _lines(body)]
+             for i, (_, lang, body) in enumerate(blocks(OPS.read_text(encoding="utf-8")))
+             if lang == "sh" for line in shell_lines(body)]
     for unit in sorted((DEPLOY / "systemd").glob("*.service")):
         for line in unit.read_text(encoding="utf-8").splitlines():
             if line.startswith(("ExecStart=", "ExecStartPre=", "ExecReload=")):
                 found.append((unit.name, line.split("=", 1)[1]))
     found += [("deploy/backup.sh", line)
-              for line in _lines((DEPLOY / "backup.sh").read_text(encoding="utf-8"))]
+              for line in shell_lines((DEPLOY / "backup.sh").read_text(encoding="utf-8"))]
     return found
 
 
 def test_every_daulat_command_in_the_guide_and_deploy_files_exists() -> None:
-    calls = [(where, args) for where, line in _exec_lines() for args in _daulat_calls(line)]
+    calls = [(where, args) for where, line in _execshell_lines() for args in daulat_calls(line)]
     assert len(calls) >= 8, "the guide shows the store, keys, audit and serve commands"
-    problems = [f"{where}: {p}" for where, args in calls for p in _check_call(args)]
+    problems = [f"{where}: {p}" for where, args in calls for p in check_call(args)]
     assert not problems, "\n".join(problems)
 
 
 def test_the_checker_catches_a_wrong_command() -> None:
-    assert list(_daulat_calls("sudo -u postgres createdb --owner=daulat daulat")) == []
-    assert list(_daulat_calls("set -a; X=1 /opt/daulat/venv/bin/daulat store migrate && ls")
+    assert list(daulat_calls("sudo -u postgres createdb --owner=daulat daulat")) == []
+    assert list(daulat_calls("set -a; X=1 /opt/daulat/venv/bin/daulat store migrate && ls")
                 ) == [["store", "migrate"]]
-    assert _check_call(["audit", "verify", "--json"]) == []
-    assert _check_call(["audit", "anchr"])[0].startswith("`daulat audit anchr` is not")
-    assert _check_call(["keys", "create", "--tenant", "x", "--contry", "IDN"]) == [
+    assert check_call(["audit", "verify", "--json"]) == []
+    assert check_call(["audit", "anchr"])[0].startswith("`daulat audit anchr` is not")
+    assert check_call(["keys", "create", "--tenant", "x", "--contry", "IDN"]) == [
         "`daulat keys create` has no option --contry"]
 
 
@@ -233,9 +164,9 @@ def scratch_schema() -> Iterator[str]:
 
 
 def _run_block(name: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    blocks = {n: body for n, lang, body in _blocks(OPS.read_text(encoding="utf-8")) if n}
-    assert name in blocks, f"docs/operations.md has no block marked <!-- test: {name} -->"
-    script = (blocks[name].replace("/opt/daulat/venv/bin/", f"{VENV_BIN}/")
+    marked = {n: body for n, lang, body in blocks(OPS.read_text(encoding="utf-8")) if n}
+    assert name in marked, f"docs/operations.md has no block marked <!-- test: {name} -->"
+    script = (marked[name].replace("/opt/daulat/venv/bin/", f"{VENV_BIN}/")
               .replace("/opt/daulat/deploy/", f"{DEPLOY}/"))
     return subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=env,
                           timeout=180)
