@@ -9,6 +9,7 @@ import typer
 
 from daulat.console import console, emit
 from daulat.report import write_report
+from daulat.report.compare import write_comparison
 from daulat.report.pdf import write_pdf
 
 __all__ = ["register"]
@@ -37,6 +38,29 @@ def report(
     emit(result, as_json, render)
 
 
+def compare(
+    plan_dirs: list[Path] = typer.Argument(..., help="Two or more plan result directories"
+                                                     " (daulat plan --out DIR)."),
+    out: Path = typer.Option(Path("compare.html"), "--out", help="The HTML file to write"
+                                                                 " (its .md twin beside it)."),
+    lang: str = typer.Option("en", "--lang", help="Language: en (English) or id"
+                                                  " (Bahasa Indonesia)."),
+    pdf: bool = typer.Option(False, "--pdf", help="Also print the comparison as PDF with"
+                                                  " headless Chromium."),
+    as_json: bool = typer.Option(False, "--json", help="Print what was written as JSON."),
+) -> None:
+    """Write one page with the plans side by side: cost, people served, sovereignty, MW,
+    accelerators by origin, each funder's capital, NPV and share, chosen countries, and
+    what differs in their scenarios."""
+    files = write_comparison(plan_dirs, out, lang, pdf=pdf)
+
+    def render(r: dict[str, str]) -> None:
+        console.print("wrote " + " and ".join(r.values()))
+
+    emit(files, as_json, render)
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``report`` to ``app``."""
+    """Add ``report`` and ``compare`` to ``app``."""
     app.command("report")(report)
+    app.command("compare")(compare)
