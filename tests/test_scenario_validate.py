@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -57,3 +58,18 @@ def test_a_valid_file_still_validates(tmp_path: Path) -> None:
                           text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "ok" in proc.stdout and "2027–2031" in proc.stdout
+
+
+def test_json_lists_every_problem_as_a_record_on_stdout(tmp_path: Path) -> None:
+    """A script (CI, the web form) reads the problems from stdout, not from a text message."""
+    path = tmp_path / "four.yaml"
+    path.write_text(FOUR_ERRORS, encoding="utf-8")
+    proc = subprocess.run([DAULAT, "scenario", "validate", str(path), "--json"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["valid"] is False and out["file"] == str(path)
+    where = {(p["line"], p["field"]) for p in out["problems"]}
+    assert (4, "countries[0].iso3") in where and (7, "workloads[0].demand.profile") in where
+    assert len(out["problems"]) == 4
+    assert any("IDN" in p["message"] for p in out["problems"])

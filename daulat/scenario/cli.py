@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -10,10 +11,25 @@ from typing import Any
 import typer
 
 from daulat.console import console, emit
+from daulat.errors import ScenarioError
 from daulat.scenario.load import load_scenario
 from daulat.scenario.schema import Scenario
 
 __all__ = ["register"]
+
+#: ``file:line:col: field.path: bad value — what is valid`` (one ScenarioError problem).
+_PROBLEM = re.compile(
+    r"^(?P<file>.*?):(?P<line>\d+):(?P<col>\d+): (?P<field>[^:]+): (?P<message>.*)$", re.DOTALL)
+
+
+def problem_record(line: str) -> dict[str, Any]:
+    """One problem line as a JSON record (``line``/``column``/``field`` where the line has them)."""
+    m = _PROBLEM.match(line)
+    if m is None:
+        return {"line": None, "column": None, "field": None, "message": line}
+    return {"line": int(m["line"]), "column": int(m["col"]), "field": m["field"],
+            "message": m["message"]}
+
 
 scenario_app = typer.Typer(help="Scenario files: validate them.", no_args_is_help=True)
 
@@ -24,7 +40,16 @@ def validate(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Check FILE and report every problem at once (file:line:col, field, bad value, valid)."""
-    scenario = load_scenario(file)
+    try:
+        scenario = load_scenario(file)
+    except ScenarioError as exc:
+        if not as_json:
+            raise
+        # --json: the problems as records on stdout, exit 2 as without --json
+        sys.stdout.write(json.dumps({"file": str(file), "valid": False,
+                                     "problems": [problem_record(p) for p in exc.problems]},
+                                    indent=2, ensure_ascii=False) + "\n")
+        raise typer.Exit(2) from None
     countries = "all" if scenario.countries == "all" else len(scenario.countries)
     result: dict[str, Any] = {
         "file": str(file),
