@@ -28,6 +28,7 @@ __all__ = [
     "site_defaults",
     "site_rows",
     "shell_capex",
+    "site_capex_components",
     "site_schedule_mw",
 ]
 
@@ -137,14 +138,45 @@ def site_defaults() -> Mapping[str, tuple[float, str, str]]:
         )
 
 
-def shell_capex(site: Site) -> tuple[float, str]:
-    """Shell, power and cooling capex of ``site`` in USD per MW of critical IT load, and its
-    source: the site's own market figure, else the catalog constant
-    ``facility_capex_usd_per_mw``."""
-    if site.shell_capex_usd_per_it_mw is not None:
-        return site.shell_capex_usd_per_it_mw, site.shell_capex_source
-    c = constants()["facility_capex_usd_per_mw"]
-    return c.value, f"catalog constant facility_capex_usd_per_mw: {c.source}"
+#: Site capex components beside the hard shell, power and cooling cost (catalog constants,
+#: constants.csv): soft costs as a share of the hard cost; land and grid connection per MW IT.
+SITE_COST_SHARES = ("facility_soft_cost_share",)
+SITE_COST_PER_IT_MW = ("land_usd_per_it_mw", "grid_connection_usd_per_it_mw")
+
+
+def site_capex_components(site: Site | None = None) -> dict[str, tuple[float, str]]:
+    """What one MW of critical IT load costs to house at ``site`` (``None``: a generic site),
+    by component: ``shell`` (hard shell, power and cooling: the site's own market figure,
+    else ``facility_capex_usd_per_mw``), ``soft`` (design, permits, commissioning,
+    insurance: ``facility_soft_cost_share`` of the shell), ``land`` and ``grid``
+    (``land_usd_per_it_mw``, ``grid_connection_usd_per_it_mw``). Each is (USD per MW IT,
+    source)."""
+    if site is not None and site.shell_capex_usd_per_it_mw is not None:
+        shell = (site.shell_capex_usd_per_it_mw, site.shell_capex_source)
+    else:
+        c = constants()["facility_capex_usd_per_mw"]
+        shell = (c.value, f"catalog constant facility_capex_usd_per_mw: {c.source}")
+    k = constants()
+    soft = k["facility_soft_cost_share"]
+    land = k["land_usd_per_it_mw"]
+    grid = k["grid_connection_usd_per_it_mw"]
+    return {
+        "shell": shell,
+        "soft": (shell[0] * soft.value, f"facility_soft_cost_share {soft.value:g} of the shell: "
+                                        f"{soft.source}"),
+        "land": (land.value, f"land_usd_per_it_mw: {land.source}"),
+        "grid": (grid.value, f"grid_connection_usd_per_it_mw: {grid.source}"),
+    }
+
+
+def shell_capex(site: Site | None = None) -> tuple[float, str]:
+    """All-in site capex of ``site`` in USD per MW of critical IT load — hard shell, power and
+    cooling, soft costs, land and grid connection (:func:`site_capex_components`) — and its
+    source, component by component."""
+    parts = site_capex_components(site)
+    total = sum(v for v, _ in parts.values())
+    source = "; ".join(f"{name} ${v / 1e6:,.2f}M ({src})" for name, (v, src) in parts.items())
+    return total, f"sum of shell, soft costs, land and grid connection per MW IT: {source}"
 
 
 def site_schedule_mw(site: Site, year: int, power_mw: float | None = None,

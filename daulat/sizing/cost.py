@@ -7,14 +7,17 @@ from __future__ import annotations
 
 from daulat.catalog.accelerators import Accelerator, get_accelerator
 from daulat.catalog.constants import constant
+from daulat.catalog.sites import shell_capex
 
 __all__ = ["accelerator_capex_usd", "capex_usd", "annual_opex_usd"]
 
 
 def accelerator_capex_usd(acc: str | Accelerator, accelerator_price_factor: float = 1.0) -> float:
-    """USD per accelerator: its all-in system price share plus the network share."""
+    """USD per accelerator: its all-in system price share plus the network and storage
+    shares."""
     a = get_accelerator(acc)
-    return a.price_usd * accelerator_price_factor * (1.0 + constant("network_capex_share"))
+    return a.price_usd * accelerator_price_factor * (
+        1.0 + constant("network_capex_share") + constant("storage_capex_share"))
 
 
 def capex_usd(
@@ -25,21 +28,23 @@ def capex_usd(
     it_mw: float,
     accelerator_price_factor: float = 1.0,
 ) -> tuple[float, dict[str, float], float]:
-    """(total capex, breakdown {systems, network, facility}, annual straight-line
+    """(total capex, breakdown {systems, network, storage, facility}, annual straight-line
     depreciation) for ``count`` accelerators; facility capex is per MW of critical (IT)
-    load, as the Cushman & Wakefield figure is quoted."""
+    load, as the Cushman & Wakefield figure is quoted, all-in (shell, soft costs, land, grid
+    connection: :func:`daulat.catalog.sites.shell_capex` of a generic site)."""
     a = get_accelerator(acc)
     systems = a.price_usd * accelerator_price_factor * count
     network = systems * constant("network_capex_share")
-    fac = it_mw * constant("facility_capex_usd_per_mw")
-    breakdown = {"systems": systems, "network": network, "facility": fac}
+    storage = systems * constant("storage_capex_share")
+    fac = it_mw * shell_capex(None)[0]
+    breakdown = {"systems": systems, "network": network, "storage": storage, "facility": fac}
     depreciation = (
-        systems / constant("depreciation_years_systems")
+        (systems + storage) / constant("depreciation_years_systems")
         + network / constant("depreciation_years_network")
         + fac / constant("depreciation_years_facility")
     )
     del facility_mw  # facility capex is quoted per MW of IT load, not of facility draw
-    return systems + network + fac, breakdown, depreciation
+    return systems + network + storage + fac, breakdown, depreciation
 
 
 def annual_opex_usd(

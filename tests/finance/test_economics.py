@@ -12,7 +12,7 @@ import pytest
 import xarray as xr
 
 from daulat.catalog.revenue import load_revenue, revenue_inputs
-from daulat.catalog.sites import get_site, shell_capex, site_schedule_mw
+from daulat.catalog.sites import get_site, shell_capex, site_capex_components, site_schedule_mw
 from daulat.finance import load_plan, write_finance
 from daulat.finance.cashflow import cash_flows, revenue_lines
 from daulat.finance.ownership import ownership_by_vintage, ownership_by_year
@@ -183,8 +183,13 @@ def test_an_undefined_irr_says_why_and_an_implausible_one_is_flagged(tmp_path: P
 
 def test_announced_sites_carry_sourced_shell_cost_and_their_published_schedule() -> None:
     abilene = get_site("stargate-abilene")
+    parts = site_capex_components(abilene)
+    shell = parts["shell"][0]
+    assert 9e6 <= shell <= 15e6 and "Cushman" in parts["shell"][1]  # C&W 2025: $9.3-15.0M/MW IT
+    # all-in = shell + soft costs + land + grid connection, each sourced in the source text
     usd, source = shell_capex(abilene)
-    assert 9e6 <= usd <= 15e6 and "Cushman" in source  # C&W 2025 range $9.3-15.0M per MW IT
+    assert usd == pytest.approx(sum(v for v, _ in parts.values()))
+    assert usd > shell * 1.1 and all(w in source for w in ("soft", "land", "grid", "RMI"))
     # 200 MW energised in 2025 (before a 2026 plan: sunk), ~1.2 GW by mid-2026
     assert site_schedule_mw(abilene, 2024) == 0.0
     assert site_schedule_mw(abilene, 2025) == pytest.approx(200.0)

@@ -24,15 +24,16 @@ def test_facility_hand_checked() -> None:
     assert f.facility_mw == pytest.approx(it_mw * 1.3)
     assert f.annual_energy_mwh == pytest.approx(it_mw * 1.3 * 8760 * 0.5)
     assert f.annual_opex_breakdown_usd["energy"] == pytest.approx(f.annual_energy_mwh * 100.0)
-    assert f.capex_breakdown_usd["facility"] == pytest.approx(it_mw * 11.7e6)
+    # shell $11.7M + 12.5 % soft costs + land $0.234M + grid connection $0.72M per MW IT
+    assert f.capex_breakdown_usd["facility"] == pytest.approx(it_mw * (11.7e6 * 1.125 + 954e3))
     assert f.capex_breakdown_usd["systems"] == pytest.approx(1000 * 33750)
     assert f.capex_usd == pytest.approx(sum(f.capex_breakdown_usd.values()))
-    assert set(f.capex_breakdown_usd) == {"systems", "network", "facility"}
+    assert set(f.capex_breakdown_usd) == {"systems", "network", "storage", "facility"}
 
 
 def test_accelerator_capex_includes_network_share() -> None:
     assert accelerator_capex_usd("B200") == pytest.approx(
-        43050 * (1 + constant("network_capex_share"))
+        43050 * (1 + constant("network_capex_share") + constant("storage_capex_share"))
     )
 
 
