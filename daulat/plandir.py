@@ -201,6 +201,28 @@ TABLES: tuple[Table, ...] = (
               _c("usage_profile", "str", "", "Usage profile (empty: per-query fields).", True),
               _c("model", "str", "", "Model class served."),
           )),
+    Table("inputs_demand_ranges", "input",
+          "The uncertain figures demand and the fleet rest on, with their catalog ranges, and "
+          "how much fleet the same users need at each end (the sizing engine at plan time, "
+          "one figure moved at a time): `daulat risk` samples each figure (triangular "
+          "low/base/high) and turns the capacity multiplier into a shortfall or idle "
+          "capacity per country.", (
+              _WORKLOAD,
+              _c("year", "int", "year", "Year the ranges were computed for (the planner's "
+                 "fleet year, the plan's middle year)."),
+              _c("factor", "str", "", "Figure id: `<profile>/<segment>/<mode>/<figure>` "
+                 "(usage_profiles.csv) or `fleet/<name>` (fleet_factors.csv)."),
+              _c("label", "str", "", "The figure in words."),
+              _c("low", "float", "", "Low end of its range, in `unit`."),
+              _c("base", "float", "", "The value the plan used, in `unit`."),
+              _c("high", "float", "", "High end of its range, in `unit`."),
+              _c("unit", "str", "", "Its unit."),
+              _c("capacity_low", "float", "x",
+                 "Accelerators the same users need with the figure at `low` / at `base`."),
+              _c("capacity_high", "float", "x",
+                 "Accelerators the same users need with the figure at `high` / at `base`."),
+              _c("source", "str", "", "Published, derived or ASSUMPTION, and the source."),
+          ), optional=True),
     # ------------------------------------------------------------------ decisions
     Table("builds", "output",
           "What is bought where and when. Accelerator rows carry accelerators (their IT MW "

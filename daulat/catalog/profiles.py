@@ -271,13 +271,23 @@ class UserDayLoad:
         return self.context_tokens / self.calls if self.calls else 0.0
 
 
-@lru_cache(maxsize=1024)
-def daily_load(profile: str, year: int, *, bound: str = "value") -> UserDayLoad:
-    """Tokens per weekly active user per day of ``profile`` in ``year`` (all segments)."""
+@lru_cache(maxsize=4096)
+def daily_load(profile: str, year: int, *, bound: str = "value",
+               overrides: tuple[tuple[str, str, str, float], ...] = ()) -> UserDayLoad:
+    """Tokens per weekly active user per day of ``profile`` in ``year`` (all segments).
+
+    ``overrides``: ``(segment, mode, figure, value)`` replacing one figure (risk's demand
+    ranges move one figure at a time, :func:`daulat.sizing.demand.demand_ranges`)."""
     get_profile(profile)
+    given_values = {(s, m, f): v for s, m, f, v in overrides}
+
+    def one(segment: str, mode: str, figure: str, b: str = bound) -> float | None:
+        if (segment, mode, figure) in given_values:
+            return given_values[(segment, mode, figure)]
+        return profile_figure(profile, segment, mode, figure, year, bound=b)
 
     def fig(segment: str, mode: str, figure: str, default: float | None = None) -> float:
-        v = profile_figure(profile, segment, mode, figure, year, bound=bound)
+        v = one(segment, mode, figure)
         if v is None:
             if default is None:
                 raise UserError(f"profile {profile!r}: figure {segment}/{mode}/{figure} "
@@ -286,7 +296,7 @@ def daily_load(profile: str, year: int, *, bound: str = "value") -> UserDayLoad:
         return v
 
     prompts = fig("consumer", "all", "prompts_per_user_day")
-    shares = {m: profile_figure(profile, "consumer", m, "prompt_share", year) for m in MODES}
+    shares = {m: one("consumer", m, "prompt_share", "value") for m in MODES}
     given = {m: s for m, s in shares.items() if s is not None}
     total_share = sum(given.values()) or 1.0  # interpolated shares are renormalised to 1
     given = {m: s / total_share for m, s in given.items()}
@@ -298,8 +308,7 @@ def daily_load(profile: str, year: int, *, bound: str = "value") -> UserDayLoad:
         new = min(fig("consumer", mode, "new_input_tokens"), ctx)
         out = fig("consumer", mode, "output_tokens")
         modes.append(ModeLoad(mode, calls, calls * ctx, calls * new, calls * out))
-    segments = {s: profile_figure(profile, s, "all", "tokens_share_of_consumer", year,
-                                  bound=bound) or 0.0
+    segments = {s: one(s, "all", "tokens_share_of_consumer") or 0.0
                 for s in SEGMENTS if s != "consumer"}
     factor = 1.0 + sum(segments.values())
     return UserDayLoad(

@@ -48,6 +48,7 @@ class PlanTables:
     inputs_peak_factors: pd.DataFrame
     inputs_demand: pd.DataFrame
     inputs_revenue: pd.DataFrame
+    inputs_demand_ranges: pd.DataFrame
 
     @property
     def years(self) -> list[int]:

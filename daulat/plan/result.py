@@ -18,6 +18,7 @@ import pandas as pd
 from daulat.plan.build import MUSD, BuiltModel
 from daulat.plan.data import SECONDS_PER_YEAR, PlanData
 from daulat.plandir import TABLES, PlanStatus, PlanSummary, write_plan_dir
+from daulat.sizing.demand import demand_ranges_rows
 
 __all__ = ["PlanResult", "TABLES", "extract_tables", "input_tables", "people_served",
            "read_tables"]
@@ -89,6 +90,12 @@ def input_tables(data: PlanData) -> dict[str, pd.DataFrame]:
            "inputs_funders": f, "inputs_peak_factors": peaks}
     if data.demand_detail is not None:  # what demand rests on (sizing, resolved)
         out["inputs_demand"] = data.demand_detail
+        # the uncertain figures under it, with the fleet each end needs (daulat risk samples)
+        w = data.demand_detail.drop_duplicates("workload")
+        ranges = demand_ranges_rows(zip(w["workload"], w["usage_profile"], w["model"],
+                                        strict=True), data.years[len(data.years) // 2])
+        if ranges:
+            out["inputs_demand_ranges"] = pd.DataFrame(ranges)
     if data.revenue is not None:  # who pays, at what price (catalog revenue.csv, resolved)
         out["inputs_revenue"] = data.revenue
     return out

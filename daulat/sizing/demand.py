@@ -11,20 +11,26 @@ assumption; all are overridable through :class:`DemandAssumptions`.
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
 
 from daulat.catalog.accelerators import get_accelerator
 from daulat.catalog.constants import constant
 from daulat.catalog.countries import get_country
 from daulat.catalog.models import get_model
-from daulat.catalog.profiles import daily_load
+from daulat.catalog.profiles import daily_load, get_fleet_factor, get_profile, profile_figure
 from daulat.errors import UserError
 from daulat.scenario.demand import PROFILES, DemandAssumptions, DemandProfile
 from daulat.sizing.fleet import (
     FleetAssumptions,
     ModelFleet,
     ServiceLoad,
+    ServiceSizing,
+    load_from_users,
     size_service,
 )
 from daulat.sizing.inference import scenario_targets
@@ -41,6 +47,9 @@ __all__ = [
     "country_assistant",
     "fleet_assumptions",
     "fleet_rate",
+    "RANGED_FLEET_FACTORS",
+    "demand_ranges",
+    "demand_ranges_rows",
 ]
 
 
@@ -289,3 +298,126 @@ def country_assistant(
     a = assumptions or DemandAssumptions()
     d = demand(iso3, year, a)
     return size_demand(d, a, country=d.country)
+
+
+#: Fleet factors (fleet_factors.csv) the engine applies to a usage-profile workload, with
+#: the FleetAssumptions field each sets and the DemandAssumptions field that overrides it:
+#: ``daulat risk`` samples their low-high ranges (issue 10: an unsourced figure has a range
+#: that risk samples). The latency targets (output_tokens_per_s_per_user, ttft_s) are left
+#: out: they are the service a plan chooses to give, not an uncertain fact about the world
+#: (a faster service is another plan; at 40 tokens/s per user the engine needs ~19x the
+#: accelerators of 20 tokens/s, docs/sizing.md).
+RANGED_FLEET_FACTORS: dict[str, tuple[str, str | None]] = {
+    "peak_to_average_national": ("peak_to_average", "peak_factor"),
+    "headroom": ("headroom", "headroom"),
+    "failover_reserve": ("failover_reserve", "failover_reserve"),
+    "research_share": ("research_share", "research_share"),
+    "fleet_utilisation": ("fleet_utilisation", None),
+}
+#: Weekly users of the reference load the ranges are computed on (the multipliers are
+#: ratios, so the size only has to keep replica rounding out: the count is continuous).
+_REFERENCE_USERS = 1e6
+
+
+def _accelerators_needed(r: ServiceSizing) -> float:
+    """Accelerators the fleet of ``r`` needs, continuous (peak x fleet overhead / rate per
+    model, before whole replicas)."""
+    peak = r.peak_output_tokens_per_s * r.factors["fleet_overhead"]
+    return peak * sum(m.share / m.tokens_per_s_per_accelerator for m in r.models
+                      if m.tokens_per_s_per_accelerator > 0)
+
+
+def demand_ranges(a: DemandAssumptions, year: int, workload: str = "") -> list[dict[str, Any]]:
+    """How the fleet for ``a``'s demand in ``year`` moves when one uncertain figure goes to
+    the low or the high end of its catalog range, the others at their value.
+
+    One row per figure with a range: every figure of ``a.usage_profile`` (usage_profiles.csv,
+    interpolated to ``year``) and every fleet factor of :data:`RANGED_FLEET_FACTORS`
+    (fleet_factors.csv) that ``a`` does not set itself. ``capacity_low`` / ``capacity_high``
+    are the accelerators the fleet engine (:func:`daulat.sizing.fleet.size_service`) needs
+    for the same users at the figure's low / high, divided by those at its value: above 1 the
+    plan's capacity falls short, below 1 part of it stands idle. Figures that move nothing
+    (e.g. daily/weekly users, used only for reporting) are left out. Keys: workload, year,
+    factor, label, low, base, high, unit, capacity_low, capacity_high, source.
+    """
+    fleet = fleet_assumptions(a)
+    profile = a.usage_profile
+
+    def load(overrides: tuple[tuple[str, str, str, float], ...] = ()) -> ServiceLoad:
+        if profile is not None:
+            return load_from_users(_REFERENCE_USERS, profile, year, overrides)
+        d = demand_for("XXX", int(_REFERENCE_USERS), 1.0, year, a)
+        calls = d.queries_per_day or 1.0
+        return ServiceLoad(d.input_tokens_per_day, d.output_tokens_per_day,
+                           d.cached_input_share, d.input_tokens_per_day / calls,
+                           d.output_tokens_per_day / calls, d.users)
+
+    base_load = load()
+    base = _accelerators_needed(size_service(base_load, fleet))
+    if base <= 0:
+        return []
+    rows: list[dict[str, Any]] = []
+
+    def add(factor: str, label: str, lo: float, mid: float, hi: float, unit: str,
+            need: Any, source: str) -> None:
+        try:
+            m_lo, m_hi = need(lo) / base, need(hi) / base
+        except UserError:  # a value the engine cannot serve (e.g. a speed no batch meets)
+            return
+        if abs(m_lo - 1.0) < 1e-9 and abs(m_hi - 1.0) < 1e-9:
+            return
+        rows.append({"workload": workload, "year": year, "factor": factor, "label": label,
+                     "low": lo, "base": mid, "high": hi, "unit": unit,
+                     "capacity_low": m_lo, "capacity_high": m_hi, "source": source})
+
+    if profile is not None:
+        keys = dict.fromkeys((f.segment, f.mode, f.figure) for f in get_profile(profile))
+        for seg, mode, fig in keys:
+            lo, mid, hi = (profile_figure(profile, seg, mode, fig, year, bound=b)
+                           for b in ("low", "value", "high"))
+            if lo is None or mid is None or hi is None or not lo < hi:
+                continue
+            near = min((f for f in get_profile(profile)
+                        if (f.segment, f.mode, f.figure) == (seg, mode, fig)),
+                       key=lambda f: abs(f.year - year))
+            add(f"{profile}/{seg}/{mode}/{fig}",
+                f"{profile}: {seg} {mode if mode != 'all' else ''} {fig}".replace("  ", " "),
+                lo, mid, hi, near.unit,
+                lambda v, k=(seg, mode, fig): _accelerators_needed(
+                    size_service(load(((*k, v),)), fleet)),
+                f"usage_profiles.csv {near.year} {near.kind}: {near.source}"
+                + (f" {near.url}" if near.url else ""))
+    for name, (field_name, override) in RANGED_FLEET_FACTORS.items():
+        if override is not None and override in a.model_fields_set:
+            continue  # the scenario set it: not the catalog's range
+        ff = get_fleet_factor(name)
+        mid = float(fleet.resolved()[field_name])
+        if not ff.low <= mid <= ff.high or not ff.low < ff.high:
+            continue
+        add(f"fleet/{name}", f"fleet: {name}", ff.low, mid, ff.high, ff.unit,
+            lambda v, fn=field_name: _accelerators_needed(
+                size_service(base_load, dataclasses.replace(fleet, **{fn: v}))),
+            f"fleet_factors.csv {ff.kind}: {ff.source}" + (f" {ff.url}" if ff.url else ""))
+    return rows
+
+
+def demand_ranges_rows(workloads: Iterable[tuple[str, str | None, str]], year: int
+                       ) -> list[dict[str, Any]]:
+    """:func:`demand_ranges` for each ``(workload, usage profile, model)`` of a plan with
+    the catalog's fleet defaults and ``model`` alone (as the planner's rate per accelerator,
+    :func:`fleet_rate`), at ``year`` (the planner's fleet year). For the plan directory's
+    ``inputs_demand_ranges`` table; a scenario's own fleet-factor overrides are not seen
+    here (the planner's demand table does not carry them)."""
+    rows: list[dict[str, Any]] = []
+    for workload, profile, model in workloads:
+        prof = profile if isinstance(profile, str) and profile else None
+        rows += [dict(r) for r in _cached_ranges(str(workload), prof, str(model), int(year))]
+    return rows
+
+
+@lru_cache(maxsize=64)
+def _cached_ranges(workload: str, profile: str | None, model: str, year: int
+                   ) -> tuple[dict[str, Any], ...]:
+    """:func:`demand_ranges` memoised (the planner re-solves a scenario several times)."""
+    a = DemandAssumptions(model=model, usage_profile=profile, model_mix=None)
+    return tuple(demand_ranges(a, year, workload))

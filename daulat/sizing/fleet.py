@@ -105,12 +105,15 @@ class ServiceLoad:
         return self.input_tokens_per_day / req if req else 0.0
 
 
-def load_from_users(users: float, profile: str = "assistant", year: int = 2027) -> ServiceLoad:
+def load_from_users(users: float, profile: str = "assistant", year: int = 2027,
+                    overrides: tuple[tuple[str, str, str, float], ...] = ()) -> ServiceLoad:
     """The daily load of ``users`` weekly active users of ``profile`` in ``year``
-    (consumer modes plus the enterprise, API and government segments)."""
+    (consumer modes plus the enterprise, API and government segments); ``overrides``
+    replace single figures (``(segment, mode, figure, value)``, as
+    :func:`daulat.catalog.profiles.daily_load`)."""
     if not math.isfinite(users) or users < 0:
         raise UserError(f"users: {users!r} invalid; valid: weekly active users >= 0")
-    d = daily_load(profile, year)
+    d = daily_load(profile, year, overrides=overrides)
     dau_share = profile_figure(profile, "consumer", "all", "daily_per_weekly_users", year)
     return ServiceLoad(
         input_tokens_per_day=users * d.context_tokens,
