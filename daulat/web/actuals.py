@@ -87,6 +87,8 @@ class Comparison:
     allocation_year: int | None = None  # the plan year whose allocation usage is set against
     usage: list[dict[str, Any]] = field(default_factory=list)  # day, requests, tokens,
     # allocated_tokens (the plan's allocation that year, tokens/day)
+    today: dt.date | None = None  # the day compared at; later years are not due yet
+    due: dict[str, float] = field(default_factory=dict)  # metric → planned due by today
 
     @property
     def table(self) -> pd.DataFrame:
@@ -94,14 +96,26 @@ class Comparison:
         return pd.DataFrame(self.records, columns=["metric", "year", "planned", "actual"])
 
     def rows(self, lang: str) -> list[dict[str, Any]]:
-        """The table for a page: one row per metric and year, formatted."""
+        """The table for a page: one row per metric and year, formatted.
+
+        A cell is ``short`` (red) only when something was due: a past year whose actual is
+        under its plan, or the current year whose actual is under what was due by today (the
+        plan pro rata). A later year is ``future`` (shown muted): nothing of it is due yet."""
         out = []
-        records = self.records
+        this_year = self.today.year if self.today is not None else None
         for metric, (en, idn, unit) in METRICS.items():
-            cells = [{"year": int(r["year"]), "planned": _fmt(r["planned"], unit, lang),
-                      "actual": _fmt(r["actual"], unit, lang),
-                      "short": r["actual"] + 1e-9 < r["planned"]}
-                     for r in records if r["metric"] == metric]
+            cells = []
+            for r in self.records:
+                if r["metric"] != metric:
+                    continue
+                year = int(r["year"])
+                future = this_year is not None and year > this_year
+                target = (self.due.get(metric, r["planned"]) if year == this_year
+                          else r["planned"])
+                cells.append({"year": year, "planned": _fmt(r["planned"], unit, lang),
+                              "actual": _fmt(r["actual"], unit, lang),
+                              "future": future,
+                              "short": not future and r["actual"] + 1e-9 < target})
             out.append({"metric": metric, "label": idn if lang == "id" else en, "cells": cells})
         return out
 
@@ -321,12 +335,13 @@ def compare(engine: Engine, scope: str, plan_dirs: dict[str, Path | None],
     planned, actual = _planned(plan_dirs, years), _actual(actuals, countries, years)
     records = [{"metric": k, "year": y, "planned": planned[k][i], "actual": actual[k][i]}
                for k in METRICS for i, y in enumerate(years)]
-    cmp = Comparison(scope, years, records, baselines=baselines)
+    cmp = Comparison(scope, years, records, baselines=baselines, today=today)
     where_en = "The programme" if scope == "programme" else country_label(scope, "en")
     where_id = "Program" if scope == "programme" else country_label(scope, "id")
     now = years.index(min(today.year, years[-1]))
     for metric, (en, idn, unit) in METRICS.items():
         due = _due(planned[metric], years, today)
+        cmp.due[metric] = due
         actual_now = actual[metric][now]
         if due <= 0:
             continue

@@ -135,6 +135,27 @@ def test_plan_against_actual_says_what_is_behind_in_english_and_bahasa(
     assert float(row["actual"].iloc[0]) == pytest.approx(0.5)
 
 
+def test_only_what_was_due_shows_as_short(engine: Engine) -> None:
+    """Red cells are what is late: not a later year's plan, which nobody could have built yet."""
+    today = dt.date(2026, 7, 2)
+    cmp = compare(engine, "IDN", {"IDN": FIXTURE}, [], today)
+    cells = {c["year"]: c for r in cmp.rows("en") if r["metric"] == "mw_energised"
+             for c in r["cells"]}
+    later = [y for y in cells if y > today.year]
+    assert later, cells  # the fixture's plan runs past 2026
+    for y in later:
+        assert not cells[y]["short"] and cells[y]["future"]
+    assert cells[2026]["short"]  # 0 MW against 0.44 MW due by 2 July
+    reg.add_milestone(engine, OFFICE, {"country": "IDN", "site": "batam-1",
+                                       "kind": "mw_energised", "done": "2026-06-01",
+                                       "quantity": 0.5})
+    cmp = compare(engine, "IDN", {"IDN": FIXTURE}, [], today)
+    cells = {c["year"]: c for r in cmp.rows("en") if r["metric"] == "mw_energised"
+             for c in r["cells"]}
+    # 0.50 MW is under the year's 0.877 MW plan but over the 0.44 MW due by today
+    assert not cells[2026]["short"] and cells[2026]["actual"] == "0.50 MW"
+
+
 def test_the_assistants_use_against_the_plans_allocation(engine: Engine, tmp_path: Path) -> None:
     with engine.begin() as conn:
         upsert_usage(conn, [{"tenant": "t", "country": "IDN", "day": "2026-07-01",
