@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,8 @@ from daulat.errors import StoreError, UserError
 
 __all__ = [
     "DATA_DIR_ENV",
+    "Migrations",
+    "STORE_MIGRATIONS",
     "default_data_dir",
     "default_url",
     "make_engine",
@@ -141,34 +144,56 @@ def check_reachable(engine: Engine) -> None:
         raise unreachable(engine, exc) from None
 
 
-def _alembic_config(engine: Engine) -> Any:
+@dataclass(frozen=True)
+class Migrations:
+    """One alembic history: its script directory and the version table it keeps its place in.
 
-    cfg = Config()
-    cfg.set_main_option("script_location", str(_MIGRATIONS))
-    cfg.attributes["engine"] = engine
-    cfg.attributes["version_table"] = _VERSION_TABLE
-    return cfg
+    The gateway's store and the programme office's tables share a database but not a
+    history; each is one of these (the office's in :mod:`daulat.web.db`)."""
+
+    script_location: Path
+    version_table: str
+
+    def config(self, engine: Engine) -> Any:
+        """An alembic Config whose ``env.py`` runs on ``engine``."""
+        cfg = Config()
+        cfg.set_main_option("script_location", str(self.script_location))
+        cfg.attributes["engine"] = engine
+        cfg.attributes["version_table"] = self.version_table
+        return cfg
+
+    def upgrade(self, engine: Engine, revision: str = "head") -> str:
+        """Upgrade to ``revision`` (default the newest) and return the revision reached."""
+        command.upgrade(self.config(engine), revision)
+        return self.current(engine) or ""
+
+    def current(self, engine: Engine) -> str | None:
+        """The revision in this database, or None before the first migration."""
+        with engine.connect() as conn:
+            ctx = MigrationContext.configure(conn, opts={"version_table": self.version_table})
+            return ctx.get_current_revision()
+
+    def head(self) -> str:
+        """The newest revision shipped with this version of daulat."""
+        head = ScriptDirectory(str(self.script_location)).get_current_head()
+        assert head is not None
+        return head
+
+
+#: The gateway's store.
+STORE_MIGRATIONS = Migrations(_MIGRATIONS, _VERSION_TABLE)
 
 
 def migrate(engine: Engine, revision: str = "head") -> str:
     """Upgrade the store to ``revision`` (default the newest) and return the revision reached."""
-
-    command.upgrade(_alembic_config(engine), revision)
-    return current_revision(engine) or ""
+    return STORE_MIGRATIONS.upgrade(engine, revision)
 
 
 def current_revision(engine: Engine) -> str | None:
     """The store's alembic revision, or None for an empty database."""
-
-    with engine.connect() as conn:
-        ctx = MigrationContext.configure(conn, opts={"version_table": _VERSION_TABLE})
-        return ctx.get_current_revision()
+    return STORE_MIGRATIONS.current(engine)
 
 
 def head_revision() -> str:
-    """The newest revision shipped with this version of daulat."""
-
-    script = ScriptDirectory(str(_MIGRATIONS))
-    head = script.get_current_head()
-    assert head is not None
-    return head
+    """The newest revision of the store shipped with this version of daulat."""
+    return STORE_MIGRATIONS.head()
