@@ -27,12 +27,16 @@ from daulat.catalog.accelerators import get_accelerator
 from daulat.catalog.constants import constant
 from daulat.catalog.models import get_model
 from daulat.sizing.inference import Efficiency, inference_throughput
+from daulat.sizing.workloads import get_workload
 
 __all__ = ["CalibrationPoint", "load_calibration", "fit", "CALIBRATION_CSV", "main"]
 
 #: The calibration points: a verbatim copy of ../shared/data/reference/calibration.csv
 #: shipped with the package (see daulat/sizing/data/SOURCE.md).
 CALIBRATION_CSV = Path(__file__).resolve().parent / "data" / "calibration.csv"
+#: the benchmark workload of the inference calibration points (its measured output-length
+#: spread sets the decode context, as in the validation)
+_CALIBRATION_WORKLOAD = "mlperf-llama2-70b"
 _CATALOG_MODEL = {"llama-2-70b": "llama-2-70b", "llama-3.1-405b": "llama-3.1-405b"}
 
 
@@ -81,6 +85,7 @@ def _predict(point: CalibrationPoint, eff: Efficiency, input_tokens: float | Non
         input_tokens=int(i_tok),
         output_tokens=int(constant("mlperf_llama2_70b_output_tokens")),
         eta=eff,
+        output_length_cv=get_workload(_CALIBRATION_WORKLOAD).output_length_cv,
     ).tokens_per_s_per_accelerator
 
 

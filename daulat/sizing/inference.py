@@ -148,15 +148,19 @@ def speculative_tokens_per_step(model: str) -> float:
     return _speculative().get(model, 1.0)
 
 
-def decode_context(input_tokens: float, output_tokens: float) -> float:
+def decode_context(
+    input_tokens: float, output_tokens: float, output_length_cv: float | None = None
+) -> float:
     """Mean context (tokens) of the sequences in flight during decode.
 
     A request with ``O`` output tokens occupies a batch slot for ``O`` steps, so the
     sequences in flight are length-biased: the time-averaged context is
     ``I + E[O²] / (2·E[O]) = I + O·(1 + cv²)/2`` for output lengths with coefficient of
-    variation ``cv`` (``output_length_cv``), not the per-request mean ``I + O/2``.
+    variation ``cv``, not the per-request mean ``I + O/2``. ``output_length_cv`` is the
+    workload's measured value where one is published (``data/workloads.csv``), else the
+    constant ``output_length_cv`` (an ASSUMPTION).
     """
-    cv = constant("output_length_cv")
+    cv = constant("output_length_cv") if output_length_cv is None else output_length_cv
     return input_tokens + output_tokens * (1.0 + cv * cv) / 2.0
 
 
@@ -192,6 +196,7 @@ def _evaluate(
     context_tokens: int | None = None,
     tpot_mean: bool = False,
     tokens_per_step: float = 1.0,
+    output_length_cv: float | None = None,
 ) -> _Case | None:
     """Best batch on a replica of ``n`` accelerators, or None when nothing fits.
 
@@ -207,7 +212,7 @@ def _evaluate(
         "kv_bytes_per_value_fp8" if precision in ("fp8", "fp4") else "kv_bytes_per_value_bf16"
     )
     kv_token = model.kv_bytes_per_token * kv_value / constant("kv_bytes_per_value_bf16")
-    ctx = decode_context(ctx_in, output_tokens)
+    ctx = decode_context(ctx_in, output_tokens, output_length_cv)
     kv_seq = kv_token * ctx
     # Weights: a MoE model is served expert-parallel with data-parallel attention (as the
     # communication term below assumes), so its routed experts are sharded across the
@@ -449,6 +454,7 @@ def inference_throughput(
     eta: Efficiency | None = None,
     tpot_mean: bool = False,
     speculative: bool = False,
+    output_length_cv: float | None = None,
 ) -> InferenceSizing:
     """Output tokens/s per accelerator for ``model`` on ``accelerator``.
 
@@ -463,6 +469,8 @@ def inference_throughput(
     average, as DeepSeek publishes it) instead of MLPerf's 99th percentile.
     ``speculative`` applies the model's published multi-token-prediction yield
     (``data/speculative.csv``), as production stacks run it (MLPerf v5.1 closed did not).
+    ``output_length_cv`` is the coefficient of variation of output lengths (default: the
+    constant ``output_length_cv``); it sets the length-biased context of the batch.
     """
     mc = get_model(model)
     acc = get_accelerator(accelerator)
@@ -486,6 +494,10 @@ def inference_throughput(
     o_tok = int(constant("default_output_tokens") if output_tokens is None else output_tokens)
     m_tok = speculative_tokens_per_step(mc.id) if speculative else 1.0
     c_tok = None if context_tokens is None else int(context_tokens)
+    if output_length_cv is not None and not 0 <= output_length_cv <= 10:
+        raise UserError(
+            f"output_length_cv: {output_length_cv!r} out of range; valid: 0 <= cv <= 10"
+        )
     if c_tok is not None and c_tok < 0:
         raise UserError(f"context_tokens: {c_tok} invalid; valid: tokens >= 0")
     if i_tok < 0 or o_tok < 1:
@@ -505,7 +517,8 @@ def inference_throughput(
     sizes = _replica_candidates(acc.scaleup_domain)
     for n in sizes:
         case = _evaluate(
-            mc, acc, precision, n, i_tok, o_tok, ttft_t, tpot_t, eff, c_tok, tpot_mean, m_tok
+            mc, acc, precision, n, i_tok, o_tok, ttft_t, tpot_t, eff, c_tok, tpot_mean, m_tok,
+            output_length_cv,
         )
         if case is not None:
             cases.append(case)
@@ -517,7 +530,7 @@ def inference_throughput(
         while acc.scaleup_domain * k <= constant("moe_max_replica_accelerators"):
             case = _evaluate(
                 mc, acc, precision, acc.scaleup_domain * k, i_tok, o_tok, ttft_t, tpot_t, eff,
-                c_tok, tpot_mean, m_tok,
+                c_tok, tpot_mean, m_tok, output_length_cv,
             )
             if case is not None:
                 cases.append(case)
@@ -528,7 +541,7 @@ def inference_throughput(
         while not cases and k <= _MAX_MULTI_NODE_FACTOR:
             case = _evaluate(
                 mc, acc, precision, acc.scaleup_domain * k, i_tok, o_tok, ttft_t, tpot_t, eff,
-                c_tok, tpot_mean, m_tok,
+                c_tok, tpot_mean, m_tok, output_length_cv,
             )
             if case is not None:
                 cases.append(case)
@@ -549,7 +562,7 @@ def inference_throughput(
         mc.kv_bytes_per_token
         * kv_value
         / constant("kv_bytes_per_value_bf16")
-        * decode_context(max(c_tok or 0, i_tok), o_tok)
+        * decode_context(max(c_tok or 0, i_tok), o_tok, output_length_cv)
         / 1e9
     )
     notes: list[str] = []

@@ -21,17 +21,20 @@ __all__ = ["Workload", "get_workload", "load_workloads"]
 
 @dataclass(frozen=True)
 class Workload:
-    """A benchmark's request shape (tokens) and latency limits (seconds; None: none)."""
+    """A benchmark's request shape (tokens, output-length coefficient of variation; None:
+    not measured) and latency limits (seconds; None: none)."""
 
     id: str
     model: str
     input_tokens: float
     output_tokens: float
+    output_length_cv: float | None
     server_ttft_s: float | None
     server_tpot_s: float | None
     interactive_ttft_s: float | None
     interactive_tpot_s: float | None
     source: str
+    output_length_cv_source: str = ""
 
     def targets(self, scenario: str) -> tuple[float | None, float | None]:
         """(TTFT, TPOT) limits in seconds for ``scenario`` (None: the scenario default)."""
@@ -58,11 +61,13 @@ def load_workloads() -> dict[str, Workload]:
             model=row["model"],
             input_tokens=constant("mlperf_llama2_70b_input_tokens") if i_tok is None else i_tok,
             output_tokens=float(row["output_tokens"]),
+            output_length_cv=_opt(row.get("output_length_cv", "")),
             server_ttft_s=_opt(row["server_ttft_s"]),
             server_tpot_s=_opt(row["server_tpot_s"]),
             interactive_ttft_s=_opt(row["interactive_ttft_s"]),
             interactive_tpot_s=_opt(row["interactive_tpot_s"]),
             source=row["source"],
+            output_length_cv_source=row.get("output_length_cv_source", ""),
         )
     return out
 

@@ -13,6 +13,7 @@ from daulat.catalog.constants import constant
 from daulat.errors import UserError
 from daulat.sizing.calibrate import fit, load_calibration
 from daulat.sizing.inference import Efficiency, default_efficiency, inference_throughput
+from daulat.sizing.workloads import get_workload
 
 
 def test_default_precision_is_narrowest_native() -> None:
@@ -101,6 +102,7 @@ def test_calibration_points_reproduced_within_10_percent() -> None:
             input_tokens=int(constant("mlperf_llama2_70b_input_tokens")),
             output_tokens=int(constant("mlperf_llama2_70b_output_tokens")),
             eta=eff,
+            output_length_cv=get_workload("mlperf-llama2-70b").output_length_cv,
         )
         assert r.tokens_per_s_per_accelerator == pytest.approx(pt.value, rel=0.10), pt
 
@@ -137,3 +139,30 @@ def test_unmeetable_latency_target_is_reported_not_hidden() -> None:
     assert r.binding.startswith("latency target")
     with pytest.raises(UserError, match="latency"):
         replicas_needed(1000.0, r)
+
+
+def test_output_length_spread_lengthens_the_decode_context() -> None:
+    """More spread in output lengths means longer sequences in flight (length bias), so
+    more KV cache per sequence and fewer tokens/s; a bad spread is refused."""
+    narrow = inference_throughput(
+        "deepseek-v3", "B200", "fp4", "offline", input_tokens=800, output_tokens=3498,
+        output_length_cv=0.0,
+    )
+    wide = inference_throughput(
+        "deepseek-v3", "B200", "fp4", "offline", input_tokens=800, output_tokens=3498,
+        output_length_cv=1.17,
+    )
+    assert wide.kv_gb_per_sequence > 1.5 * narrow.kv_gb_per_sequence
+    assert wide.tokens_per_s_per_accelerator < narrow.tokens_per_s_per_accelerator
+    with pytest.raises(UserError, match="output_length_cv"):
+        inference_throughput("llama-2-70b", "H100-SXM", output_length_cv=-1.0)
+
+
+def test_b300_does_not_reach_its_fp4_spec() -> None:
+    """B300 is GB300's GPU at a lower power limit: its serving GEMMs are credited no more
+    than GB300's measured FP4 rate, so compute-bound llama-2-70b on B300 is not 1.46x B200
+    (its spec ratio) but at most the measured-rate ratio."""
+    b200 = inference_throughput("llama-2-70b", "B200", "fp4", "offline")
+    b300 = inference_throughput("llama-2-70b", "B300", "fp4", "offline")
+    ratio = b300.tokens_per_s_per_accelerator / b200.tokens_per_s_per_accelerator
+    assert 1.0 < ratio < 1.3
