@@ -166,3 +166,18 @@ def test_b300_does_not_reach_its_fp4_spec() -> None:
     b300 = inference_throughput("llama-2-70b", "B300", "fp4", "offline")
     ratio = b300.tokens_per_s_per_accelerator / b200.tokens_per_s_per_accelerator
     assert 1.0 < ratio < 1.3
+
+
+def test_attention_dp_imbalance_costs_aggregated_moe_serving() -> None:
+    """With data-parallel attention, ranks that prefill hold up ranks that decode: an
+    aggregated MoE replica reaches the measured balance efficiency of a decode-only one
+    (a one-token prompt adds no work of its own); a dense model is unaffected."""
+    def tps(model: str, acc: str, i_tok: int) -> float:
+        return inference_throughput(
+            model, acc, "fp4", "offline", input_tokens=i_tok, output_tokens=2000
+        ).tokens_per_s_per_accelerator
+
+    moe = tps("deepseek-v3", "B200", 1) / tps("deepseek-v3", "B200", 0)
+    assert moe == pytest.approx(constant("adp_balance_efficiency"), rel=0.03)
+    dense = tps("llama-2-70b", "B200", 1) / tps("llama-2-70b", "B200", 0)
+    assert dense == pytest.approx(1.0, rel=0.01)
