@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -181,3 +182,33 @@ def test_attention_dp_imbalance_costs_aggregated_moe_serving() -> None:
     assert moe == pytest.approx(constant("adp_balance_efficiency"), rel=0.03)
     dense = tps("llama-2-70b", "B200", 1) / tps("llama-2-70b", "B200", 0)
     assert dense == pytest.approx(1.0, rel=0.01)
+
+
+def _request_average_p99_excess(cv: float, seed: int) -> float:
+    """Simulated M/G/inf queue of sequences in flight (Poisson arrivals, gamma lifetimes
+    with coefficient of variation ``cv``, mean 400 in flight): the p99 excess over the mean
+    of each request's time-averaged count, relative to the instantaneous p99 excess."""
+    rng = np.random.default_rng(seed)
+    mean_in_flight, horizon = 400.0, 400.0
+    n = rng.poisson(mean_in_flight * horizon)
+    arrive = np.sort(rng.uniform(0.0, horizon, n))
+    shape = 1.0 / cv**2
+    depart = arrive + rng.gamma(shape, 1.0 / shape, n)
+    grid = np.linspace(20.0, horizon - 20.0, 200_001)
+    dt = grid[1] - grid[0]
+    count = np.searchsorted(arrive, grid, "right") - np.searchsorted(np.sort(depart), grid, "right")
+    area = np.concatenate([[0.0], np.cumsum(count) * dt])
+    keep = (arrive > 25.0) & (depart < horizon - 25.0) & (depart - arrive > 20 * dt)
+    a, d = arrive[keep], depart[keep]
+    per_request = (area[np.searchsorted(grid, d)] - area[np.searchsorted(grid, a)]) / (d - a)
+    mean = count.mean()
+    return float((np.percentile(per_request, 99) - mean) / (np.percentile(count, 99) - mean))
+
+
+def test_tpot_limit_binds_the_request_average_batch() -> None:
+    """MLPerf's TPOT is a per-request mean, so its p99 sees the batch averaged over each
+    request's decode: re-simulating the queue at the calibration workload's measured
+    output spread reproduces the constant the model uses."""
+    sim = float(np.mean([_request_average_p99_excess(0.69, s) for s in range(3)]))
+    assert sim == pytest.approx(constant("tpot_request_average_p99_factor"), abs=0.04)
+    assert sim < 0.97  # the per-request p99 is below the instantaneous one
