@@ -28,7 +28,12 @@ The batch is the largest that fits in HBM (``hbm_usable_fraction``), the engine'
 (``max_batch_per_replica`` or the model's ``engine_max_batch``) and token budget per step
 (``max_tokens_per_step``, decode plus prefill tokens) and meets the scenario's TPOT and
 TTFT targets at their 99th percentile: with Poisson arrivals the sequences in flight are
-Poisson(B), so the step is checked at ``B + z99·√B`` (``latency_p99_z``). The replica size
+Poisson(B); MLPerf's TPOT is a per-request mean, so the TPOT check uses the p99 of each
+request's time-averaged batch, ``B + f·z99·√B`` (``tpot_request_average_p99_factor`` f,
+``latency_p99_z``), and TTFT the instantaneous ``B + z99·√B``. An aggregated MoE replica
+(data-parallel attention, prompts in the step) runs at ``adp_balance_efficiency`` of the
+balanced step. The decode context is length-biased by the workload's measured
+output-length spread (``output_length_cv``). The replica size
 is chosen among powers of two up to the scale-up domain (multi-node only when the model
 does not fit one domain) to maximise tokens/s per accelerator. ``η_w``, ``η_kv``,
 ``η_flop`` (cuBLASLt GEMMs of a serving step's size), the attention and link efficiencies
