@@ -380,8 +380,15 @@ class Totals(_Model):
 
     capex_usd: float = 0.0
     opex_usd: float = 0.0
-    npv_cost_usd: float = 0.0
-    plan_cost_usd: float = 0.0
+    npv_cost_usd: float = Field(default=0.0, description=(
+        "NPV of capex and opex: what the plan costs, without any penalty."))
+    site_opening_usd: float = Field(default=0.0, description=(
+        "Opening cost of the new sites built on (rules.site_fixed_cost_usd)."))
+    unmet_penalty_usd: float = Field(default=0.0, description=(
+        "The price the objective puts on unmet demand and undelivered training "
+        "(min_cost; 0 for max_access): not money anyone spends."))
+    plan_cost_usd: float = Field(default=0.0, description=(
+        "The min_cost objective: npv_cost_usd + site_opening_usd + unmet_penalty_usd."))
     facility_mw: float = 0.0
     it_mw: float = 0.0
     shell_mw_built: float = 0.0
@@ -440,7 +447,9 @@ class PlanSummary(_Model):
         "Binding constraints with shadow prices (constraint, site, country, year, "
         "shadow_price, text)."))
     totals: Totals | None = Field(default=None, description=(
-        "Capex, opex, NPV cost, plan cost, MW, accelerators, energy, emissions."))
+        "Capex, opex, NPV cost (capex + opex), site opening cost, unmet-demand penalty, "
+        "plan cost (their sum: the min_cost objective), MW, accelerators, energy, "
+        "emissions."))
     served_share: float | None = Field(default=None, description=(
         "Share of inference demand served over the horizon."))
     unmet_explained: list[str] = Field(default_factory=list, description=(

@@ -31,6 +31,7 @@ from daulat.plan.constraints import (
 )
 from daulat.plan.data import PlanData
 from daulat.plan.variables import (
+    EFLOP_PER_UNIT,
     MUSD,
     ModelFrame,
     define_decision_variables,
@@ -147,7 +148,8 @@ def define_objective(f: ModelFrame) -> None:
         value = data.value_of_access_usd_per_person_year / MUSD
         objective = cost - (f.served * (per_tps * value)).sum()
     if f.unmet_train is not None:
-        objective = objective + (f.unmet_train * (data.unmet_training_usd_per_eflop / MUSD)).sum()
+        objective = objective + (f.unmet_train * (
+            data.unmet_training_usd_per_eflop * EFLOP_PER_UNIT / MUSD)).sum()
     f.m.add_objective(_no_const(objective))
 
 

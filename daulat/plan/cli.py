@@ -34,7 +34,15 @@ def render_summary(summary: dict[str, Any], out: Path | None = None) -> None:
                         f"{summary['objective']}, {summary['status']})")
     table.add_column("quantity")
     table.add_column("value", justify="right")
-    table.add_row("plan cost (NPV, incl. unmet penalty)", format_money(t.get("plan_cost_usd")))
+    # what the plan costs (capex + opex, NPV) first; the price put on unmet demand is an
+    # objective weight, not money anyone spends, and is shown on its own line
+    table.add_row("cost (NPV of capex + opex)", format_money(t.get("npv_cost_usd")))
+    if t.get("site_opening_usd"):
+        table.add_row("site opening costs", format_money(t.get("site_opening_usd")))
+    if summary.get("objective") == "min_cost":
+        table.add_row("unmet-demand penalty (NPV, not spent)",
+                      format_money(t.get("unmet_penalty_usd")))
+        table.add_row("objective (cost + penalty)", format_money(t.get("plan_cost_usd")))
     table.add_row("capex (undiscounted)", format_money(t.get("capex_usd")))
     table.add_row("opex (undiscounted)", format_money(t.get("opex_usd")))
     table.add_row("facility MW drawn (IT × PUE, last year)",

@@ -9,7 +9,7 @@ diagnostics quote them:
 ``country-portfolio``           served only in selected countries (when a portfolio K is set)
 ``programme-portfolio``         at most K countries selected
 ``site-compute_capacity``       tokens/s served at a site <= accelerators in use × throughput
-``training-compute``            EFLOP delivered by the deadline + shortfall >= required
+``training-compute``            FLOP delivered by the deadline + shortfall >= required
 ``site-accelerators``           accelerators in use <= accelerators installed (within life)
 ``site-power_built``            installed IT MW × PUE <= facility MW built
 ``site-power_limit``            facility MW built <= the site's ceiling
@@ -44,7 +44,7 @@ import pandas as pd
 import xarray as xr
 
 from daulat.plan.data import OriginCap, PlanData
-from daulat.plan.variables import MUSD, ModelFrame
+from daulat.plan.variables import EFLOP_PER_UNIT, MUSD, ModelFrame, full
 
 __all__ = [
     "COMMITMENT_PENALTY",
@@ -96,18 +96,20 @@ def define_portfolio(f: ModelFrame) -> None:
 
 def define_compute(f: ModelFrame) -> None:
     """``site-compute_capacity`` (inference), ``training-compute`` (EFLOP by the deadline,
-    with its shortfall variable ``unmet_training_eflop``) and ``site-accelerators``."""
+    with its shortfall variable ``unmet_training_yflop``, yottaFLOP) and ``site-accelerators``."""
     m, data = f.m, f.data
     inf, trn = f.inf, f.trn
     if len(inf):
         capacity = (f.use.sel(workload=inf) * f.rate.sel(workload=inf)).sum("accelerator")
         m.add_constraints(f.serve.sum("country") - capacity <= 0, name="site-compute_capacity")
     if len(trn):
-        f.unmet_train = m.add_variables(lower=0, coords=[trn], name="unmet_training_eflop")
-        delivered = (f.use.sel(workload=trn) * f.rate.sel(workload=trn)).sum(
+        # in yottaFLOP (1e24 FLOP = 1e6 EFLOP): a 2e29-FLOP frontier run is 2e5, not 2e11,
+        # which HiGHS's absolute feasibility tolerance (1e-7) cannot check
+        f.unmet_train = m.add_variables(lower=0, coords=[trn], name="unmet_training_yflop")
+        delivered = (f.use.sel(workload=trn) * (f.rate.sel(workload=trn) / EFLOP_PER_UNIT)).sum(
             ["site", "accelerator", "year"])
         required = xr.DataArray(data.workloads.loc[list(trn), "required_eflop"].to_numpy(
-            dtype=float), coords={"workload": trn}, dims="workload")
+            dtype=float), coords={"workload": trn}, dims="workload") / EFLOP_PER_UNIT
         m.add_constraints(delivered + f.unmet_train >= required, name="training-compute")
     m.add_constraints(f.use.sum("workload") - f.installed <= 0, name="site-accelerators")
 
@@ -254,6 +256,23 @@ def campus_sites(data: PlanData, run: str, anchor: str) -> list[str]:
             if ok and (str(s) == anchor or dist[str(s)] <= km)]
 
 
+def reachable_mw(f: ModelFrame) -> xr.DataArray:
+    """The most facility MW a site can have in service in a year, over [site, year]: its
+    ceiling (or its existing MW, if more) from its earliest year, within its published
+    schedule — a bound every feasible plan meets (site-power_limit, site-schedule)."""
+    data = f.data
+    limit = data.site_col("power_limit_mw").astype(float)
+    existing = data.site_col("existing_mw").astype(float)
+    ceiling = xr.where(existing > limit, existing, limit)
+    cap = (ceiling * f.site_ready).transpose("site", "year")
+    avail = f.existing.reindex(site=f.site, year=f.years)
+    cap = xr.where(avail > cap, avail, cap)
+    if data.schedule_mw is not None:
+        sched = data.schedule_mw.reindex(site=f.site, year=f.years)
+        cap = xr.where(sched.notnull() & (sched < cap), sched, cap)
+    return cap.astype(float)
+
+
 def define_training_campus(f: ModelFrame) -> None:
     """``training-one_campus``: each training run with more than one allowed site is placed
     at one campus — a binary ``training_campus[workload, site]`` picks at most one anchor,
@@ -281,13 +300,26 @@ def define_training_campus(f: ModelFrame) -> None:
     dist = _distance_km(data.sites).reindex(site=f.site, anchor=list(f.site))
     near = ((dist <= km) | (dist.site == dist.anchor)) & ok.rename(site="anchor")
     reach = (pick.fillna(0).rename(site="anchor") * near.astype(float)).sum("anchor")
-    # at most every accelerator the site's power could hold, every year: a bound, not a target
-    per_kw = float(data.acc_col("it_kw").min())
-    big_m = (data.site_col("power_limit_mw").astype(float) * 1000.0
-             / max(per_kw, 1e-6) * len(f.years)).clip(min=1.0)
-    used = f.use.sel(workload=runs).sum(["accelerator", "year"])  # [site, workload]
-    f.m.add_constraints(used - reach * big_m <= 0, name="training-one_campus",
-                        mask=ok.transpose("site", "workload"))
+    if f.elastic:
+        # an elastic model may break a site's power limit: keep a bound that ignores it
+        per_kw = float(data.acc_col("it_kw").min())
+        big_m = (data.site_col("power_limit_mw").astype(float) * 1000.0
+                 / max(per_kw, 1e-6) * len(f.years)).clip(min=1.0)
+        used = f.use.sel(workload=runs).sum(["accelerator", "year"])  # [site, workload]
+        f.m.add_constraints(used - reach * big_m <= 0, name="training-one_campus",
+                            mask=ok.transpose("site", "workload"))
+        return
+    # per site and year, the facility MW the run's accelerators draw (IT × PUE) is at most
+    # what the site can hold that year, and nothing unless the site is in the run's campus:
+    # implied by site-power_built / -power_limit / -schedule once the campus is chosen, and
+    # the tightest such bound, so the LP relaxation cannot spread the run over many sites
+    # (the relaxation's training capacity is then at most the largest campus's)
+    mw_per_acc = data.acc_col("it_kw") / 1000.0 * data.site_col("pue")  # [accelerator, site]
+    drawn = (f.use.sel(workload=runs) * mw_per_acc).sum("accelerator")  # [site, workload, year]
+    cap = reachable_mw(f)  # [site, year]
+    f.m.add_constraints(drawn - reach * cap <= 0, name="training-one_campus",
+                        mask=full(ok.transpose("site", "workload") & (cap > 0),
+                                  [f.site, run_idx, f.years]))
 
 
 def fix_training_campus(data: PlanData, campus: Any) -> PlanData:

@@ -18,6 +18,7 @@ import pandas as pd
 from daulat.formatting import format_money
 from daulat.plan.build import _GOVERNMENT_TIEBREAK, MUSD, BuiltModel
 from daulat.plan.data import PlanData
+from daulat.plan.variables import EFLOP_PER_UNIT
 from daulat.plandir import UnmetCause, UnmetCauseKind
 
 __all__ = ["binding_constraints", "explain_infeasible", "explain_unmet", "precheck",
@@ -136,7 +137,7 @@ def binding_constraints(built: BuiltModel, limit: int = 12) -> list[dict[str, An
                     f"one more allowed would {_worth(data, per_acc)}.",
         })
     for workload, dual in _duals(built, "training-compute"):
-        per_eflop = float(dual) * MUSD
+        per_eflop = float(dual) * MUSD / EFLOP_PER_UNIT  # the row is in yottaFLOP
         out.append({
             "constraint": "training-compute", "workload": workload, "shadow_price": per_eflop,
             "text": f"Training run {workload} costs {format_money(per_eflop)} per extra EFLOP "

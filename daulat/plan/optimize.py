@@ -26,6 +26,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import linopy
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -46,6 +47,7 @@ from daulat.plan.diagnose import (
 from daulat.plan.inputs import prepare
 from daulat.plan.progress import Stage, follow_log, quiet_stdout, stage
 from daulat.plan.result import PlanResult, extract_tables, input_tables, people_served
+from daulat.plan.warmstart import mip_start
 from daulat.plandir import PlanInputs, PlanStatus, PlanSummary, Totals
 from daulat.scenario.load import dump_scenario
 from daulat.scenario.schema import Scenario
@@ -67,6 +69,8 @@ class SolverRun:
     termination: TerminationCondition
     gap: float | None
     seconds: float
+    #: the MIP start given to HiGHS (warmstart.mip_start's report), None for an LP
+    start: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
@@ -75,9 +79,10 @@ class SolverRun:
 
 
 def run_highs(built: BuiltModel, time_limit: float | None, mip_gap: float | None,
-              progress: Stage | None = None) -> SolverRun:
+              progress: Stage | None = None, *, warm_start: bool = True) -> SolverRun:
     """Solve ``built`` with HiGHS. With a live ``progress`` stage the current gap (MILP) or
-    simplex iteration (LP) is shown on it as HiGHS reports it."""
+    simplex iteration (LP) is shown on it as HiGHS reports it. A MILP gets a MIP start
+    (the rounded LP relaxation, ``warmstart.py``) unless ``warm_start`` is False."""
     options: dict[str, Any] = {"output_flag": False, "threads": 1}
     if time_limit is not None:
         options["time_limit"] = float(time_limit)
@@ -87,10 +92,16 @@ def run_highs(built: BuiltModel, time_limit: float | None, mip_gap: float | None
     linopy_log = logging.getLogger("linopy")
     level = linopy_log.level
     linopy_log.setLevel(logging.ERROR)  # an infeasible re-solve is explained in words
+    start: dict[str, Any] | None = None
     try:
         with quiet_stdout(), follow_log(progress, options):
-            status, condition = built.model.solve(solver_name="highs", progress=False,
-                                                  **options)
+            if built.model.type.startswith("MI") and not built.elastic and warm_start:
+                status, condition, start = _solve_with_start(built, options, time_limit)
+            if start is not None and condition == TerminationCondition.internal_solver_error:
+                start["retried_cold"] = True  # a numerical failure: solve again as before
+            if start is None or start.get("retried_cold"):
+                status, condition = built.model.solve(solver_name="highs", progress=False,
+                                                      **options)
     finally:
         linopy_log.setLevel(level)
     seconds = time.perf_counter() - started
@@ -102,20 +113,53 @@ def run_highs(built: BuiltModel, time_limit: float | None, mip_gap: float | None
             gap = float(solver.getInfo().mip_gap)
     elif status == "ok":
         gap = 0.0
-    return SolverRun(SolverStatus(status), TerminationCondition(condition), gap, seconds)
+    return SolverRun(SolverStatus(status), TerminationCondition(condition), gap, seconds,
+                     start)
+
+
+def _solve_with_start(built: BuiltModel, options: dict[str, Any], time_limit: float | None
+                      ) -> tuple[str, str, dict[str, Any]]:
+    """Solve a MILP through linopy's direct HiGHS interface with a MIP start: the LP
+    relaxation rounded to a plan that keeps every rule (:func:`~daulat.plan.warmstart.
+    mip_start`). Same model, same options, same result as ``model.solve``."""
+    m = built.model
+    m.constraints.sanitize_zeros()
+    m.constraints.sanitize_infinities()
+    solver = linopy.solvers.Solver.from_name("highs", model=m, io_api="direct",
+                                             options=dict(options), set_names=False)
+    h = solver.solver_model
+    vlabels = np.asarray(m.variables.label_index.vlabels)
+    start = mip_start(m, h, vlabels, built.data.portfolio_max_countries, time_limit)
+    if time_limit is not None:  # the start's LPs count against the limit
+        h.setOptionValue("time_limit", max(float(time_limit) - start["seconds"], 1.0))
+    status, condition = m.assign_result(solver.solve(), solver)
+    return status, condition, start
 
 
 def plan_cost_usd(data: PlanData, tables: dict[str, Any]) -> float:
-    """NPV of capex and opex + priced unmet demand, computed from the written tables."""
+    """NPV of capex and opex + site opening costs + priced unmet demand, computed from the
+    written tables (the sum of :func:`cost_parts`)."""
+    return sum(cost_parts(data, tables))
+
+
+def cost_parts(data: PlanData, tables: dict[str, Any]) -> tuple[float, float, float]:
+    """(NPV of capex and opex, opening cost of the new sites built on, the price of unmet
+    demand and undelivered training — min_cost only, else 0), USD."""
     disc = data.discount().to_series()
     costs = tables["costs"]
     npv = float(((costs["capex_usd"] + costs["opex_usd"]) * costs["year"].map(disc)).sum())
+    opening = 0.0
     if data.site_fixed_cost_usd > 0:  # opening cost of each new site built on (undiscounted)
         b = tables["builds"]
         opened = b.loc[(b["accelerator"] == "facility") & (b["shell_mw"] > 1e-6), "site"]
-        npv += data.site_fixed_cost_usd * opened.nunique()
+        opening = data.site_fixed_cost_usd * opened.nunique()
+    return npv, opening, _unmet_penalty_usd(data, tables)
+
+
+def _unmet_penalty_usd(data: PlanData, tables: dict[str, Any]) -> float:
     if data.objective != "min_cost":
-        return npv
+        return 0.0
+    disc = data.discount().to_series()
     unmet = tables["unmet"]
     pen = float((unmet["tokens_per_s"] * unmet["year"].map(disc)).sum()
                 * data.unmet_usd_per_tps_year)
@@ -124,7 +168,7 @@ def plan_cost_usd(data: PlanData, tables: dict[str, Any]) -> float:
         need = float(data.workloads["required_eflop"].to_dict()[w])
         got = float(tr.loc[tr["workload"] == w, "eflop"].sum()) if len(tr) else 0.0
         pen += max(need - got, 0.0) * data.unmet_training_usd_per_eflop
-    return npv + pen
+    return pen
 
 
 def weighted_access(data: PlanData, tables: dict[str, Any]) -> float:
@@ -242,12 +286,14 @@ def summarise(data: PlanData, built: BuiltModel, tables: dict[str, pd.DataFrame]
     """Totals, served share and people served of a solved plan (summary fields)."""
     costs, energy, builds = tables["costs"], tables["energy"], tables["builds"]
     last = data.years[-1]
+    npv, opening, penalty = cost_parts(data, tables)
     totals = Totals(
         capex_usd=float(costs["capex_usd"].sum()),
         opex_usd=float(costs["opex_usd"].sum()),
-        npv_cost_usd=float(((costs["capex_usd"] + costs["opex_usd"])
-                            * costs["year"].map(data.discount().to_series())).sum()),
-        plan_cost_usd=plan_cost_usd(data, tables),
+        npv_cost_usd=npv,
+        site_opening_usd=opening,
+        unmet_penalty_usd=penalty,
+        plan_cost_usd=npv + opening + penalty,
         # facility MW the plan draws at full load in its last year (IT x PUE)
         facility_mw=float((tables["sites"]["it_mw"] * tables["sites"]["site"].map(
             data.sites["pue"])).sum()),

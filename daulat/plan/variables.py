@@ -21,6 +21,7 @@ import xarray as xr
 from daulat.plan.data import SECONDS_PER_YEAR, PlanData
 
 __all__ = [
+    "EFLOP_PER_UNIT",
     "MUSD",
     "ModelFrame",
     "define_decision_variables",
@@ -34,6 +35,9 @@ __all__ = [
 
 #: Money unit inside the model: one million USD.
 MUSD = 1e6
+#: Training compute unit inside the model (``training-compute``): one yottaFLOP (1e24
+#: FLOP) in EFLOP, so frontier runs (~2e29 FLOP) stay well scaled for HiGHS.
+EFLOP_PER_UNIT = 1e6
 _HOURS_PER_YEAR = SECONDS_PER_YEAR / 3600
 
 

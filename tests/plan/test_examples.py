@@ -56,9 +56,13 @@ def test_indonesia_plan_from_the_command_line(tmp_path: Path) -> None:
     assert {k: v for k, v in summary.items() if k not in ("finance", "risk")} == written
     assert summary["status"] == "optimal"
     # all demand is served once the candidate cities open (2028); in 2027 only Batam is
-    # ready, on its schedule (half its 30 MW programme share: announced_ramp_years, H8)
-    unmet = pd.read_csv(tmp_path / "unmet.csv")
-    assert (unmet.loc[unmet["tokens_per_s"] > 1e-6, "year"] == 2027).all()
+    # ready, on its schedule (half its 30 MW programme share: announced_ramp_years, H8).
+    # In whole systems a sliver may stay unserved where one more 8-GPU system costs more
+    # than the penalty on it (428 tokens/s of 65 M in 2031 since the sizing of 1 Dec)
+    unmet = pd.read_csv(tmp_path / "unmet.csv").set_index("year")["tokens_per_s"]
+    demand = pd.read_csv(tmp_path / "demand.csv").groupby("year")["tokens_per_s"].sum()
+    later = (unmet / demand.reindex(unmet.index)).drop(2027, errors="ignore")
+    assert (later < 1e-4).all(), later
     assert summary["served_share"] > 0.9
     assert summary["baseline"]["saving_usd"] >= -1.0
     assert summary["cost_of_sovereignty_usd"] is not None
