@@ -491,7 +491,9 @@ def _tornado(d: ReportData, metric: str, funder: str, s: Strings, f: Formatter
     if t.empty:
         return None
     t = t.sort_values("swing")
-    labels = [s.t(f"inputs.{i}") for i in t["input"]]
+    names = t["label"] if "label" in t else [None] * len(t)
+    labels = [s.input_label(str(i), None if n is None else str(n))
+              for i, n in zip(t["input"], names, strict=True)]
     low = t["value_low"] - t["base"]
     high = t["value_high"] - t["base"]
     fmt = f.compact if metric == "people_served" else f.money
@@ -544,7 +546,10 @@ def _tornado_note(d: ReportData, metric: str, funder: str, s: Strings) -> str:
     flat = t[t["swing"].abs() <= _FLAT * t["base"].abs().clip(lower=1.0)]
     if flat.empty:
         return ""
-    return s.t("charts.tornado_flat", inputs=", ".join(s.t(f"inputs.{i}") for i in flat["input"]),
+    names = flat["label"] if "label" in flat else [None] * len(flat)
+    words = [s.input_label(str(i), None if n is None else str(n))
+             for i, n in zip(flat["input"], names, strict=True)]
+    return s.t("charts.tornado_flat", inputs=", ".join(words),
                metric=s.t(f"metrics.{metric}"))
 
 

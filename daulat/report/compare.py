@@ -21,6 +21,7 @@ from daulat.errors import PlanDirectoryError, UserError
 from daulat.finance import PlanTables, load_plan
 from daulat.formatting import babel_locale, format_mw, format_number, format_percent
 from daulat.report.data import country_name
+from daulat.report.facts import people_unserved
 from daulat.report.pdf import print_pdf
 from daulat.report.text import Formatter, Strings, load_strings
 
@@ -97,9 +98,13 @@ def compare_plans(plan_dirs: list[Path], lang: str = "en") -> Comparison:
     row(t("compare.rows.status"), [str(s.status) for s in sums])
     row(t("compare.rows.horizon"), [f"{p.horizon[0]}–{p.horizon[1]}" for p in plans])
     row(t("compare.rows.capex"), [fmt.money(tt.get("capex_usd")) for tt in totals])
-    row(t("compare.rows.cost"), [fmt.money(tt.get("plan_cost_usd")) for tt in totals])
+    # capital and operating cost only: never the planner's price on unmet demand, which is
+    # shown in people (the next rows)
+    row(t("compare.rows.cost"), [fmt.money(tt.get("npv_cost_usd")) for tt in totals])
     people = [float(s.people_served or 0.0) for s in sums]
     row(t("compare.rows.people"), [format_number(x, loc) for x in people])
+    row(t("compare.rows.unserved"),
+        [format_number(people_unserved(p.demand, p.unmet, p.horizon[1]), loc) for p in plans])
     row(t("compare.rows.cost_per_person"),
         [fmt.money(tt.get("capex_usd", 0.0) / x) if x > 0 else "—"
          for tt, x in zip(totals, people, strict=True)])

@@ -11,7 +11,14 @@ import pandas as pd
 
 from daulat.report.data import ReportData, country_name
 from daulat.report.explain import Explainer, source_text
-from daulat.report.facts import PlanFacts, facts, plan_table, scenario_dict, summary_value
+from daulat.report.facts import (
+    PlanFacts,
+    facts,
+    people_unserved,
+    plan_table,
+    scenario_dict,
+    summary_value,
+)
 from daulat.report.text import Formatter, Strings
 
 __all__ = ["Content", "Table", "build_content"]
@@ -85,8 +92,11 @@ def _headline(d: ReportData, s: Strings, f: Formatter, pf: PlanFacts) -> list[st
     acc = b[b["count"] > 0] if "count" in b else b
     capex = _f(totals.get("capex_usd")) or float(t.costs["capex_usd"].sum())
     opex = _f(totals.get("opex_usd")) or float(t.costs["opex_usd"].sum())
-    # a zero plan cost beside a non-zero capital is a summary that did not record it
-    npv = _f(totals.get("plan_cost_usd")) or _f(totals.get("npv_cost_usd")) or None
+    # The headline money is what the plan spends: capital and operating cost (NPV). The
+    # planner's plan_cost_usd may add a price on unmet demand (min_cost objective) — a
+    # modelling device, not money anyone pays — so it is never shown; unmet demand is shown
+    # in people below. A zero beside a non-zero capital is a summary that did not record it.
+    npv = _f(totals.get("npv_cost_usd")) or None
     shell = _f(totals.get("shell_mw_built"))
     objective = str(summary_value(d, "objective", "min_cost"))
     base = summary_value(d, "baseline", {}) or {}
@@ -110,7 +120,7 @@ def _headline(d: ReportData, s: Strings, f: Formatter, pf: PlanFacts) -> list[st
     base_people = _f(base.get("people_served"))
     base_cost = _f(base.get("npv_usd")) or _f(base.get("cost_usd"))
     if npv is None and base_cost is not None and _f(base.get("saving_usd")) is not None:
-        npv = base_cost - float(base["saving_usd"])  # an older summary without plan_cost_usd
+        npv = base_cost - float(base["saving_usd"])  # an older summary without npv_cost_usd
 
     lines: list[str] = []
     people_line = None
@@ -125,6 +135,11 @@ def _headline(d: ReportData, s: Strings, f: Formatter, pf: PlanFacts) -> list[st
                 "summary.people_vs_baseline", delta=_signed(f.number(delta), delta),
                 share=_signed(f.pct(delta / base_people), delta),
                 baseline=f.number(base_people))
+    unserved = people_unserved(t.demand, t.unmet, y1)
+    unserved_line = None
+    if unserved >= 0.5:
+        unserved_line = s.t("summary.unserved", year=y1, people=f.number(unserved),
+                            share=f.pct(unserved / (unserved + people) if people else 1.0))
     cost_line = None
     if npv is not None:
         cost_line = s.t("summary.npv", rate=rate, cost=f.money(npv))
@@ -137,6 +152,8 @@ def _headline(d: ReportData, s: Strings, f: Formatter, pf: PlanFacts) -> list[st
     if objective == "max_access":
         if people_line:
             lines.append(people_line)
+        if unserved_line:
+            lines.append(unserved_line)
         if npv is not None and people:
             trains = plan_table(d, "training")
             key = "summary.per_person_training" if trains is not None and not trains.empty \
@@ -155,6 +172,8 @@ def _headline(d: ReportData, s: Strings, f: Formatter, pf: PlanFacts) -> list[st
         lines += [cost, build]
         if people_line:
             lines.append(people_line)
+        if unserved_line:
+            lines.append(unserved_line)
     sov = _f(summary_value(d, "cost_of_sovereignty_usd"))
     if sov is not None:
         lines.append(s.t("summary.sovereignty", cost=f.money(sov)))

@@ -27,6 +27,7 @@ __all__ = [
     "SiteUse",
     "facts",
     "funder_names",
+    "people_unserved",
     "plan_table",
     "scenario_dict",
     "summary_value",
@@ -189,6 +190,22 @@ def _people_by_country(d: ReportData, year: int) -> dict[str, float]:
     people = pd.Series([s * float(n) for s, n in zip(share, dem["users"], strict=True)],
                        index=dem["country"].astype(str).to_numpy())
     return {str(k): float(v) for k, v in people.groupby(level=0).mean().items()}
+
+
+def people_unserved(demand: pd.DataFrame, unmet: pd.DataFrame, year: int) -> float:
+    """People with demand the plan leaves unserved in ``year``: users × unserved share,
+    averaged over each country's inference workloads and summed (the complement of the
+    planner's people served, ``plan.result.people_served``). The unmet demand in people —
+    what a minister weighs — rather than the planner's price on it."""
+    dem = demand[(demand["year"] == year) & (demand["tokens_per_s"] > 0)]
+    if dem.empty:
+        return 0.0
+    u = unmet[unmet["year"] == year].set_index(["country", "workload"])["tokens_per_s"]
+    left = [min(max(float(u.get((c, w), 0.0)) / float(t), 0.0), 1.0) * float(n)
+            for c, w, t, n in zip(dem["country"], dem["workload"], dem["tokens_per_s"],
+                                  dem["users"], strict=True)]
+    per_country = pd.Series(left, index=dem["country"].astype(str).to_numpy())
+    return float(per_country.groupby(level=0).mean().sum())
 
 
 def _site_costs(d: ReportData) -> pd.Series:

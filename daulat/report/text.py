@@ -47,6 +47,17 @@ class Strings:
             node = node[part]
         return str(node).format(**values) if values else str(node)
 
+    def input_label(self, name: str, label: str | None = None) -> str:
+        """The words for a risk input: its locale string (``inputs.<name>``), or for a demand
+        or fleet figure (``demand:<id>``, its ``label`` from the risk tables) "Demand: …"."""
+        try:
+            return self.t(f"inputs.{name}")
+        except KeyError:
+            if not name.startswith("demand:"):
+                raise
+        what = label if label and label == label else name.removeprefix("demand:")
+        return self.t("inputs.demand_factor", factor=what)
+
 
 @lru_cache(maxsize=8)
 def load_strings(lang: str) -> Strings:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -76,3 +78,18 @@ def test_one_plan_or_a_foreign_directory_is_refused(two_plans: tuple[Path, Path]
     foreign = subprocess.run([DAULAT, "compare", str(a), str(tmp_path)],
                              capture_output=True, text=True)
     assert foreign.returncode == 2, foreign.stdout + foreign.stderr
+
+
+def test_compare_shows_capital_and_operating_cost_and_unserved_people_not_a_penalty(
+        two_plans: tuple[Path, Path], tmp_path: Path) -> None:
+    a, b = two_plans
+    priced = Path(shutil.copytree(b, tmp_path / "priced"))
+    summary = json.loads((priced / "summary.json").read_text(encoding="utf-8"))
+    npv = summary["totals"]["npv_cost_usd"]
+    summary["totals"]["plan_cost_usd"] = npv + 123.4e12  # a planner's price on unmet demand
+    (priced / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    rows = dict(compare_plans([a, priced]).rows)
+    cost = rows["Capital and operating cost (NPV)"]
+    assert "T" not in cost[1] and cost[1].startswith("$")  # the NPV of capex + opex only
+    unserved = rows["People not served (last year)"]
+    assert all(c.replace(",", "").isdigit() for c in unserved)

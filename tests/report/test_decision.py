@@ -84,7 +84,9 @@ def programme_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
     summary.update(
         objective="max_access", selected_countries=["IDN", "MYS"],
         people_served=56_875_068.0,
-        totals={**summary["totals"], "plan_cost_usd": 340.0e6, "shell_mw_built": 2.2},
+        # the planner's plan cost adds a $9.9B price on unmet demand: never shown
+        totals={**summary["totals"], "npv_cost_usd": 340.0e6, "plan_cost_usd": 10.24e9,
+                "shell_mw_built": 2.2},
         baseline={"method": "greedy", "cost_usd": 331.5e6, "npv_usd": 331.5e6,
                   "saving_usd": -8.5e6, "saving_share": -0.0256, "people_served": 41.5e6,
                   "served_share": 0.62, "countries": ["IDN"],
@@ -161,17 +163,24 @@ def test_max_access_headline_is_people_served_not_a_negative_saving(programme: P
     lines = [x for x in summary.splitlines() if x.startswith("- ")]
     assert lines[0] == ("- People served in 2030: 56,875,068 (78.6% of demand met). That is"
                         " +15,375,068 people (+37.0%) against the baseline's 41,500,000.")
-    assert lines[1].startswith("- Cost per person served: $5.98 (the plan's whole cost, NPV,"
+    # unmet demand in people, never as a penalty in dollars
+    assert lines[1] == ("- People not served in 2030: 15,511,382 (21.4% of the people with"
+                        " demand). Unmet demand is counted in people; it is not a cost anyone"
+                        " pays.")
+    assert lines[2].startswith("- Cost per person served: $5.98 (the plan's whole cost, NPV,"
                                " training runs included,")
-    assert lines[1].endswith("Baseline: $7.99.")
-    assert "That is $8.5M (2.6%) more than the baseline's $331.5M." in lines[2]
+    assert lines[2].endswith("Baseline: $7.99.")
+    assert lines[3].startswith("- Capital and operating cost of the plan (NPV at 8.0%): $340M.")
+    assert "That is $8.5M (2.6%) more than the baseline's $331.5M." in lines[3]
+    assert "$10.2B" not in summary and "10.24" not in summary
     assert "Saving" not in summary and "-$8.5" not in summary
     assert "Solver status" not in summary
 
 
 def test_min_cost_headline_is_the_cost_against_the_baseline(plan_dir: Path) -> None:
     lines = [x for x in _summary(_md(plan_dir, "en")).splitlines() if x.startswith("- ")]
-    assert lines[0] == ("- Cost of the plan (NPV at 8.0%): $332.6M. That is $59.9M (15.3%)"
+    assert lines[0] == ("- Capital and operating cost of the plan (NPV at 8.0%): $332.6M. That is"
+                        " $59.9M (15.3%)"
                         " less than the baseline's $392.4M.")
 
 
