@@ -35,9 +35,9 @@ def main() -> None:
         for r in rows:
             print(f"- `{r.id}`: {r.source}")
         return
-    print(f"{'id':28} {'published':>12} {'ours':>12} {'ratio':>7}  {'use':8} {'target':7} met")
+    print(f"{'id':36} {'published':>12} {'ours':>12} {'ratio':>7}  {'use':8} {'target':7} met")
     for r in rows:
-        print(f"{r.id:28} {r.published:12,.2f} {r.ours:12,.2f} {r.ours / r.published:7.2f}  "
+        print(f"{r.id:36} {r.published:12,.2f} {r.ours:12,.2f} {r.ours / r.published:7.2f}  "
               f"{r.use:8} {r.target:7} {'yes' if r.ok else 'NO'}")
     checked = [r for r in rows if r.use == "checked"]
     print()

@@ -90,14 +90,20 @@ class DemandAssumptions(BaseModel):
         default=0.7, gt=0, le=1, description="ASSUMPTION: long-run share of internet users"
     )
     adoption_midpoint_year: float = Field(
-        default=2028.0, description="ASSUMPTION: year adoption reaches half its cap"
+        default=2027.5,
+        description=(
+            "FITTED (cap and rate held): the curve passes through 12.7 % of internet users in "
+            "2025 = ChatGPT's ~700 M weekly users in Jul 2025 (NBER w34255, Chatterji et al. "
+            "2025) / ~5.5 B people online (ITU Facts and Figures 2024). Was 2028 (10 % in "
+            "2025), anchored on ~10 % of the world's *adults*, applied to internet users"
+        ),
     )
     adoption_rate: float = Field(
         default=0.6,
         gt=0,
         description=(
-            "ASSUMPTION: logistic steepness per year (2025 ≈ 10 %, anchored on ~10 % of adults "
-            "using ChatGPT weekly in 2025, OpenAI usage study via paragraph.com)"
+            "ASSUMPTION: logistic steepness per year (with the fitted midpoint: 12.7 % of "
+            "internet users in 2025, 20 % 2026, 30 % 2027, 57 % 2030)"
         ),
     )
     queries_per_user_day: float = Field(

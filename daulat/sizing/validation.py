@@ -11,14 +11,16 @@ limits, sourced). Used by
 from __future__ import annotations
 
 import csv
+import math
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from daulat.catalog.constants import constant
-from daulat.catalog.countries import get_country
+from daulat.catalog.countries import get_country, load_countries
 from daulat.catalog.profiles import fleet_factor
+from daulat.policy.residency import resolve_residency
 from daulat.sizing.demand import DemandAssumptions, country_assistant
 from daulat.sizing.facility import facility, it_kw_per_accelerator
 from daulat.sizing.fleet import FleetAssumptions, ServiceLoad, load_from_users, size_service
@@ -193,10 +195,52 @@ _SGLANG = (
     "256 sequences per GPU, ITL ~100 ms, no MTP)"
 )
 _OPENAI = (
-    "OpenAI CFO S. Friar, 18 Jan 2026: ~1.9 GW compute in 2025; ~800 M weekly ChatGPT users "
-    "(DevDay, Oct 2025); inference share of compute ASSUMPTION 0.5 (fleet_factors.csv "
-    "inference_share_of_compute_openai, range 0.3-0.7)"
+    "OpenAI CFO S. Friar, 18 Jan 2026: ~1.9 GW compute in 2025 (capacity: 0.2 GW 2023, 0.6 GW "
+    "2024); ~800 M weekly ChatGPT users (DevDay, Oct 2025); inference share of compute "
+    "ASSUMPTION 0.5 (fleet_factors.csv inference_share_of_compute_openai, range 0.3-0.7; "
+    "anchors: Epoch AI put OpenAI's 2024 compute at ~$7 B, ~$2 B of it inference = 0.29; "
+    "leaked Microsoft figures (FT/Ed Zitron, Nov 2025) give $8.7 B of Azure inference in "
+    "Q1-Q3 2025, more than double 2024's $3.7 B)"
 )
+#: Sora (OpenAI's video app, launched 30 Sep 2025): analysts' estimate, not a disclosure.
+#: Forbes (10 Nov 2025) from Cantor Fitzgerald's ~$1.30 per 10-s clip and ~4.5 M users, a
+#: quarter of them making ~10 clips a day: ~11.3 M clips/day, ~$15 M/day; reported ~40
+#: GPU-minutes per clip. ASSUMPTION: value the estimate, range a quarter of it to it.
+SORA_CLIPS_PER_DAY = (2.8e6, 11.3e6, 11.3e6)  # low, value, high
+SORA_GPU_HOURS_PER_CLIP = 40 / 60
+_SORA = ("Forbes 10 Nov 2025 (P. Liu) from Cantor Fitzgerald (D. Mathivanan): ~$1.30 per "
+         "10-s Sora clip, ~11.3 M clips/day, ~$15 M/day; ~40 GPU-minutes per clip; "
+         "Sora head B. Peebles (30 Oct 2025): 'the economics are currently completely "
+         "unsustainable'. ASSUMPTION range 2.8-11.3 M clips/day")
+#: Stargate UAE is a regional hub: "within a 2,000-mile radius ... up to half the world's
+#: population" (OpenAI, 22 May 2025).
+HUB_RADIUS_KM = 2000 * 1.609344
+
+
+def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine, mean Earth radius 6,371 km)."""
+    p = math.pi / 180
+    a = (math.sin((lat2 - lat1) * p / 2) ** 2
+         + math.cos(lat1 * p) * math.cos(lat2 * p) * math.sin((lon2 - lon1) * p / 2) ** 2)
+    return 2 * 6371.0088 * math.asin(math.sqrt(a))
+
+
+def hub_demand(site_country: str = "ARE", year: int = 2027, radius_km: float = HUB_RADIUS_KM
+               ) -> list[tuple[str, float, bool, float]]:
+    """Countries whose capital lies within ``radius_km`` of ``site_country``'s capital:
+    (ISO3, km, whether its residency rule (policy packs, fail closed) lets it be served from
+    ``site_country``, facility MW of its assistant in ``year`` on the defaults)."""
+    home = get_country(site_country)
+    out = []
+    for c in load_countries().values():
+        if math.isnan(c.lat) or math.isnan(c.lon):
+            continue
+        km = _km(home.lat, home.lon, c.lat, c.lon)
+        if km > radius_km or not c.population:
+            continue
+        allowed = resolve_residency(c.iso3).allows(site_country)
+        out.append((c.iso3, km, allowed, country_assistant(c.iso3, year).facility_mw))
+    return sorted(out, key=lambda r: -r[3])
 
 
 def _deepseek_fleet(fleet_utilisation: float | None = None) -> Any:
@@ -256,19 +300,36 @@ def fleet_checks() -> list[FleetCheck]:
         22282, sg.tokens_per_s_per_accelerator * 8, "tokens/s", "checked", "±35 %",
         f"decode-only roofline, 2k context, ITL 100 ms, no MTP; n={sg.replica_size}, "
         f"B={sg.batch}, {sg.binding} (before fleet utilisation)", _SGLANG))
-    # 5. OpenAI, world top-down: facility W per weekly user (inference share of 1.9 GW)
+    # 5. OpenAI, world top-down: facility W per weekly user (inference share of 1.9 GW).
+    # Capacity against capacity: ours is the fleet built (diurnal peak, headroom, failover);
+    # its research share is left out because the top-down inference share already puts
+    # research and training in the other half of the 1.9 GW.
     users = 800e6
     world = size_service(
         load_from_users(users, "assistant", 2025),
-        FleetAssumptions(accelerator="H100-SXM", precision="fp8",
+        FleetAssumptions(accelerator="H100-SXM", precision="fp8", research_share=0.0,
                          peak_to_average=fleet_factor("peak_to_average_global")))
     top_down = 1.9e9 * fleet_factor("inference_share_of_compute_openai") / users
     rows.append(FleetCheck(
         "openai-w-per-weekly-user", "OpenAI 2025: facility W per weekly user (incl. API)",
         top_down, world.watts_per_weekly_user, "W", "checked", "×2",
         f"800 M weekly users x profile assistant 2025 (consumer + enterprise + API + "
-        f"government) on H100 fp8, national-assistant mix: {world.accelerators:,} "
-        f"accelerators, {world.facility_mw:,.0f} MW", _OPENAI))
+        f"government) on H100 fp8, national-assistant mix, built fleet without research "
+        f"share: {world.accelerators:,} accelerators, {world.facility_mw:,.0f} MW", _OPENAI))
+    # 5b. ... plus Sora's video generation (an analysts' estimate, not a disclosure)
+    sora_gpus = SORA_CLIPS_PER_DAY[1] * SORA_GPU_HOURS_PER_CLIP / 24 * fleet_factor(
+        "peak_to_average_global")
+    sora = facility("H100-SXM", int(sora_gpus))
+    rows.append(FleetCheck(
+        "openai-w-per-weekly-user-with-sora", "OpenAI 2025 incl. Sora video (analysts' "
+        "estimate): facility W per weekly user", top_down,
+        (world.facility_mw + sora.facility_mw) * 1e6 / users, "W", "checked", "×2",
+        f"as openai-w-per-weekly-user + Sora: {SORA_CLIPS_PER_DAY[1] / 1e6:.1f} M clips/day x "
+        f"{SORA_GPU_HOURS_PER_CLIP * 60:.0f} GPU-min x peak/average "
+        f"{fleet_factor('peak_to_average_global')} = {sora_gpus:,.0f} H100, "
+        f"{sora.facility_mw:,.0f} MW (at the estimate's low, {SORA_CLIPS_PER_DAY[0] / 1e6:.1f}"
+        f" M clips/day: {sora.facility_mw * SORA_CLIPS_PER_DAY[0] / SORA_CLIPS_PER_DAY[1]:,.0f}"
+        " MW)", _OPENAI + "; " + _SORA))
     # 6. Indonesia 2027 against the same top-down W per weekly user
     idn = country_assistant("IDN", 2027)
     rows.append(FleetCheck(
@@ -278,21 +339,39 @@ def fleet_checks() -> list[FleetCheck]:
         f"{idn.accelerators:,} GB200, {idn.facility_mw:,.1f} MW",
         "top-down W per weekly user as openai-w-per-weekly-user"))
     # 7-8. Stargate UAE phase 1: 200 MW for a country of ~10 M (nationwide ChatGPT)
+    uae_source = ("OpenAI/G42 22 May 2025: Stargate UAE 1 GW, first 200 MW in 2026; ChatGPT "
+                  "for the whole country; a hub for 'up to half the world's population' "
+                  "within 2,000 miles (the-decoder.com, techzine.eu, openai.com)")
     are = get_country("ARE")
     uae_default = country_assistant("ARE", 2027)
     rows.append(FleetCheck(
         "stargate-uae-default", "UAE 2027, default adoption: facility MW vs Stargate UAE "
         "phase 1", 200, uae_default.facility_mw, "MW", "checked", "×2",
-        f"size country ARE 2027: {uae_default.users / 1e6:,.1f} M weekly users",
-        "OpenAI/G42 22 May 2025: Stargate UAE 1 GW, first 200 MW in 2026; ChatGPT for the "
-        "whole country (the-decoder.com, techzine.eu)"))
+        f"size country ARE 2027: {uae_default.users / 1e6:,.1f} M weekly users", uae_source))
     everyone = country_assistant("ARE", 2027, DemandAssumptions(adoption_cap=1.0,
                                                                 adoption_midpoint_year=2000))
     rows.append(FleetCheck(
         "stargate-uae-everyone", "UAE 2027, every resident a weekly user: facility MW vs "
         "Stargate UAE phase 1", 200, everyone.facility_mw, "MW", "checked", "×2",
         f"{are.population / 1e6:,.1f} M residents x internet {are.internet_share:.0%} all "
-        "weekly users", "as stargate-uae-default"))
+        "weekly users", uae_source))
+    # 8b-c. ... as the regional hub it is announced as: every country within 2,000 miles
+    hub = hub_demand("ARE", 2027)
+    allowed = [r for r in hub if r[2]]
+    rows.append(FleetCheck(
+        "stargate-uae-hub-residency", "UAE hub 2027, countries within 2,000 miles whose "
+        "residency rule allows serving from ARE: facility MW vs phase 1", 200,
+        sum(r[3] for r in allowed), "MW", "checked", "×2",
+        f"{len(allowed)} of {len(hub)} countries within 2,000 miles allow ARE under the "
+        f"shipped policy packs (fail closed: no pack = in country): "
+        f"{', '.join(r[0] for r in allowed)}", uae_source))
+    top = ", ".join(f"{r[0]} {r[3]:.0f}" for r in hub[:4])
+    rows.append(FleetCheck(
+        "stargate-uae-hub-export", "UAE hub 2027, every country within 2,000 miles served "
+        "from ARE (compute export, residency set aside): facility MW vs phase 1", 200,
+        sum(r[3] for r in hub), "MW", "checked", "×2",
+        f"{len(hub)} countries (capitals within 3,219 km of Abu Dhabi), size country each "
+        f"2027 defaults, summed (largest MW: {top})", uae_source))
     # 9. Stargate Norway: 230 MW for 100,000 GPUs (facility kW per GPU, GB300 assumed)
     nor = facility("GB300", 100_000)
     rows.append(FleetCheck(

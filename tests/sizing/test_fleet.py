@@ -150,3 +150,19 @@ def test_planner_rate_and_size_country_are_one_engine() -> None:
     planner = d.peak_output_tokens_per_s / rate
     replica = engine.models[0].replica_size
     assert abs(planner - engine.accelerators) <= replica + 1e-6 * engine.accelerators
+
+
+def test_stargate_uae_is_checked_as_the_regional_hub_it_is_announced_as() -> None:
+    from daulat.sizing.validation import hub_demand
+
+    hub = {iso3: (km, allowed, mw) for iso3, km, allowed, mw in hub_demand("ARE", 2027)}
+    # India, Pakistan, Iran and Saudi Arabia are within 2,000 miles of Abu Dhabi; Japan is not
+    assert {"IND", "PAK", "IRN", "SAU", "ARE"} <= set(hub) and "JPN" not in hub
+    assert all(km <= 2000 * 1.609344 for km, _, _ in hub.values())
+    # the UAE itself may always be served at home; fail-closed residency keeps others home
+    assert hub["ARE"][1] is True
+    assert hub["IND"][1] is False  # India's pack: in country
+    rows = {r.id: r for r in fleet_checks()}
+    export = rows["stargate-uae-hub-export"].ours
+    assert export == pytest.approx(sum(mw for _, _, mw in hub.values()))
+    assert rows["stargate-uae-hub-residency"].ours < export / 50
