@@ -434,7 +434,9 @@ class PlanSummary(_Model):
     objective_unit: str | None = Field(default=None, description="Unit of objective_value.")
     termination: str | None = Field(default=None, description=(
         "HiGHS's termination condition (linopy TerminationCondition)."))
-    mip_gap: float | None = Field(default=None, description="Relative MIP gap (0: an LP).")
+    mip_gap: float | None = Field(default=None, description=(
+        "Relative MIP gap (0: an LP), against the objective without the price of training "
+        "no plan can deliver (docs/plan.md, How the MILP is solved fast)."))
     build_seconds: float | None = Field(default=None, description="Seconds to build.")
     solve_seconds: float = Field(default=0.0, description="Seconds HiGHS took.")
     model_size: str | None = Field(default=None, description=(

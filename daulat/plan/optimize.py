@@ -111,6 +111,10 @@ def run_highs(built: BuiltModel, time_limit: float | None, mip_gap: float | None
         # highspy's info object has no mip_gap before a MIP run reports one
         with contextlib.suppress(AttributeError, RuntimeError):
             gap = float(solver.getInfo().mip_gap)
+            if start and start.get("gap_scale") and not start.get("retried_cold"):
+                info = solver.getInfo()
+                gap = abs(float(info.objective_function_value) - float(info.mip_dual_bound)) \
+                    / start["gap_scale"]
     elif status == "ok":
         gap = 0.0
     return SolverRun(SolverStatus(status), TerminationCondition(condition), gap, seconds,
@@ -129,9 +133,19 @@ def _solve_with_start(built: BuiltModel, options: dict[str, Any], time_limit: fl
                                              options=dict(options), set_names=False)
     h = solver.solver_model
     vlabels = np.asarray(m.variables.label_index.vlabels)
-    start = mip_start(m, h, vlabels, built.data.portfolio_max_countries, time_limit)
+    data = built.data
+    start = mip_start(m, h, vlabels, data.portfolio_max_countries, time_limit,
+                      {str(k): str(v) for k, v in data.sites["country"].items()})
     if time_limit is not None:  # the start's LPs count against the limit
         h.setOptionValue("time_limit", max(float(time_limit) - start["seconds"], 1.0))
+    if start.get("given") and "mip_rel_gap" in options:
+        # the gap is relative to what the plan's decisions move: the objective without the
+        # price of training it cannot deliver (a 2e29-FLOP run no site can hold is priced
+        # at ~$170T, and 1 % of that is more than the whole programme's cost)
+        scale = max(abs(start["objective"] - start["training_penalty"]), 1.0)
+        start["gap_scale"] = scale
+        h.setOptionValue("mip_abs_gap", float(options["mip_rel_gap"]) * scale)
+        h.setOptionValue("mip_rel_gap", 0.0)
     status, condition = m.assign_result(solver.solve(), solver)
     return status, condition, start
 

@@ -49,24 +49,31 @@ def _columns(model: linopy.Model, vlabels: np.ndarray, name: str) -> Any:
 
 def _round_binaries(model: linopy.Model, vlabels: np.ndarray, x: np.ndarray,
                     binary_cols: np.ndarray, k_countries: int | None,
-                    open_at: float) -> dict[int, float]:
+                    open_at: float, site_country: dict[str, str]) -> dict[int, float]:
     """Binary column -> 0/1 from the LP values ``x`` (see the module docstring)."""
     fixed = {int(c): float(x[c] > 0.5) for c in binary_cols}
     names = set(model.variables)
+    closed: set[str] = set()  # portfolio countries left out: their sites are unusable
     if "select" in names and k_countries is not None:
         cols = _columns(model, vlabels, "select").ravel()
-        cols = cols[cols >= 0]
-        order = cols[np.argsort(-x[cols], kind="stable")]
-        keep = {int(c) for c in order[:k_countries] if x[c] > _TOL}
-        fixed.update({int(c): float(int(c) in keep) for c in cols})
+        countries = [str(c) for c in model.variables["select"].coords["country"].values]
+        order = np.argsort(-np.where(cols >= 0, x[np.clip(cols, 0, None)], -1.0),
+                           kind="stable")
+        keep = {i for i in order[:k_countries] if cols[i] >= 0 and x[cols[i]] > _TOL}
+        fixed.update({int(c): float(i in keep) for i, c in enumerate(cols) if c >= 0})
+        closed = {countries[i] for i in range(len(cols)) if i not in keep}
     if "training_campus" in names:
         cols = _columns(model, vlabels, "training_campus")  # [workload, site]
+        sites = [str(s) for s in model.variables["training_campus"].coords["site"].values]
+        usable = np.array([site_country.get(s) not in closed for s in sites])
         for row in cols.reshape(cols.shape[0], -1):
-            row = row[row >= 0]
-            if not len(row):
+            ok = (row >= 0) & usable
+            if not ok.any():
+                fixed.update({int(c): 0.0 for c in row[row >= 0]})
                 continue
-            best = int(row[int(np.argmax(x[row]))])
-            fixed.update({int(c): float(c == best and x[c] > _TOL) for c in row})
+            value = np.where(ok, x[np.clip(row, 0, None)], -1.0)
+            best = int(row[int(np.argmax(value))])
+            fixed.update({int(c): float(c == best) for c in row[row >= 0]})
     if "site_open" in names:
         cols = _columns(model, vlabels, "site_open").ravel()
         fixed.update({int(c): float(x[c] >= open_at) for c in cols[cols >= 0]})
@@ -93,11 +100,14 @@ def _close_sites(model: linopy.Model, vlabels: np.ndarray, x_lp: np.ndarray,
 
 
 def mip_start(model: linopy.Model, h: highspy.Highs, vlabels: np.ndarray,
-              k_countries: int | None = None, time_limit: float | None = None
-              ) -> dict[str, Any]:
+              k_countries: int | None = None, time_limit: float | None = None,
+              site_country: dict[str, str] | None = None) -> dict[str, Any]:
     """Give ``h`` (the solver built from ``model``; column i is linopy label
-    ``vlabels[i]``) a feasible plan as its MIP start. Returns what happened: ``given``,
-    ``rounding`` (up / nearest / down), ``objective`` of the start and ``seconds``."""
+    ``vlabels[i]``) a feasible plan as its MIP start. ``k_countries``: the portfolio's K;
+    ``site_country``: each site's country (a run's campus must be usable with the
+    rounded portfolio). Returns what happened: ``given``, ``rounding`` (up / nearest /
+    down), ``objective`` of the start and ``seconds``."""
+    site_country = site_country or {}
     started = time.perf_counter()
     lp = h.getLp()
     n = int(lp.num_col_)
@@ -136,7 +146,8 @@ def mip_start(model: linopy.Model, h: highspy.Highs, vlabels: np.ndarray,
             best: tuple[float, dict[int, float], np.ndarray] | None = None
             tried: list[dict[int, float]] = []
             for open_at in _OPEN_AT:
-                chosen = _round_binaries(model, vlabels, x, binary_cols, k_countries, open_at)
+                chosen = _round_binaries(model, vlabels, x, binary_cols, k_countries, open_at,
+                                         site_country)
                 if chosen in tried:
                     continue
                 tried.append(chosen)
@@ -168,6 +179,12 @@ def mip_start(model: linopy.Model, h: highspy.Highs, vlabels: np.ndarray,
         h.changeColsIntegrality(len(int_cols), int_cols, integrality[int_cols])
         out["seconds"] = time.perf_counter() - started
     x[int_cols] = np.round(x[int_cols])
+    out["training_penalty"] = 0.0
+    if "unmet_training_yflop" in model.variables:
+        cols = _columns(model, vlabels, "unmet_training_yflop").ravel()
+        cols = cols[cols >= 0]
+        cost = np.asarray(lp.col_cost_, dtype=float)
+        out["training_penalty"] = float((x[cols] * cost[cols]).sum())
     sol = highspy.HighsSolution()
     sol.col_value = list(x)
     sol.value_valid = True
