@@ -12,14 +12,28 @@ scenario's ``uncertainty`` block (triangular distributions):
 * ``power_price`` — multiplies the power part of opex (site energy × the site's power
   price from ``inputs_sites``, capped at the site's opex);
 * ``delay_years`` — construction delay: capacity, opex and revenue arrive ``delay`` years
-  later (fractional delays interpolate between years); capital is spent as planned.
+  later (fractional delays interpolate between years); capital is spent as planned;
+* every **demand and fleet figure** with a range in the plan's ``inputs_demand_ranges``
+  (usage-profile figures — prompts per user-day, mode shares, tokens per prompt, the
+  enterprise/API/government segments — and fleet factors — peak/average, headroom,
+  failover, research share, fleet utilisation; issue 10: an unsourced figure's range is
+  sampled here). Each is drawn triangular(low, base, high); the planner recorded the
+  accelerators the same users need at its low and high over its base (the sizing engine,
+  one figure moved at a time), interpolated linearly in between; the figures' multipliers
+  multiply into the capacity each (country, workload) needs: ``need = adoption × M ×
+  demand``. Above the plan's capacity the plan falls short (fewer people served, as a share
+  of the country's users; revenue as planned); below it capacity stands idle (revenue
+  falls with the capacity used; the idle share of the serving capital is
+  ``idle_capital_usd``).
 
 All samples are evaluated at once on numpy arrays (samples × funders × years, samples ×
 countries × years), in chunks that bound memory; 10 000 samples of a national plan take
 a few hundredths of a second. Outputs: P10/P50/P90 of total cost (capex + opex over the
-plan's years, USD), people served (in the plan's last year) and each funder's NPV (as in
-``returns.csv``); per-year fans of cost and people served; a tornado table (each input at
-its low and high, the others at their mode).
+plan's years, USD), people served (in the plan's last year), capital left idle (the plan's
+serving capital × the share of its serving capacity unused in its last year) and each
+funder's NPV (as in ``returns.csv``); per-year fans of cost and people served; a tornado
+table (each input at its low and high, the others at their mode; demand figures named
+``demand:<factor>``).
 
 Re-solved sweeps (K scenarios re-planned with the ``sensitivity`` knobs drawn from the
 same ranges) re-run the planner, so they live above it: :func:`daulat.pipeline.resolve_sweep`.
@@ -44,6 +58,9 @@ from daulat.finance.tables import PlanTables, load_plan
 
 __all__ = [
     "INPUTS",
+    "DemandFactor",
+    "capacity_multiplier",
+    "demand_factors",
     "RiskModel",
     "RiskResult",
     "build_risk_model",
@@ -87,6 +104,10 @@ class RiskModel:
     served_p: np.ndarray  # (p, t) served tokens/s (tail: scaled by capital still alive)
     users_per_tps_p: np.ndarray  # (p, t) people per served token/s (country's users / its
     #                               workloads with demand / the pair's demand)
+    serving_capital_usd: float = 0.0  # capex over the plan's years x serving share
+    factors: list[str] = field(default_factory=list)  # k demand factor ids
+    factor_pts: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))  # (k, 3)
+    factor_mult: np.ndarray = field(default_factory=lambda: np.ones((0, 0, 2)))  # (p, k, 2)
     basis: dict[str, str] = field(default_factory=dict)
 
 
@@ -244,6 +265,28 @@ def build_risk_model(tables: PlanTables, life_years: int | None = None) -> RiskM
     users_per_tps = np.divide(users_p / per_pair, demand_p, out=np.zeros_like(users_p),
                               where=demand_p > 0)
 
+    dfactors = demand_factors(tables)
+    factor_pts = np.array([[f.low, f.base, f.high] for f in dfactors]).reshape(-1, 3)
+    factor_mult = np.ones((n_p, len(dfactors), 2))
+    k_index = {f.id: k for k, f in enumerate(dfactors)}
+    ranges = tables.inputs_demand_ranges
+    for w, fid, lo, hi in zip(ranges["workload"].tolist(), ranges["factor"].tolist(),
+                              ranges["capacity_low"].tolist(), ranges["capacity_high"].tolist(),
+                              strict=True):
+        for (_c, pw), i in p_index.items():
+            if pw == w:
+                factor_mult[i, k_index[fid]] = (lo, hi)
+
+    # The serving capital: the plan's capex x the share of its accelerators (last year)
+    # that serve (not training runs).
+    last_year = plan_years[-1]
+    inst = float(tables.installed.loc[tables.installed["year"] == last_year, "count"].sum())
+    trn = float(tables.training.loc[tables.training["year"] == last_year,
+                                    "accelerators"].sum())
+    serving_share = max(0.0, 1.0 - trn / inst) if inst > 0 else 1.0
+    plan_capex = float(tables.builds.loc[tables.builds["year"].isin(plan_years),
+                                         "capex_usd"].sum())
+
     t = np.arange(n_t)
     return RiskModel(
         years=np.asarray(years),
@@ -261,14 +304,77 @@ def build_risk_model(tables: PlanTables, life_years: int | None = None) -> RiskM
         demand_p=demand_p,
         served_p=served_p,
         users_per_tps_p=users_per_tps,
+        serving_capital_usd=plan_capex * serving_share,
+        factors=[f.id for f in dfactors],
+        factor_pts=factor_pts,
+        factor_mult=factor_mult,
         basis={
             "accelerator_price": "the plan's accelerator capex per build (builds.csv: system "
                                  "and network share, scenario price factor)",
             "power_price": "site energy x the plan's site power price" + (
                 f" ({price_source})" if price_source else " (no energy table)"),
             "asset_life": basis.asset_life_source,
+            "demand": (f"{len(dfactors)} demand and fleet figures with ranges "
+                       "(inputs_demand_ranges: usage_profiles.csv, fleet_factors.csv; the "
+                       "capacity each end needs from the sizing engine at plan time)"
+                       if dfactors else "the plan has no inputs_demand_ranges: demand varies "
+                       "with adoption only"),
+            "idle_capital": (f"serving capital {plan_capex * serving_share:,.0f} USD = plan "
+                             f"capex x {serving_share:.0%} of accelerators serving (not "
+                             f"training) in {last_year}"),
         },
     )
+
+
+@dataclass(frozen=True)
+class DemandFactor:
+    """One demand or fleet figure risk samples (``inputs_demand_ranges``)."""
+
+    id: str
+    label: str
+    low: float
+    base: float
+    high: float
+    unit: str
+
+    @property
+    def input(self) -> str:
+        """Its name among the risk inputs (draws, tornado, samples): ``demand:<id>``."""
+        return f"demand:{self.id}"
+
+
+def demand_factors(tables: PlanTables) -> list[DemandFactor]:
+    """The figures of the plan's ``inputs_demand_ranges`` (one per factor id, in order;
+    several workloads on one profile share a figure and so one draw)."""
+    r = tables.inputs_demand_ranges
+    out: dict[str, DemandFactor] = {}
+    for fid, label, lo, base, hi, unit in zip(
+            r["factor"].tolist(), r["label"].tolist(), r["low"].tolist(), r["base"].tolist(),
+            r["high"].tolist(), r["unit"].tolist(), strict=True):
+        if not lo <= base <= hi:
+            raise UserError(f"{tables.path / 'inputs_demand_ranges.csv'}: factor {fid}: base "
+                            f"{base:g} outside [{lo:g}, {hi:g}]; valid: low <= base <= high")
+        out.setdefault(str(fid), DemandFactor(str(fid), str(label), float(lo), float(base),
+                                              float(hi), str(unit)))
+    return list(out.values())
+
+
+def capacity_multiplier(model: RiskModel, draws: dict[str, np.ndarray]) -> np.ndarray:
+    """(samples, pairs): the capacity each (country, workload) needs over the plan's, the
+    product over demand factors of the multiplier at the drawn value (linear between
+    low → capacity_low, base → 1, high → capacity_high)."""
+    n = len(next(iter(draws.values())))
+    out = np.ones((n, len(model.pair_country)))
+    for k, fid in enumerate(model.factors):
+        x = draws.get(f"demand:{fid}")
+        if x is None:
+            continue
+        lo, base, hi = model.factor_pts[k]
+        w_lo = np.clip((base - x) / (base - lo), 0.0, 1.0) if base > lo else np.zeros(n)
+        w_hi = np.clip((x - base) / (hi - base), 0.0, 1.0) if hi > base else np.zeros(n)
+        m_lo, m_hi = model.factor_mult[:, k, 0], model.factor_mult[:, k, 1]
+        out *= 1.0 + w_lo[:, None] * (m_lo - 1.0)[None] + w_hi[:, None] * (m_hi - 1.0)[None]
+    return out
 
 
 def _shift(x: np.ndarray, delay: np.ndarray) -> np.ndarray:
@@ -315,8 +421,9 @@ def _shifted_revenue(revenue_fc: np.ndarray, delay: np.ndarray, ratio: np.ndarra
 def evaluate(model: RiskModel, draws: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Evaluate samples (``draws``: one array per name in :data:`INPUTS`) on ``model``.
 
-    Returns arrays over samples: ``cost_usd`` (n,), ``people_served`` (n,), ``npv_usd``
-    (n, funders), and per-year ``cost_by_year_usd`` / ``people_by_year`` (n, plan years).
+    Returns arrays over samples: ``cost_usd`` (n,), ``people_served`` (n,),
+    ``idle_capital_usd`` (n,), ``npv_usd`` (n, funders), and per-year ``cost_by_year_usd`` /
+    ``people_by_year`` (n, plan years). Demand factors absent from ``draws`` stay at base.
     """
     p = draws["accelerator_price"][:, None, None]
     a = draws["adoption"][:, None, None]
@@ -324,8 +431,11 @@ def evaluate(model: RiskModel, draws: dict[str, np.ndarray]) -> dict[str, np.nda
     delay = np.clip(draws["delay_years"], 0.0, None)
 
     served_p = _shift(model.served_p, delay)  # (n, p, t)
-    delivered_p = np.minimum(a * model.demand_p[None], served_p)
-    people = (model.users_per_tps_p[None] * delivered_p).sum(axis=1)  # (n, t)
+    mult = capacity_multiplier(model, draws)[:, :, None]  # (n, p, 1)
+    # capacity the users need against what the plan serves (both in the plan's peak
+    # tokens/s at the base figures); people are served in the share their need is met
+    delivered_p = np.minimum(a * mult * model.demand_p[None], served_p)
+    people = (model.users_per_tps_p[None] * delivered_p / mult).sum(axis=1)  # (n, t)
     # each country's revenue scales with the share of its served tokens still delivered
     to_country = np.zeros((len(model.countries), len(model.pair_country)))
     to_country[model.pair_country, np.arange(len(model.pair_country))] = 1.0
@@ -341,9 +451,15 @@ def evaluate(model: RiskModel, draws: dict[str, np.ndarray]) -> dict[str, np.nda
 
     plan = model.plan_mask
     cost_by_year = (capex_f + opex_f)[:, :, plan].sum(axis=1)  # (n, plan years)
+    last = np.flatnonzero(plan)[-1]
+    served_last = served.sum(axis=1)[:, last]
+    used_last = delivered.sum(axis=1)[:, last]
+    idle = np.divide(served_last - used_last, served_last, out=np.zeros_like(served_last),
+                     where=served_last > 0)
     return {
         "cost_usd": cost_by_year.sum(axis=1),
         "people_served": people[:, plan][:, -1],
+        "idle_capital_usd": idle * model.serving_capital_usd,
         "npv_usd": npv,
         "cost_by_year_usd": cost_by_year,
         "people_by_year": people[:, plan],
@@ -369,11 +485,14 @@ def draw_inputs(tables: PlanTables, samples: int, seed: int | None) -> dict[str,
                 f"{tables.path / 'scenario.yaml'}: uncertainty.delay_years.low = {spec.low};"
                 " a construction delay should be >= 0 years")
         out[name] = _tri(rng, spec.low, spec.mode, spec.high, samples)
+    # then the demand figures (after the four above, so a seed keeps their draws)
+    for f in demand_factors(tables):
+        out[f.input] = _tri(rng, f.low, f.base, f.high, samples)
     return out
 
 
 def _chunks(draws: dict[str, np.ndarray], size: int) -> list[dict[str, np.ndarray]]:
-    n = len(draws[INPUTS[0]])
+    n = len(next(iter(draws.values())))
     return [{k: v[i:i + size] for k, v in draws.items()} for i in range(0, n, size)]
 
 
@@ -393,38 +512,47 @@ class RiskResult:
 
 
 def _metrics(model: RiskModel, out: dict[str, np.ndarray]) -> list[tuple[str, str, np.ndarray]]:
-    rows = [("cost_usd", "", out["cost_usd"]), ("people_served", "", out["people_served"])]
+    rows = [("cost_usd", "", out["cost_usd"]), ("people_served", "", out["people_served"]),
+            ("idle_capital_usd", "", out["idle_capital_usd"])]
     rows += [("npv_usd", f, out["npv_usd"][:, i]) for i, f in enumerate(model.funders)]
     return rows
 
 
 def _mode_draws(tables: PlanTables) -> dict[str, np.ndarray]:
-    return {n: np.array([float(getattr(tables.uncertainty, n).mode)]) for n in INPUTS}
+    out = {n: np.array([float(getattr(tables.uncertainty, n).mode)]) for n in INPUTS}
+    out.update({f.input: np.array([f.base]) for f in demand_factors(tables)})
+    return out
+
+
+#: Tornado labels of the scenario's uncertainty inputs (demand figures carry their own).
+_LABELS = {"accelerator_price": "Accelerator price (x plan)", "adoption": "Adoption (x plan)",
+           "power_price": "Power price (x plan)", "delay_years": "Construction delay (years)"}
 
 
 def tornado(tables: PlanTables, model: RiskModel) -> pd.DataFrame:
     """Each input at its low and at its high with the others at their mode, per metric.
 
-    Columns: metric, funder ('' for programme metrics), input, low, high, value_low,
-    value_high, base (all at mode), swing (|value_high - value_low|); sorted by metric and
-    swing, largest first.
+    Columns: metric, funder ('' for programme metrics), input (a scenario uncertainty input
+    or ``demand:<factor>``), label, low, high, value_low, value_high, base (all at mode),
+    swing (|value_high - value_low|); sorted by metric and swing, largest first.
     """
     base_draws = _mode_draws(tables)
+    inputs = [(name, _LABELS.get(name, name), float(getattr(tables.uncertainty, name).low),
+               float(getattr(tables.uncertainty, name).high)) for name in INPUTS]
+    inputs += [(f.input, f.label, f.low, f.high) for f in demand_factors(tables)]
     runs = []
-    for name in INPUTS:
-        spec = getattr(tables.uncertainty, name)
-        for level in (spec.low, spec.high):
-            runs.append({n: (np.array([float(level)]) if n == name else base_draws[n])
-                         for n in INPUTS})
+    for name, _, lo_level, hi_level in inputs:
+        for level in (lo_level, hi_level):
+            runs.append({n: (np.array([level]) if n == name else v)
+                         for n, v in base_draws.items()})
     batch = _merge([base_draws, *runs])
     res = evaluate(model, batch)
     rows = []
     for metric, funder, values in _metrics(model, res):
-        for i, name in enumerate(INPUTS):
-            spec = getattr(tables.uncertainty, name)
+        for i, (name, label, lo_level, hi_level) in enumerate(inputs):
             lo, hi = float(values[1 + 2 * i]), float(values[2 + 2 * i])
-            rows.append({"metric": metric, "funder": funder, "input": name,
-                         "low": spec.low, "high": spec.high, "value_low": lo,
+            rows.append({"metric": metric, "funder": funder, "input": name, "label": label,
+                         "low": lo_level, "high": hi_level, "value_low": lo,
                          "value_high": hi, "base": float(values[0]), "swing": abs(hi - lo)})
     df = pd.DataFrame(rows)
     return df.sort_values(["metric", "funder", "swing"], ascending=[True, True, False]
@@ -473,6 +601,7 @@ def monte_carlo(tables: PlanTables, samples: int, *, seed: int | None = None,
     sample_df = pd.DataFrame({**{k: v for k, v in draws.items()},
                               "cost_usd": out["cost_usd"],
                               "people_served": out["people_served"],
+                              "idle_capital_usd": out["idle_capital_usd"],
                               **{f"npv_usd:{f}": out["npv_usd"][:, i]
                                  for i, f in enumerate(model.funders)}})
     seconds = time.perf_counter() - started
@@ -480,6 +609,10 @@ def monte_carlo(tables: PlanTables, samples: int, *, seed: int | None = None,
         "samples": samples, "seed": seed, "engine": engine, "workers": workers,
         "seconds": seconds,
         "inputs": {n: getattr(tables.uncertainty, n).model_dump() for n in INPUTS},
+        "demand_factors": [{"input": f.input, "label": f.label, "low": f.low, "base": f.base,
+                            "high": f.high, "unit": f.unit} for f in demand_factors(tables)],
+        "idle_capital": ("serving capital x the share of the plan's serving capacity unused "
+                         f"in {int(plan_years[-1])}, USD"),
         "basis": model.basis,
         "cost": "capex + opex over the plan's years, USD",
         "people_served": f"people served in {int(plan_years[-1])}",

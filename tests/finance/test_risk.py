@@ -23,7 +23,7 @@ runner = CliRunner()
 def test_quantiles_are_ordered_and_bracket_the_median(plan_dir: Path) -> None:
     result = monte_carlo(load_plan(plan_dir), 5000, seed=7)
     q = result.quantiles
-    assert set(q["metric"]) == {"cost_usd", "people_served", "npv_usd"}
+    assert set(q["metric"]) == {"cost_usd", "people_served", "idle_capital_usd", "npv_usd"}
     assert set(q[q["metric"] == "npv_usd"]["funder"]) == {"provider", "government-idn"}
     assert (q["p10"] <= q["p50"]).all() and (q["p50"] <= q["p90"]).all()
     assert (q["p10"] < q["p90"]).all()  # the ranges in the fixture are not degenerate
@@ -174,3 +174,84 @@ def test_people_are_counted_once_whatever_the_number_of_workloads(tiny_plan: Pat
     users_in_2028 = 1e6  # tiny plan: one million users, every token served
     assert float((model.users_per_tps_p * model.served_p)[:, -1].sum()) == pytest.approx(
         users_in_2028)
+
+
+def _write_ranges(plan: Path, rows: list[tuple[str, float, float, float, float, float]]
+                  ) -> None:
+    """inputs_demand_ranges for the fixture's workload: (factor, low, base, high,
+    capacity_low, capacity_high) per row."""
+    pd.DataFrame([{"workload": "assistant-medium", "year": 2028, "factor": f,
+                   "label": f"figure {f}", "low": lo, "base": b, "high": hi, "unit": "x",
+                   "capacity_low": cl, "capacity_high": ch, "source": "test value"}
+                  for f, lo, b, hi, cl, ch in rows]).to_csv(
+        plan / "inputs_demand_ranges.csv", index=False)
+
+
+def _spread(q: pd.DataFrame, metric: str) -> float:
+    row = q[q["metric"] == metric].iloc[0]
+    return float(row["p90"] - row["p10"])
+
+
+def test_a_wider_usage_range_widens_the_people_served(plan_dir: Path) -> None:
+    """A usage-profile figure's range is sampled: widening it (the capacity the same users
+    need at its ends moves with it) widens people served and the capital left idle."""
+    one = {"low": 1, "mode": 1, "high": 1}
+    edit_summary(plan_dir, uncertainty={"accelerator_price": one, "adoption": one,
+                                        "power_price": one,
+                                        "delay_years": {"low": 0, "mode": 0, "high": 0}})
+    base = monte_carlo(load_plan(plan_dir), 4000, seed=2).quantiles
+    assert _spread(base, "people_served") == pytest.approx(0.0, abs=1e-6)  # nothing varies
+    # prompts per user-day 3.0-3.6-4.2: the same users need 0.83x-1.17x the plan's capacity
+    _write_ranges(plan_dir, [("assistant/consumer/all/prompts_per_user_day",
+                              3.0, 3.6, 4.2, 3.0 / 3.6, 4.2 / 3.6)])
+    narrow = monte_carlo(load_plan(plan_dir), 4000, seed=2).quantiles
+    _write_ranges(plan_dir, [("assistant/consumer/all/prompts_per_user_day",
+                              2.0, 3.6, 7.2, 2.0 / 3.6, 7.2 / 3.6)])
+    wide = monte_carlo(load_plan(plan_dir), 4000, seed=2).quantiles
+    assert 0 < _spread(narrow, "people_served") < _spread(wide, "people_served")
+    # more use per person than planned: fewer people served; less: capacity stands idle
+    people = wide[wide["metric"] == "people_served"].iloc[0]
+    assert people["p10"] < people["base"]
+    idle = wide[wide["metric"] == "idle_capital_usd"].iloc[0]
+    assert idle["base"] == pytest.approx(0.0, abs=1.0) and idle["p90"] > 0
+    assert _spread(narrow, "idle_capital_usd") < _spread(wide, "idle_capital_usd")
+    # the plan's own cost does not move (the fast path keeps its builds)
+    assert _spread(wide, "cost_usd") == pytest.approx(0.0, abs=1.0)
+
+
+def test_tornado_lists_the_demand_figures_that_move_the_fleet_most(plan_dir: Path) -> None:
+    _write_ranges(plan_dir, [
+        ("assistant/consumer/agentic/steps_per_task", 10, 20, 50, 0.6, 2.3),
+        ("assistant/consumer/image/output_tokens", 1056, 4160, 6240, 0.97, 1.02),
+        ("fleet/headroom", 0.05, 0.15, 0.3, 0.91, 1.13),
+    ])
+    result = monte_carlo(load_plan(plan_dir), 500, seed=1)
+    t = result.tornado
+    people = t[t["metric"] == "people_served"]
+    demand = people[people["input"].str.startswith("demand:")]
+    assert demand["input"].tolist() == [
+        "demand:assistant/consumer/agentic/steps_per_task", "demand:fleet/headroom",
+        "demand:assistant/consumer/image/output_tokens"]
+    steps = demand.iloc[0]
+    assert steps["label"] == "figure assistant/consumer/agentic/steps_per_task"
+    assert (steps["low"], steps["high"]) == (10, 50)
+    # more agent steps per task than planned: fewer people served
+    assert steps["value_high"] < steps["base"]
+    assert {"demand:fleet/headroom"} <= set(result.samples.columns)
+    assert [f["input"] for f in result.info["demand_factors"]][-1] == "demand:fleet/headroom"
+
+
+def test_the_planner_writes_the_demand_ranges_risk_samples(real_plan: Path) -> None:
+    """The real planner's output carries the usage-profile and fleet ranges, with the
+    capacity each end needs from the sizing engine; risk samples them."""
+    ranges = pd.read_csv(real_plan / "inputs_demand_ranges.csv")
+    by = ranges.set_index("factor")
+    prompts = by.loc["assistant/consumer/all/prompts_per_user_day"]
+    assert prompts["low"] < prompts["base"] < prompts["high"]
+    assert prompts["capacity_low"] < 1 < prompts["capacity_high"]
+    assert by.loc["fleet/research_share", "capacity_high"] > 1
+    assert by.loc["fleet/fleet_utilisation", "capacity_high"] < 1  # a better-run fleet
+    assert ranges["source"].str.contains("ASSUMPTION").any()
+    t = monte_carlo(load_plan(real_plan), 300, seed=4).tornado
+    people = t[t["metric"] == "people_served"]
+    assert people.head(10)["input"].str.startswith("demand:").sum() >= 3
