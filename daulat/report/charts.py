@@ -482,6 +482,10 @@ def fan_people_chart(d: ReportData, s: Strings, f: Formatter) -> go.Figure | Non
                 s.t("charts.people_y"), s, f, scale=_MILLION)
 
 
+#: At most this many inputs in a tornado chart, the ones with the largest swing.
+_TORNADO_ROWS = 10
+
+
 def _tornado(d: ReportData, metric: str, funder: str, s: Strings, f: Formatter
              ) -> go.Figure | None:
     if d.tornado is None:
@@ -490,6 +494,8 @@ def _tornado(d: ReportData, metric: str, funder: str, s: Strings, f: Formatter
     t = t[t["swing"].abs() > _FLAT * t["base"].abs().clip(lower=1.0)]  # see tornado_note
     if t.empty:
         return None
+    # the inputs that move it most (the rest are counted in the note)
+    t = t.loc[t["swing"].abs().sort_values(ascending=False).index[:_TORNADO_ROWS]]
     t = t.sort_values("swing")
     names = t["label"] if "label" in t else [None] * len(t)
     labels = [s.input_label(str(i), None if n is None else str(n))
@@ -543,14 +549,22 @@ def _tornado_note(d: ReportData, metric: str, funder: str, s: Strings) -> str:
     if d.tornado is None:
         return ""
     t = d.tornado[(d.tornado["metric"] == metric) & (d.tornado["funder"] == funder)]
+    moving = t[t["swing"].abs() > _FLAT * t["base"].abs().clip(lower=1.0)]
+    more = max(len(moving) - _TORNADO_ROWS, 0)
+    note = s.t("charts.tornado_more", n=more) if more else ""
     flat = t[t["swing"].abs() <= _FLAT * t["base"].abs().clip(lower=1.0)]
     if flat.empty:
-        return ""
-    names = flat["label"] if "label" in flat else [None] * len(flat)
+        return note
+    demand = flat["input"].astype(str).str.startswith("demand:")
+    rest = flat[~demand]
+    names = rest["label"] if "label" in rest else [None] * len(rest)
     words = [s.input_label(str(i), None if n is None else str(n))
-             for i, n in zip(flat["input"], names, strict=True)]
-    return s.t("charts.tornado_flat", inputs=", ".join(words),
-               metric=s.t(f"metrics.{metric}"))
+             for i, n in zip(rest["input"], names, strict=True)]
+    if demand.any():  # tens of demand figures: counted, not listed
+        words.append(s.t("charts.demand_figures", n=int(demand.sum())))
+    flat_note = s.t("charts.tornado_flat", inputs=", ".join(words),
+                    metric=s.t(f"metrics.{metric}"))
+    return f"{note} {flat_note}".strip()
 
 
 def _npv_funder(d: ReportData) -> str | None:
