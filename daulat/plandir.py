@@ -222,6 +222,11 @@ TABLES: tuple[Table, ...] = (
               _c("capacity_high", "float", "x",
                  "Accelerators the same users need with the figure at `high` / at `base`."),
               _c("source", "str", "", "Published, derived or ASSUMPTION, and the source."),
+              _c("group", "str", "", "The mode whose part of the fleet the figure scales "
+                 "(its tokens or steps; empty: the whole fleet). Risk adds the modes' parts "
+                 "and multiplies figures within one.", True),
+              _c("group_share", "float", "share",
+                 "That mode's share of the base fleet (empty: no group).", True),
           ), optional=True),
     # ------------------------------------------------------------------ decisions
     Table("builds", "output",

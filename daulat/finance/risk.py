@@ -108,6 +108,9 @@ class RiskModel:
     factors: list[str] = field(default_factory=list)  # k demand factor ids
     factor_pts: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))  # (k, 3)
     factor_mult: np.ndarray = field(default_factory=lambda: np.ones((0, 0, 2)))  # (p, k, 2)
+    factor_group: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=int))
+    #                               (p, k): index into group_share's columns, -1: whole fleet
+    group_share: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (p, groups)
     basis: dict[str, str] = field(default_factory=dict)
 
 
@@ -270,12 +273,20 @@ def build_risk_model(tables: PlanTables, life_years: int | None = None) -> RiskM
     factor_mult = np.ones((n_p, len(dfactors), 2))
     k_index = {f.id: k for k, f in enumerate(dfactors)}
     ranges = tables.inputs_demand_ranges
-    for w, fid, lo, hi in zip(ranges["workload"].tolist(), ranges["factor"].tolist(),
-                              ranges["capacity_low"].tolist(), ranges["capacity_high"].tolist(),
-                              strict=True):
+    groups = sorted({str(g) for g in ranges["group"].tolist() if g})
+    g_index = {g: j for j, g in enumerate(groups)}
+    factor_group = np.full((n_p, len(dfactors)), -1, dtype=int)
+    group_share = np.zeros((n_p, len(groups)))
+    for w, fid, lo, hi, grp, gshare in zip(
+            ranges["workload"].tolist(), ranges["factor"].tolist(),
+            ranges["capacity_low"].tolist(), ranges["capacity_high"].tolist(),
+            ranges["group"].tolist(), ranges["group_share"].tolist(), strict=True):
         for (_c, pw), i in p_index.items():
             if pw == w:
                 factor_mult[i, k_index[fid]] = (lo, hi)
+                if grp and gshare is not None and np.isfinite(gshare) and gshare > 0:
+                    factor_group[i, k_index[fid]] = g_index[str(grp)]
+                    group_share[i, g_index[str(grp)]] = min(float(gshare), 1.0)
 
     # The serving capital: the plan's capex x the share of its accelerators (last year)
     # that serve (not training runs).
@@ -308,6 +319,8 @@ def build_risk_model(tables: PlanTables, life_years: int | None = None) -> RiskM
         factors=[f.id for f in dfactors],
         factor_pts=factor_pts,
         factor_mult=factor_mult,
+        factor_group=factor_group,
+        group_share=group_share,
         basis={
             "accelerator_price": "the plan's accelerator capex per build (builds.csv: system "
                                  "and network share, scenario price factor)",
@@ -360,11 +373,19 @@ def demand_factors(tables: PlanTables) -> list[DemandFactor]:
 
 
 def capacity_multiplier(model: RiskModel, draws: dict[str, np.ndarray]) -> np.ndarray:
-    """(samples, pairs): the capacity each (country, workload) needs over the plan's, the
-    product over demand factors of the multiplier at the drawn value (linear between
-    low → capacity_low, base → 1, high → capacity_high)."""
+    """(samples, pairs): the capacity each (country, workload) needs over the plan's.
+
+    Each factor's multiplier at the drawn value is linear between low → capacity_low,
+    base → 1, high → capacity_high. Figures that move the whole fleet (prompts, mode shares,
+    segments, fleet factors) multiply; a figure of one mode (its tokens, steps) scales that
+    mode's part of the fleet (``group_share``): within a mode the parts' factors multiply,
+    the modes' parts add — so two modes' extremes are not compounded as if they
+    multiplied."""
     n = len(next(iter(draws.values())))
-    out = np.ones((n, len(model.pair_country)))
+    n_p = len(model.pair_country)
+    whole = np.ones((n, n_p))
+    n_g = model.group_share.shape[1] if model.group_share.ndim == 2 else 0
+    part = np.ones((n, n_p, n_g))  # each mode's part of the fleet over its base
     for k, fid in enumerate(model.factors):
         x = draws.get(f"demand:{fid}")
         if x is None:
@@ -373,8 +394,19 @@ def capacity_multiplier(model: RiskModel, draws: dict[str, np.ndarray]) -> np.nd
         w_lo = np.clip((base - x) / (base - lo), 0.0, 1.0) if base > lo else np.zeros(n)
         w_hi = np.clip((x - base) / (hi - base), 0.0, 1.0) if hi > base else np.zeros(n)
         m_lo, m_hi = model.factor_mult[:, k, 0], model.factor_mult[:, k, 1]
-        out *= 1.0 + w_lo[:, None] * (m_lo - 1.0)[None] + w_hi[:, None] * (m_hi - 1.0)[None]
-    return out
+        mult = 1.0 + w_lo[:, None] * (m_lo - 1.0)[None] + w_hi[:, None] * (m_hi - 1.0)[None]
+        grp = model.factor_group[:, k] if model.factor_group.size else np.full(n_p, -1)
+        for i in range(n_p):
+            g = int(grp[i])
+            if g < 0:
+                whole[:, i] *= mult[:, i]
+            else:  # the fleet moves by (part - 1) x share: the part moves by that / share
+                part[:, i, g] *= np.maximum(
+                    1.0 + (mult[:, i] - 1.0) / model.group_share[i, g], 0.0)
+    if n_g:
+        shares = model.group_share[None]  # (1, p, g)
+        whole *= 1.0 + (shares * (part - 1.0)).sum(axis=2)
+    return whole
 
 
 def _shift(x: np.ndarray, delay: np.ndarray) -> np.ndarray:

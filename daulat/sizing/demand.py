@@ -337,8 +337,12 @@ def demand_ranges(a: DemandAssumptions, year: int, workload: str = "") -> list[d
     are the accelerators the fleet engine (:func:`daulat.sizing.fleet.size_service`) needs
     for the same users at the figure's low / high, divided by those at its value: above 1 the
     plan's capacity falls short, below 1 part of it stands idle. Figures that move nothing
-    (e.g. daily/weekly users, used only for reporting) are left out. Keys: workload, year,
-    factor, label, low, base, high, unit, capacity_low, capacity_high, source.
+    (e.g. daily/weekly users, used only for reporting) are left out. ``group`` names the
+    mode whose part of the fleet a figure scales (its tokens, steps; '' for figures that
+    move the whole fleet: prompts, mode shares, segments, fleet factors) and
+    ``group_share`` that mode's share of the base fleet, so that risk can add the modes'
+    parts rather than multiply figures of different modes. Keys: workload, year, factor,
+    label, low, base, high, unit, capacity_low, capacity_high, source, group, group_share.
     """
     fleet = fleet_assumptions(a)
     profile = a.usage_profile
@@ -357,9 +361,26 @@ def demand_ranges(a: DemandAssumptions, year: int, workload: str = "") -> list[d
     if base <= 0:
         return []
     rows: list[dict[str, Any]] = []
+    # each mode's share of the fleet (its calls sized alone): a mode's own figures (tokens,
+    # steps) scale its part, so risk adds modes and multiplies within one
+    shares: dict[str, float] = {}
+    if profile is not None:
+        day = daily_load(profile, year)
+        parts = {}
+        for m in day.modes:
+            if m.calls <= 0 or m.output_tokens <= 0:
+                continue
+            part = ServiceLoad(m.context_tokens * _REFERENCE_USERS,
+                               m.output_tokens * _REFERENCE_USERS,
+                               max(0.0, 1.0 - m.input_tokens / m.context_tokens)
+                               if m.context_tokens else 0.0,
+                               m.context_tokens / m.calls, m.output_tokens / m.calls)
+            parts[m.mode] = _accelerators_needed(size_service(part, fleet))
+        total = sum(parts.values())
+        shares = {m: v / total for m, v in parts.items()} if total > 0 else {}
 
     def add(factor: str, label: str, lo: float, mid: float, hi: float, unit: str,
-            need: Any, source: str) -> None:
+            need: Any, source: str, group: str = "") -> None:
         try:
             m_lo, m_hi = need(lo) / base, need(hi) / base
         except UserError:  # a value the engine cannot serve (e.g. a speed no batch meets)
@@ -368,7 +389,8 @@ def demand_ranges(a: DemandAssumptions, year: int, workload: str = "") -> list[d
             return
         rows.append({"workload": workload, "year": year, "factor": factor, "label": label,
                      "low": lo, "base": mid, "high": hi, "unit": unit,
-                     "capacity_low": m_lo, "capacity_high": m_hi, "source": source})
+                     "capacity_low": m_lo, "capacity_high": m_hi, "source": source,
+                     "group": group, "group_share": shares.get(group) if group else None})
 
     if profile is not None:
         keys = dict.fromkeys((f.segment, f.mode, f.figure) for f in get_profile(profile))
@@ -386,7 +408,9 @@ def demand_ranges(a: DemandAssumptions, year: int, workload: str = "") -> list[d
                 lambda v, k=(seg, mode, fig): _accelerators_needed(
                     size_service(load(((*k, v),)), fleet)),
                 f"usage_profiles.csv {near.year} {near.kind}: {near.source}"
-                + (f" {near.url}" if near.url else ""))
+                + (f" {near.url}" if near.url else ""),
+                mode if seg == "consumer" and fig != "prompt_share" and mode in shares
+                else "")
     for name, (field_name, override) in RANGED_FLEET_FACTORS.items():
         if override is not None and override in a.model_fields_set:
             continue  # the scenario set it: not the catalog's range

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from daulat.cli import app
 from daulat.errors import UserError
 from daulat.finance import compute_finance, load_plan, write_finance
-from daulat.finance.risk import build_risk_model, monte_carlo, run_risk
+from daulat.finance.risk import build_risk_model, capacity_multiplier, monte_carlo, run_risk
 from tests.finance.conftest import edit_summary
 
 runner = CliRunner()
@@ -176,13 +176,16 @@ def test_people_are_counted_once_whatever_the_number_of_workloads(tiny_plan: Pat
         users_in_2028)
 
 
-def _write_ranges(plan: Path, rows: list[tuple[str, float, float, float, float, float]]
-                  ) -> None:
+def _write_ranges(plan: Path, rows: list[tuple[str, float, float, float, float, float]],
+                  groups: dict[str, tuple[str, float]] | None = None) -> None:
     """inputs_demand_ranges for the fixture's workload: (factor, low, base, high,
-    capacity_low, capacity_high) per row."""
+    capacity_low, capacity_high) per row; ``groups``: factor -> (mode, its fleet share)."""
+    groups = groups or {}
     pd.DataFrame([{"workload": "assistant-medium", "year": 2028, "factor": f,
                    "label": f"figure {f}", "low": lo, "base": b, "high": hi, "unit": "x",
-                   "capacity_low": cl, "capacity_high": ch, "source": "test value"}
+                   "capacity_low": cl, "capacity_high": ch, "source": "test value",
+                   "group": groups.get(f, ("", None))[0],
+                   "group_share": groups.get(f, ("", None))[1]}
                   for f, lo, b, hi, cl, ch in rows]).to_csv(
         plan / "inputs_demand_ranges.csv", index=False)
 
@@ -255,3 +258,29 @@ def test_the_planner_writes_the_demand_ranges_risk_samples(real_plan: Path) -> N
     t = monte_carlo(load_plan(real_plan), 300, seed=4).tornado
     people = t[t["metric"] == "people_served"]
     assert people.head(10)["input"].str.startswith("demand:").sum() >= 3
+
+
+def test_figures_of_two_modes_add_their_parts_of_the_fleet(plan_dir: Path) -> None:
+    """Two modes each half the fleet, each figure at its high needing 1.5x the fleet: each
+    mode's part doubles, so the fleet needs 2x (not 1.5 x 1.5); one mode's two figures and a
+    whole-fleet figure multiply."""
+    rows = [("p/consumer/chat/output_tokens", 1, 2, 3, 0.5, 1.5),
+            ("p/consumer/agentic/steps_per_task", 1, 2, 3, 0.5, 1.5),
+            ("p/consumer/agentic/context_tokens", 1, 2, 3, 0.5, 1.5),
+            ("p/consumer/all/prompts_per_user_day", 1, 2, 3, 0.5, 1.5)]
+    _write_ranges(plan_dir, rows, {"p/consumer/chat/output_tokens": ("chat", 0.5),
+                                   "p/consumer/agentic/steps_per_task": ("agentic", 0.5),
+                                   "p/consumer/agentic/context_tokens": ("agentic", 0.5)})
+    tables = load_plan(plan_dir)
+    model = build_risk_model(tables)
+
+    def need(**high: float) -> float:
+        draws = {f"demand:{f}": np.array([high.get(f.split("/")[2] + "_" + f.split("/")[3],
+                                                   2.0)]) for f, *_ in rows}
+        return float(capacity_multiplier(model, draws)[0, 0])
+
+    assert need() == pytest.approx(1.0)
+    assert need(chat_output_tokens=3, agentic_steps_per_task=3) == pytest.approx(2.0)
+    # within agentic: part 2x * 2x = 4x on half the fleet -> 2.5x
+    assert need(agentic_steps_per_task=3, agentic_context_tokens=3) == pytest.approx(2.5)
+    assert need(all_prompts_per_user_day=3, chat_output_tokens=3) == pytest.approx(1.5 * 1.5)
