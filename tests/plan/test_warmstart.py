@@ -72,3 +72,22 @@ def test_the_mip_start_changes_how_fast_not_which_plan() -> None:
     assert float(bought.sel(site="site-b").sum()) == pytest.approx(0.0, abs=1e-6)
     assert float(bought.sum()) == pytest.approx(16.0)
     assert np.isfinite(float(warm.model.objective.value))
+
+
+def test_a_portfolio_and_a_campus_round_to_a_plan_that_keeps_both_rules() -> None:
+    # one country of two may be chosen; the run may use either country's site, and a
+    # site in a country left out is unusable: the start must place the run with the
+    # portfolio it rounds to, and the plan is the cold solve's
+    data = _one_run_two_sites()
+    data.demand_tps = tiny().demand_tps
+    data.portfolio_max_countries = 1
+    data.objective = "max_access"
+    warm, cold = build_model(data), build_model(data)
+    w = run_highs(warm, None, 1e-9)
+    c = run_highs(cold, None, 1e-9, warm_start=False)
+    assert w.ok and c.ok and w.start is not None and w.start["given"] is True
+    assert float(warm.model.objective.value) == pytest.approx(float(cold.model.objective.value))
+    chosen = warm.model.variables["select"].solution.to_series()
+    campus = warm.model.variables["training_campus"].solution.fillna(0.0).to_series()
+    site = campus.idxmax()[1]
+    assert chosen[data.sites.loc[site, "country"]] > 0.5  # the run's campus is usable
