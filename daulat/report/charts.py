@@ -166,6 +166,8 @@ def country_bounds(iso3: str) -> tuple[float, float, float, float] | None:
     lons: list[float] = []
     lats: list[float] = []
     for polygon in polygons:
+        if not polygon:  # a geometry with no rings (a territory too small for the map)
+            continue
         points = [p for index in polygon[0] for p in _arc_points(world, index)]
         if not points:
             continue

@@ -21,6 +21,7 @@ from daulat.errors import PlanDirectoryError, UserError
 from daulat.finance import PlanTables, load_plan
 from daulat.formatting import babel_locale, format_mw, format_number, format_percent
 from daulat.report.data import country_name
+from daulat.report.explain import sovereignty_cost
 from daulat.report.facts import people_unserved
 from daulat.report.pdf import print_pdf
 from daulat.report.text import Formatter, Strings, load_strings
@@ -108,7 +109,8 @@ def compare_plans(plan_dirs: list[Path], lang: str = "en") -> Comparison:
     row(t("compare.rows.cost_per_person"),
         [fmt.money(tt.get("capex_usd", 0.0) / x) if x > 0 else "—"
          for tt, x in zip(totals, people, strict=True)])
-    row(t("compare.rows.sovereignty"), [fmt.money(s.cost_of_sovereignty_usd) for s in sums])
+    # in money only where it is money: a min_cost plan's figure may be its unmet-demand price
+    row(t("compare.rows.sovereignty"), [fmt.money(sovereignty_cost(s.model_dump())) for s in sums])
     row(t("compare.rows.facility_mw"), [format_mw(tt.get("facility_mw"), loc) for tt in totals])
     row(t("compare.rows.accelerators"), [format_number(tt.get("accelerators"), loc)
                                          for tt in totals])

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from daulat.report.data import ReportData, country_name
-from daulat.report.explain import Explainer, source_text
+from daulat.report.explain import Explainer, source_text, sovereignty_cost
 from daulat.report.facts import (
     PlanFacts,
     facts,
@@ -174,7 +174,10 @@ def _headline(d: ReportData, s: Strings, f: Formatter, pf: PlanFacts) -> list[st
             lines.append(people_line)
         if unserved_line:
             lines.append(unserved_line)
-    sov = _f(summary_value(d, "cost_of_sovereignty_usd"))
+    # in money anyone pays; None when the planner's figure is its price on unmet demand (the
+    # explanation below then says it in people)
+    sov = sovereignty_cost(dict(d.tables.summary)) if _f(
+        summary_value(d, "cost_of_sovereignty_usd")) is not None else None
     if sov is not None:
         lines.append(s.t("summary.sovereignty", cost=f.money(sov)))
     if base and (base_cost or base_people):

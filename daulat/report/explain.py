@@ -26,7 +26,7 @@ from daulat.report.data import ReportData, country_name
 from daulat.report.facts import PlanFacts, plan_table, scenario_dict, summary_value
 from daulat.report.text import Formatter, Strings
 
-__all__ = ["KNOWN_KINDS", "Explainer", "source_text"]
+__all__ = ["KNOWN_KINDS", "Explainer", "sovereignty_cost", "source_text"]
 
 #: constraint kinds of ``summary.json`` ``binding`` rendered from their fields.
 KNOWN_KINDS: tuple[str, ...] = (
@@ -61,6 +61,28 @@ def _f(x: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return v if v == v else None
+
+
+def sovereignty_cost(summary: dict[str, Any]) -> float | None:
+    """What residency costs in money anyone pays (NPV of capex + opex), or None when the plan
+    does not say it: a ``min_cost`` plan's ``cost_of_sovereignty_usd`` is the difference of
+    the planner's objectives, which price unmet demand; when the relaxed plan serves other
+    people that difference is mostly that price, not money — then only a relaxed
+    ``relaxed_npv_cost_usd`` (if the planner wrote one) gives the cost."""
+    cost = _f(summary.get("cost_of_sovereignty_usd"))
+    sov = summary.get("sovereignty") or {}
+    if cost is None or not isinstance(sov, dict) or summary.get("objective") != "min_cost":
+        return cost
+    totals = summary.get("totals") or {}
+    relaxed_npv = _f(sov.get("relaxed_npv_cost_usd"))
+    npv = _f(totals.get("npv_cost_usd") if isinstance(totals, dict)
+             else getattr(totals, "npv_cost_usd", None))
+    if relaxed_npv is not None and npv is not None:
+        return npv - relaxed_npv
+    people, relaxed = _f(summary.get("people_served")), _f(sov.get("relaxed_people_served"))
+    if people is not None and relaxed is not None and abs(people - relaxed) >= 0.5:
+        return None
+    return cost
 
 
 @dataclass
@@ -246,7 +268,15 @@ class Explainer:
         if "relaxed_cost_usd" not in sov:
             return self.s.t("explain.sovereignty.none")
         if self.objective == "min_cost":
-            return self.s.t("explain.sovereignty.min_cost", cost=self.f.money(cost))
+            money = sovereignty_cost(dict(summ))
+            if money is None:  # the difference is the planner's price on unmet demand
+                served = _f(summ.get("people_served")) or 0.0
+                free = _f(sov.get("relaxed_people_served")) or 0.0
+                return self.s.t("explain.sovereignty.min_cost_people",
+                                people=self.f.number(abs(free - served)),
+                                more=self.s.t("explain.sovereignty.fewer" if free > served
+                                              else "explain.sovereignty.more"))
+            return self.s.t("explain.sovereignty.min_cost", cost=self.f.money(money))
         people, relaxed = _f(summ.get("people_served")), _f(sov.get("relaxed_people_served"))
         if self.objective == "max_access" and people is not None and relaxed is not None:
             delta = people - relaxed

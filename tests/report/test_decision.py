@@ -326,3 +326,24 @@ def test_demand_drivers_from_the_planners_inputs_demand(programme: Path) -> None
         " 'assistant'" in assumptions
     assert "| Output tokens per user per day, assistant-medium (2030) | 1,400 |" in assumptions
     assert "| Input tokens per user per day, assistant-medium (2030) | 3,500 |" in assumptions
+
+
+def test_min_cost_sovereignty_priced_on_unmet_demand_is_said_in_people(plan_dir: Path) -> None:
+    """A min_cost plan whose relaxed twin serves more people: the planner's cost of
+    sovereignty is its unmet-demand price, so the report says the people, not the dollars."""
+    path = plan_dir / "summary.json"
+    summary = json.loads(path.read_text())
+    people = summary["people_served"]
+    summary.update(cost_of_sovereignty_usd=4.2e12, sovereignty={
+        "relaxed_cost_usd": 1.0e13, "relaxed_people_served": people + 1_000_000})
+    path.write_text(json.dumps(summary))
+    md = _md(plan_dir, "en")
+    assert "$4.2T" not in md and "4,200,000,000,000" not in md
+    assert "Cost of sovereignty" not in _summary(md)
+    assert ("leaves 1,000,000 fewer people served than a plan free to serve anywhere within"
+            " latency targets") in md
+    # with the relaxed plan's capital and operating cost known, the money difference shows
+    summary["sovereignty"]["relaxed_npv_cost_usd"] = summary["totals"]["npv_cost_usd"] - 7.0e6
+    path.write_text(json.dumps(summary))
+    assert "Cost of sovereignty (keeping each country's data within its permitted" \
+        " jurisdictions): $7M." in _summary(_md(plan_dir, "en"))
