@@ -346,10 +346,32 @@ def _where(d: ReportData, s: Strings, f: Formatter) -> list[str]:
     return lines
 
 
+#: Revenue lines in the order the funders' table shows them (daulat.finance.revenue.LINES).
+_REVENUE_LINES = ("subscriptions", "government_licence", "api_enterprise")
+
+
+def _revenue_by_funder(d: ReportData) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
+    """Each funder's new revenue by line (finance ``revenue_lines``) and the licence it pays
+    (cash flows' ``licence_usd``), over plan and tail; empty when there are no lines."""
+    lines = d.revenue_lines
+    by_line: dict[str, dict[str, float]] = {}
+    if lines is not None and {"funder", "line", "revenue_usd"} <= set(lines.columns):
+        sums = lines.groupby(["funder", "line"], as_index=False)["revenue_usd"].sum()
+        for fu, line, usd in zip(sums["funder"], sums["line"], sums["revenue_usd"], strict=True):
+            by_line.setdefault(str(fu), {})[str(line)] = float(usd)
+    flows = d.cashflows
+    licence: dict[str, float] = {}
+    if "licence_usd" in flows:
+        licence = {str(k): float(v) for k, v in
+                   flows.groupby("funder")["licence_usd"].sum().items()}
+    return by_line, licence
+
+
 def _funders(d: ReportData, s: Strings, f: Formatter, names: dict[str, str]) -> Table:
     r = d.returns
     total = float(r["capital_usd"].sum()) or 1.0
     none = s.t("table.none")
+    by_line, licence = _revenue_by_funder(d)
     rows = []
     for row in r.to_dict(orient="records"):
         if not row["capital_usd"]:
@@ -367,9 +389,14 @@ def _funders(d: ReportData, s: Strings, f: Formatter, names: dict[str, str]) -> 
                 and row["irr_note"] else none),
             str(int(payback)) if _f(payback) is not None else none,
         ])
-    header = [s.t(f"table.{k}") for k in ("funder", "kind", "capital", "capital_share", "npv",
-                                          "irr", "payback")]
-    return Table(header, rows)
+        if by_line:  # the revenue behind the NPV, line by line, and the licence it pays
+            mine = by_line.get(str(row["funder"]), {})
+            rows[-1][4:4] = [" / ".join(f.money(mine.get(k, 0.0)) for k in _REVENUE_LINES),
+                             f.money(licence.get(str(row["funder"]), 0.0))]
+    keys = ["funder", "kind", "capital", "capital_share", "npv", "irr", "payback"]
+    if by_line:
+        keys[4:4] = ["revenue_lines", "licence_paid"]
+    return Table([s.t(f"table.{k}") for k in keys], rows)
 
 
 def _unfunded(d: ReportData, s: Strings, names: dict[str, str]) -> str:
@@ -616,6 +643,8 @@ def build_content(d: ReportData, s: Strings, f: Formatter, today: dt.date | None
     pf = facts(d)
     names = pf.funders
     note_key = "summary.returns_note" if fin.token_price_usd_per_million else "summary.no_revenue"
+    if _revenue_by_funder(d)[0]:  # revenue with a payer (inputs_revenue): say what it rests on
+        note_key = "summary.returns_lines"
     risk_text, risk_table = _risk(d, s, f, names)
     ex = Explainer(d, s, f)
     return Content(
@@ -629,7 +658,11 @@ def build_content(d: ReportData, s: Strings, f: Formatter, today: dt.date | None
         pays_heading=s.t("summary.pays_heading"),
         returns_note=s.t(note_key, rate=f.pct(fin.discount_rate),
                          year=d.finance.get("discounted_to_year") or y0,
-                         price=f.price(fin.token_price_usd_per_million)),
+                         price=f.price(fin.token_price_usd_per_million),
+                         existing=f.money(_f(d.finance.get("existing_revenue_usd")) or 0.0))
+        + ((" " + s.t("summary.returns_api_price", price=f.price(
+            fin.token_price_usd_per_million))) if note_key == "summary.returns_lines"
+           and fin.token_price_usd_per_million else ""),
         funders=_funders(d, s, f, names),
         unfunded=_unfunded(d, s, names),
         ownership=_ownership(d, s, f, names),

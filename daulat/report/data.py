@@ -30,6 +30,8 @@ class ReportData:
     risk_quantiles: pd.DataFrame | None
     risk_fan: pd.DataFrame | None
     tornado: pd.DataFrame | None
+    #: the revenue behind each funder's NPV, line by line (finance ``revenue_lines``)
+    revenue_lines: pd.DataFrame | None = None
 
     @property
     def name(self) -> str:
@@ -63,6 +65,7 @@ def gather(plan_dir: str | Path) -> ReportData:
         risk_quantiles=quantiles,
         risk_fan=_read_optional(tables.path / "risk_fan.csv"),
         tornado=tornado,
+        revenue_lines=frames.get("revenue_lines"),
     )
 
 

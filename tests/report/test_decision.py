@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from daulat.catalog.revenue import revenue_inputs
 from daulat.finance.risk import run_risk
 from daulat.report import LOCALES, load_strings, write_report
 from daulat.report.charts import all_charts, country_bounds, nice_ticks
@@ -347,3 +348,19 @@ def test_min_cost_sovereignty_priced_on_unmet_demand_is_said_in_people(plan_dir:
     path.write_text(json.dumps(summary))
     assert "Cost of sovereignty (keeping each country's data within its permitted" \
         " jurisdictions): $7M." in _summary(_md(plan_dir, "en"))
+
+
+def test_each_funders_npv_comes_with_its_revenue_lines_and_the_licence_it_pays(
+        plan_dir: Path) -> None:
+    # the fixture predates revenue with a payer: give it the catalog's lines for Indonesia
+    revenue_inputs([("IDN", "UMC")]).to_csv(plan_dir / "inputs_revenue.csv", index=False)
+    md = _md(plan_dir, "en")
+    header = next(x for x in md.splitlines() if x.startswith("| Funder |"))
+    assert ("| New revenue: subscriptions / government licence / API & enterprise |"
+            " Licence paid | NPV |") in header
+    gov = next(x for x in md.splitlines() if x.startswith("| government-idn |"))
+    cells = [c.strip() for c in gov.strip("|").split("|")]
+    lines, licence = cells[4], cells[5]
+    assert lines.count("$") == 3 and lines.count(" / ") == 2
+    assert licence.startswith("$") and licence != "$0.00"  # a government pays its licence
+    assert "Revenue has a payer" in md and "the time it saves them is not counted" in md
