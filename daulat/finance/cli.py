@@ -29,13 +29,18 @@ def finance(
     def render(s: dict[str, Any]) -> None:
         table = Table(title=f"Returns per funder ({s['currency']} {s['price_year']}, "
                             f"discount rate {s['discount_rate']:.1%})")
-        for col in ("funder", "capital", "revenue", "NPV", "IRR", "payback"):
+        for col in ("funder", "capital", "licence paid", "new revenue", "NPV", "IRR", "payback"):
             table.add_column(col, justify="left" if col == "funder" else "right")
         for f in s["funders"]:
             irr = "—" if f["irr"] is None else f"{f['irr']:.1%}"
             pay = "—" if f["payback_year"] is None else str(f["payback_year"])
             table.add_row(f["funder"], format_money(f["capital_usd"]),
+                          format_money(f.get("licence_usd", 0.0)),
                           format_money(f["revenue_usd"]), format_money(f["npv_usd"]), irr, pay)
+        lines = s.get("revenue_by_line") or {}
+        if lines:
+            console.print("new revenue by line (revenue_lines.csv, each with its payer): "
+                          + "; ".join(f"{k} {format_money(v)}" for k, v in lines.items()))
         console.print(table)
         console.print(f"wrote {', '.join(s['files'])} in {plan_dir}")
 

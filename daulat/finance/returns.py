@@ -83,14 +83,17 @@ def funder_returns(flows: pd.DataFrame, discount_rate: float, years: list[int],
                    funders: dict[str, str] | None = None) -> pd.DataFrame:
     """Returns per funder over ``years`` (plan years plus any operating tail).
 
-    Columns: funder, funder_kind, capital_usd, opex_usd, revenue_usd, net_usd (undiscounted
-    sums), npv_usd (discounted at ``discount_rate`` to the first year), irr (fraction per
+    Columns: funder, funder_kind, capital_usd, opex_usd, licence_usd (a government's
+    licence for its public servants), revenue_usd, net_usd (undiscounted sums), npv_usd
+    (discounted at ``discount_rate`` to the first year), irr (fraction per
     year, None when undefined), irr_note (why it is undefined, or a flag when implausible
     or ambiguous; '' otherwise), payback_year, payback_years. ``funders`` (id -> kind) adds
     a row of zeros for each programme funder the plan asked for no capital.
     """
     net = yearly_net(flows, years)
-    sums = flows.groupby("funder")[["capex_usd", "opex_usd", "revenue_usd", "net_usd"]].sum()
+    flows = flows if "licence_usd" in flows else flows.assign(licence_usd=0.0)
+    sums = flows.groupby("funder")[["capex_usd", "opex_usd", "licence_usd", "revenue_usd",
+                                    "net_usd"]].sum()
     kinds = flows.drop_duplicates("funder").set_index("funder")["funder_kind"]
     totals = sums.to_dict(orient="index")
     rows = []
@@ -103,6 +106,7 @@ def funder_returns(flows: pd.DataFrame, discount_rate: float, years: list[int],
             "funder_kind": kinds.get(funder),
             "capital_usd": float(totals[funder]["capex_usd"]),
             "opex_usd": float(totals[funder]["opex_usd"]),
+            "licence_usd": float(totals[funder]["licence_usd"]),
             "revenue_usd": float(totals[funder]["revenue_usd"]),
             "net_usd": float(totals[funder]["net_usd"]),
             "npv_usd": npv(discount_rate, values),
@@ -114,11 +118,12 @@ def funder_returns(flows: pd.DataFrame, discount_rate: float, years: list[int],
     for funder, kind in (funders or {}).items():
         if funder not in net.index:
             rows.append({"funder": funder, "funder_kind": kind, "capital_usd": 0.0,
-                         "opex_usd": 0.0, "revenue_usd": 0.0, "net_usd": 0.0, "npv_usd": 0.0,
+                         "opex_usd": 0.0, "licence_usd": 0.0, "revenue_usd": 0.0,
+                         "net_usd": 0.0, "npv_usd": 0.0,
                          "irr": None, "irr_note": irr_note(np.zeros(1), None),
                          "payback_year": None, "payback_years": None})
     out = pd.DataFrame(rows, columns=["funder", "funder_kind", "capital_usd", "opex_usd",
-                                      "revenue_usd", "net_usd", "npv_usd", "irr",
+                                      "licence_usd", "revenue_usd", "net_usd", "npv_usd", "irr",
                                       "irr_note", "payback_year", "payback_years"])
     # Keep "none" as None (not NaN) and years as whole numbers.
     out["payback_year"] = pd.Series([None if pd.isna(v) else int(v) for v in out["payback_year"]],

@@ -135,6 +135,12 @@ def test_every_revenue_line_has_a_payer_and_the_lines_sum_to_the_total(tmp_path:
                          & (by_country["country"] == "AAA")]["revenue_usd"]
     gov = flows[flows["funder"] == "gov-aaa"]
     assert gov[gov["phase"] == "plan"]["licence_usd"].sum() == pytest.approx(licence.sum())
+    # returns show the licence beside capital and revenue: net = revenue - capex - opex - licence
+    years = sorted(set(flows["year"]))
+    ret = funder_returns(flows, 0.08, years).set_index("funder").loc["gov-aaa"]
+    assert ret["licence_usd"] == pytest.approx(gov["licence_usd"].sum()) and ret["licence_usd"] > 0
+    assert ret["net_usd"] == pytest.approx(ret["revenue_usd"] - ret["capital_usd"]
+                                           - ret["opex_usd"] - ret["licence_usd"])
 
 
 def test_revenue_from_people_the_provider_already_serves_is_not_new(tmp_path: Path) -> None:
