@@ -472,7 +472,9 @@ class PlanSummary(_Model):
     cost_of_sovereignty_usd: float | None = Field(default=None, description=(
         "Plan cost minus the cost with residency relaxed (empty: not priced)."))
     sovereignty: dict[str, Any] | None = Field(default=None, description=(
-        "The relaxed re-solve: relaxed_cost_usd, relaxed_people_served, text."))
+        "The relaxed re-solve: relaxed_cost_usd (its objective), relaxed_npv_cost_usd "
+        "(NPV of capex + opex), relaxed_site_opening_usd, relaxed_unmet_penalty_usd, "
+        "relaxed_people_served, text."))
     baseline: dict[str, Any] | None = Field(default=None, description=(
         "The greedy baseline against the plan (see The greedy baseline)."))
     notes: list[str] = Field(default_factory=list, description=(

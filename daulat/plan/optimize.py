@@ -348,10 +348,13 @@ def _shadow_prices(data: PlanData, built: BuiltModel, kind: str, time_limit: flo
 
 
 def _sovereignty(data: PlanData, built: BuiltModel, own_cost: float, people: float,
-                 time_limit: float | None, mip_gap: float | None, quiet: bool
-                 ) -> dict[str, Any]:
+                 time_limit: float | None, mip_gap: float | None, quiet: bool,
+                 own_npv: float | None = None) -> dict[str, Any]:
     """``cost_of_sovereignty_usd`` and ``sovereignty``: the plan re-solved with residency
-    relaxed (a portfolio keeps its countries: what residency costs *this* selection)."""
+    relaxed (a portfolio keeps its countries: what residency costs *this* selection).
+    ``sovereignty`` also carries the relaxed plan's NPV of capex + opex
+    (``relaxed_npv_cost_usd``) and unmet-demand penalty, so money and penalty are told
+    apart (``own_npv``: the plan's own NPV of capex + opex)."""
     with stage("pricing sovereignty (residency relaxed)", quiet) as progress:
         relaxed = data.with_residency_relaxed()
         if not bool((relaxed.allowed != data.allowed).any()):
@@ -364,12 +367,17 @@ def _sovereignty(data: PlanData, built: BuiltModel, own_cost: float, people: flo
         if not run.ok and rb.model.objective.value is None:
             return {"cost_of_sovereignty_usd": None}
         r_tables = extract_tables(rb)
-        r_cost = plan_cost_usd(relaxed, r_tables)
+        r_npv, r_open, r_pen = cost_parts(relaxed, r_tables)
+        r_cost = r_npv + r_open + r_pen
         r_people = people_served(r_tables, data.years[-1])
+        npv_extra = None if own_npv is None else own_npv - r_npv
         return {"cost_of_sovereignty_usd": own_cost - r_cost,
                 "sovereignty": {"relaxed_cost_usd": r_cost, "relaxed_people_served": r_people,
+                                "relaxed_npv_cost_usd": r_npv,
+                                "relaxed_site_opening_usd": r_open,
+                                "relaxed_unmet_penalty_usd": r_pen,
                                 "text": _sovereignty_text(data, own_cost - r_cost,
-                                                          people - r_people)}}
+                                                          people - r_people, npv_extra)}}
 
 
 def diagnose(data: PlanData, built: BuiltModel, tables: dict[str, pd.DataFrame],
@@ -387,8 +395,9 @@ def diagnose(data: PlanData, built: BuiltModel, tables: dict[str, pd.DataFrame],
     if sovereignty:
         # a rounded plan is priced against the relaxed LP by its LP cost
         own = lp_cost if lp_cost is not None and built.systems == "round" else cost
+        totals = summary["totals"]
         out |= _sovereignty(data, built, own, summary["people_served"], time_limit, mip_gap,
-                            quiet)
+                            quiet, totals.npv_cost_usd)
     if baseline:
         with stage("greedy baseline", quiet):
             portfolio = summary.get("selected_countries") if data.objective == "min_cost" \
@@ -538,11 +547,20 @@ def _power_bound_sites(built: BuiltModel, extra_accelerators: xr.DataArray) -> x
     return tight.reindex(site=sites, fill_value=False).astype(bool)
 
 
-def _sovereignty_text(data: PlanData, extra_usd: float, people_delta: float) -> str:
+def _sovereignty_text(data: PlanData, extra_usd: float, people_delta: float,
+                      npv_extra: float | None = None) -> str:
     if data.objective == "min_cost":
-        return (f"Keeping every country's traffic where its law allows costs "
-                f"${extra_usd / 1e9:,.2f}B (NPV) more than a plan free to serve anywhere "
-                "within latency targets.")
+        if npv_extra is None or abs(people_delta) < 0.5:
+            return (f"Keeping every country's traffic where its law allows costs "
+                    f"${extra_usd / 1e9:,.2f}B (NPV) more than a plan free to serve anywhere "
+                    "within latency targets.")
+        # the relaxed plan serves other people: the objective's difference is mostly the
+        # price on unmet demand, not money — say both
+        return (f"Keeping every country's traffic where its law allows changes the capex and "
+                f"opex by ${npv_extra / 1e9:+,.2f}B (NPV) and the people served in "
+                f"{data.years[-1]} by {people_delta:+,.0f} against a plan free to serve "
+                f"anywhere within latency targets (${extra_usd / 1e9:,.2f}B in the plan's "
+                "objective, where unmet demand is priced).")
     return (f"Keeping every country's traffic where its law allows changes the people served "
             f"by {people_delta:+,.0f} and the cost by ${extra_usd / 1e9:+,.2f}B (NPV) against "
             "a plan free to serve anywhere within latency targets (same countries selected).")

@@ -62,6 +62,15 @@ def test_residency_costs_what_the_relaxed_plan_saves(tmp_path: Path) -> None:
     assert result.summary["objective_value"] == pytest.approx(plan_cost)
     # relaxed: BBB served from site-a (50 ms <= 100 ms): the tiny optimum
     assert result.summary["cost_of_sovereignty_usd"] == pytest.approx(plan_cost - 15_015.0)
+    # most of that is the price on unmet demand, not money: the relaxed plan spends
+    # $15,015 against the plan's $11,011, and says both
+    totals, sov = result.summary["totals"], result.summary["sovereignty"]
+    assert totals["npv_cost_usd"] == pytest.approx(11_011.0)
+    assert totals["unmet_penalty_usd"] == pytest.approx(400 * 2 * 1e6)
+    assert totals["plan_cost_usd"] == pytest.approx(plan_cost)
+    assert sov["relaxed_npv_cost_usd"] == pytest.approx(15_015.0)
+    assert sov["relaxed_unmet_penalty_usd"] == pytest.approx(0.0, abs=1e-6)
+    assert "capex and opex by $-0.00B" in sov["text"] and "by -400" in sov["text"], sov["text"]
     check_all(tmp_path, allowed=_home)
     texts = [b["text"] for b in result.summary["binding"]]
     assert any("One more MW of power at Site B, B would save $" in t for t in texts), texts
