@@ -70,11 +70,12 @@ def check_call(args: list[str]) -> list[str]:
     cmd: Any = typer.main.get_command(app)  # typer's own click: duck-typed groups
     path = ["daulat"]
     rest = list(args)
+    # click's group API (get_command/list_commands): the root loads a stage when asked
     while getattr(cmd, "commands", None) is not None and rest and not rest[0].startswith("-"):
-        sub = cmd.commands.get(rest[0])
+        sub = cmd.get_command(None, rest[0])
         if sub is None:
             return [f"`{' '.join(path)} {rest[0]}` is not a command "
-                    f"(commands: {', '.join(sorted(cmd.commands))})"]
+                    f"(commands: {', '.join(sorted(cmd.list_commands(None)))})"]
         path.append(rest.pop(0))
         cmd = sub
     if getattr(cmd, "commands", None) is not None and not getattr(

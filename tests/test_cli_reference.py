@@ -4,6 +4,7 @@ and defaults and no ``<bool>``, every command and option is explained, ``--versi
 from __future__ import annotations
 
 import difflib
+import importlib
 import re
 import subprocess
 import sys
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from daulat.cli import app
+from daulat.cli import STAGES, app, stage_commands
 from daulat.cli_reference import commands, render
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,3 +85,24 @@ def test_a_year_prints_as_2027_not_2_027_and_money_as_money() -> None:
     assert re.search(r"\d{1,3}(,\d{3})+ ", users_row), users_row  # counts stay grouped
     capex_row = next(line for line in result.stdout.splitlines() if "capex" in line)
     assert re.search(r"\$\d+(\.\d)?[MB] ", capex_row), capex_row  # money: $971.3M
+
+
+def test_each_stage_registers_exactly_the_commands_the_root_lists() -> None:
+    """The root loads a stage when one of its commands runs, by the names in STAGES."""
+    for module, names in STAGES.items():
+        assert set(stage_commands(importlib.import_module(module)).commands) == set(names), module
+
+
+def test_a_catalog_command_starts_without_loading_the_planner_or_the_gateway() -> None:
+    """`daulat catalog …` answers in a fraction of a second: the planner (linopy), the
+    gateway's server and the web app are not imported for it."""
+    code = ("import sys; from daulat.cli import main; "
+            "sys.argv = ['daulat', 'catalog', 'list', 'accelerators', '--json']\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "heavy = [m for m in ('linopy', 'daulat.plan', 'daulat.gateway.app', 'daulat.web.app',"
+            " 'daulat.finance') if m in sys.modules]\n"
+            "sys.stderr.write('HEAVY=' + ','.join(heavy))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert '"id"' in proc.stdout, proc.stdout[-500:] + proc.stderr[-2000:]
+    assert proc.stderr.strip().endswith("HEAVY="), proc.stderr[-500:]
