@@ -115,7 +115,9 @@ def plan(
     time_limit: float | None = typer.Option(
         None, "--time-limit", min=0.1, help="Solver time limit per solve, seconds."),
     mip_gap: float | None = typer.Option(
-        None, "--mip-gap", min=0.0, max=1.0, help="Relative MIP gap to stop at (e.g. 0.01)."),
+        None, "--mip-gap", min=0.0, max=1.0,
+        help=("MIP gap to stop at (e.g. 0.01), relative to the objective without the price "
+              "of training no plan can deliver (docs/plan.md).")),
     baseline: str = typer.Option(
         "greedy", "--baseline", help="Baseline to compare with: greedy or none."),
     sovereignty: bool = typer.Option(

@@ -276,6 +276,14 @@ class Explainer:
                                 people=self.f.number(abs(free - served)),
                                 more=self.s.t("explain.sovereignty.fewer" if free > served
                                               else "explain.sovereignty.more"))
+            served = _f(summ.get("people_served")) or 0.0
+            free = _f(sov.get("relaxed_people_served")) or 0.0
+            if abs(free - served) >= 0.5:  # money and people both move: say both, signed
+                return self.s.t("explain.sovereignty.min_cost_both",
+                                cost=self._signed_money(money),
+                                people=self.f.number(abs(free - served)),
+                                more=self.s.t("explain.sovereignty.fewer" if free > served
+                                              else "explain.sovereignty.more"))
             return self.s.t("explain.sovereignty.min_cost", cost=self.f.money(money))
         people, relaxed = _f(summ.get("people_served")), _f(sov.get("relaxed_people_served"))
         if self.objective == "max_access" and people is not None and relaxed is not None:

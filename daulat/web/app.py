@@ -618,10 +618,15 @@ def adopt_plan(request: Request) -> Response:
 
 _COMPARE = (
     ("status", "status"), ("objective", "objective"),
-    ("plan cost (NPV)", "totals.plan_cost_usd"), ("capex", "totals.capex_usd"),
+    # money is capital and operating cost; the planner's price on unmet demand is not money
+    # anyone spends, so it is not shown (people served says what is missed)
+    ("capital and operating cost (NPV)", "totals.npv_cost_usd"), ("capex", "totals.capex_usd"),
     ("opex", "totals.opex_usd"), ("facility MW", "totals.facility_mw"),
     ("accelerators", "totals.accelerators"), ("share of demand served", "served_share"),
-    ("people served", "people_served"), ("cost of sovereignty", "cost_of_sovereignty_usd"),
+    ("people served", "people_served"),
+    ("with residency relaxed: capital and operating cost (NPV)",
+     "sovereignty.relaxed_npv_cost_usd"),
+    ("with residency relaxed: people served", "sovereignty.relaxed_people_served"),
 )
 
 

@@ -346,8 +346,17 @@ def test_min_cost_sovereignty_priced_on_unmet_demand_is_said_in_people(plan_dir:
     # with the relaxed plan's capital and operating cost known, the money difference shows
     summary["sovereignty"]["relaxed_npv_cost_usd"] = summary["totals"]["npv_cost_usd"] - 7.0e6
     path.write_text(json.dumps(summary))
+    md = _md(plan_dir, "en")
     assert "Cost of sovereignty (keeping each country's data within its permitted" \
-        " jurisdictions): $7M." in _summary(_md(plan_dir, "en"))
+        " jurisdictions): $7M." in _summary(md)
+    # residency cheaper but serving fewer: the explanation gives both, signed, never
+    # "costs -$29B more" (the global plan's case)
+    summary["sovereignty"]["relaxed_npv_cost_usd"] = summary["totals"]["npv_cost_usd"] + 9.0e6
+    path.write_text(json.dumps(summary))
+    md = _md(plan_dir, "en")
+    assert "changes capital and operating cost by -$9M (NPV) and leaves 1,000,000 fewer" \
+        " people served" in md.replace("−", "-"), md
+    assert "costs -$9M" not in md.replace("−", "-")
 
 
 def test_each_funders_npv_comes_with_its_revenue_lines_and_the_licence_it_pays(
