@@ -117,9 +117,11 @@ TABLES: tuple[Table, ...] = (
               _c("grid_gco2_per_kwh", "float", "gCO2/kWh",
                  "Grid carbon intensity of the site's country (empty: unknown).", True),
               _c("shell_usd_per_mw", "float", "USD/MW",
-                 "Shell, power and cooling capex per facility MW the plan builds there (the "
-                 "site's market figure per MW of IT load ÷ PUE; empty: not given).", True),
-              _c("shell_capex_source", "str", "", "Where the shell cost comes from.", True),
+                 "All-in site capex per facility MW the plan builds there: hard shell, power "
+                 "and cooling (the site's market figure), soft costs, land and grid "
+                 "connection, per MW of IT load ÷ PUE (empty: not given).", True),
+              _c("shell_capex_source", "str", "",
+                 "Where the site capex comes from, component by component.", True),
           )),
     Table("inputs_countries", "input",
           "The programme's countries: people, position, access weight and residency rule.", (
@@ -145,8 +147,8 @@ TABLES: tuple[Table, ...] = (
               _c("vendor", "str", "", "Vendor."),
               _c("origin", "str", "ISO3", "Country of origin (export-control rules)."),
               _c("capex_usd", "float", "USD",
-                 "Capital cost per accelerator: system and network share included, scenario "
-                 "accelerator_price_factor applied."),
+                 "Capital cost per accelerator: system price plus its network and storage "
+                 "shares, scenario accelerator_price_factor applied."),
               _c("price_source", "str", "", "Where the price comes from."),
               _c("it_kw", "float", "kW", "IT power per accelerator (system share included)."),
               _c("system_gpus", "int", "accelerators", "Accelerators per purchasable system."),
