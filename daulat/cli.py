@@ -11,6 +11,7 @@ text (``python -m daulat.cli_docs``).
 
 from __future__ import annotations
 
+import functools
 import importlib
 import sys
 from importlib.metadata import version as _dist_version
@@ -59,6 +60,12 @@ def stage_commands(module: ModuleType) -> typer.core.TyperGroup:
     return group
 
 
+@functools.cache
+def _stage(module: str) -> typer.core.TyperGroup:
+    """The stage ``module``'s commands, built once (``daulat --help`` asks for each name)."""
+    return stage_commands(importlib.import_module(module))
+
+
 class _StagesGroup(typer.core.TyperGroup):
     """The root group: a stage's module is imported when one of its commands runs.
 
@@ -75,7 +82,7 @@ class _StagesGroup(typer.core.TyperGroup):
         module = _MODULE_OF.get(cmd_name)
         if module is None:
             return None
-        return stage_commands(importlib.import_module(module)).commands.get(cmd_name)
+        return _stage(module).commands.get(cmd_name)
 
 
 app = typer.Typer(
