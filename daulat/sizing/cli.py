@@ -221,7 +221,8 @@ def register(app: typer.Typer) -> None:
             "assistant", "--profile", help="Usage profile (`daulat catalog list profiles`)."
         ),
         year: int = typer.Option(
-            datetime.date.today().year + 1, "--year", help="Year of the profile's figures."
+            datetime.date.today().year + 1, "--year", min=2020, max=2100,
+            help="Year of the profile's figures (held flat outside the years given).",
         ),
         model: str | None = typer.Option(
             None, "--model", help="One model class for all tokens (default: the model mix)."
@@ -322,7 +323,8 @@ def register(app: typer.Typer) -> None:
     def size_country(
         country: str = typer.Option(..., "--country", help="ISO 3166 alpha-3, e.g. IDN."),
         year: int = typer.Option(
-            datetime.date.today().year + 1, "--year", help="Year of demand (default: next year)."
+            datetime.date.today().year + 1, "--year", min=2020, max=2100,
+            help="Year of demand (default: next year).",
         ),
         model: str | None = typer.Option(
             None, "--model", help="Model class serving the assistant."

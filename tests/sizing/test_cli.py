@@ -207,6 +207,9 @@ def test_human_output_renders() -> None:
         ),
         (["size", "country", "--country", "XYZ"], ["XYZ"]),
         (["size", "country", "--country", "IDN", "--scenario", "fast"], ["scenario", "fast"]),
+        # a year outside 2020-2100 (the scenario's range) is refused, not answered flat
+        (["size", "country", "--country", "IDN", "--year", "1990"], ["--year", "2020"]),
+        (["size", "service", "--users", "1e6", "--year", "2150"], ["--year", "2100"]),
     ],
 )
 def test_bad_input_exits_2_naming_field(args: list[str], needles: list[str]) -> None:
