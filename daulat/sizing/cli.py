@@ -202,8 +202,9 @@ def register(app: typer.Typer) -> None:
         input_tokens_per_day: float | None = typer.Option(
             None, "--input-tokens-per-day", help="Input tokens read per day (incl. cached)."
         ),
-        cached_input_share: float = typer.Option(
-            0.0, "--cached-input-share", help="Share of input tokens that hit the prefix cache."
+        cached_input_share: float | None = typer.Option(
+            None, "--cached-input-share",
+            help="Share of input tokens that hit the prefix cache (default 0).",
         ),
         output_tokens_per_day: float | None = typer.Option(
             None, "--output-tokens-per-day", help="Output tokens per day (incl. reasoning)."
@@ -260,6 +261,18 @@ def register(app: typer.Typer) -> None:
 
         try:
             loads = []
+            shape = {"--cached-input-share": cached_input_share,
+                     "--context-tokens": context_tokens,
+                     "--output-tokens-per-request": output_tokens_per_request}
+            given_shape = [k for k, v in shape.items() if v is not None]
+            if (given_shape and input_tokens_per_day is None
+                    and output_tokens_per_day is None):
+                # they shape a token load; the users' load takes its shape from the profile
+                raise UserError(
+                    f"{', '.join(given_shape)}: given without a token load; valid: with "
+                    "--output-tokens-per-day (and --input-tokens-per-day); --users take "
+                    "their request shape from --profile"
+                )
             if input_tokens_per_day is not None or output_tokens_per_day is not None:
                 if output_tokens_per_day is None:
                     raise UserError(
@@ -267,7 +280,7 @@ def register(app: typer.Typer) -> None:
                         "(with --input-tokens-per-day)"
                     )
                 loads.append(ServiceLoad(
-                    input_tokens_per_day or 0.0, output_tokens_per_day, cached_input_share,
+                    input_tokens_per_day or 0.0, output_tokens_per_day, cached_input_share or 0.0,
                     context_tokens, output_tokens_per_request, basis="given tokens/day",
                 ))
             if users is not None:

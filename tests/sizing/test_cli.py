@@ -210,6 +210,11 @@ def test_human_output_renders() -> None:
         # a year outside 2020-2100 (the scenario's range) is refused, not answered flat
         (["size", "country", "--country", "IDN", "--year", "1990"], ["--year", "2020"]),
         (["size", "service", "--users", "1e6", "--year", "2150"], ["--year", "2100"]),
+        # a token load's shape without a token load would be silently ignored
+        (["size", "service", "--users", "1e6", "--cached-input-share", "0.5"],
+         ["--cached-input-share", "--output-tokens-per-day", "--profile"]),
+        (["size", "service", "--input-tokens-per-day", "1e9", "--output-tokens-per-day",
+          "1e8", "--cached-input-share", "1.2"], ["cached_input_share", "1.2", "< 1"]),
     ],
 )
 def test_bad_input_exits_2_naming_field(args: list[str], needles: list[str]) -> None:
