@@ -23,6 +23,8 @@ from daulat.catalog.models import get_model, load_models
 from daulat.catalog.profiles import (
     fleet_factors,
     get_fleet_factor,
+    model_mix,
+    model_mixes,
     profile_record,
     profile_records,
     profile_sources,
@@ -35,7 +37,8 @@ from daulat.iso3 import check_iso3
 __all__ = ["register", "catalog_app", "KINDS", "list_records", "show_record"]
 
 catalog_app = typer.Typer(
-    help="Reference data: countries, sites, accelerators, models, constants.",
+    help="Reference data: countries, sites, accelerators, models, constants, usage profiles, "
+    "fleet factors, model mixes.",
     no_args_is_help=True,
     rich_markup_mode=None,  # plain help, as `daulat` itself (daulat/cli.py)
 )
@@ -99,6 +102,24 @@ def _single_source(r: Any) -> Mapping[str, str]:
     return {f.name: r.source for f in dataclasses.fields(r) if f.name != "source"}
 
 
+@dataclass(frozen=True)
+class _Mix:
+    """One model mix as a record: the models and their shares of output tokens."""
+
+    id: str
+    models: str
+
+
+def _mix_record(mix: str) -> _Mix:
+    return _Mix(mix, ", ".join(f"{m} {share:.0%}" for m, share, _ in model_mix(mix)))
+
+
+def _mix_sources(m: _Mix) -> Mapping[str, str]:
+    return {"id": "daulat/catalog/data/model_mix.csv (the fleet's default: national-assistant;"
+                  " `daulat size service --mix ID`, or a scenario's demand.model_mix)",
+            "models": "; ".join(f"{model}: {src}" for model, _, src in model_mix(m.id))}
+
+
 def _load_constants() -> list[Any]:
     return list(constants().values())
 
@@ -134,6 +155,9 @@ KINDS: dict[str, _Kind] = {
         _Kind("fleet", lambda: list(fleet_factors().values()), lambda f: f.name,
               get_fleet_factor, ("name", "value", "low", "high", "unit", "kind"),
               _single_source),
+        # the model mixes a fleet serves (share of output tokens per model class)
+        _Kind("mixes", lambda: [_mix_record(m) for m in model_mixes()], lambda m: m.id,
+              _mix_record, ("id", "models"), _mix_sources),
     )
 }
 

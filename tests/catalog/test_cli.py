@@ -9,7 +9,7 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
-from daulat.catalog.cli import catalog_app
+from daulat.catalog.cli import catalog_app, show_record
 from daulat.errors import UserError
 
 runner = CliRunner()
@@ -116,3 +116,20 @@ def test_tables_print_years_as_years_and_prices_in_dollars() -> None:
     assert " 2022 " in year_row
     price_row = next(line for line in show.stdout.splitlines() if "price_usd " in line)
     assert " $33,750 " in price_row, price_row
+
+
+def test_the_default_model_mix_is_listed_with_its_shares_and_sources() -> None:
+    """Issue 10: the assistant's model mix is something a reader can see (and then change
+    with --mix/--model): every mix lists its models, shares summing to 100 %, and show
+    names each model's source."""
+    mixes = {m["id"]: m["models"] for m in _json("list", "mixes")}  # type: ignore[union-attr]
+    assert "national-assistant" in mixes
+    for models in mixes.values():
+        shares = [float(part.rsplit(" ", 1)[1].rstrip("%")) for part in models.split(", ")]
+        assert sum(shares) == pytest.approx(100, abs=1)
+    shown = _json("show", "mixes", "national-assistant")
+    fields = shown["fields"]  # type: ignore[index]
+    assert "gpt-oss-120b" in fields["models"]["value"]
+    assert "gpt-oss-120b:" in fields["models"]["source"]
+    with pytest.raises(UserError, match="national-assistant"):
+        show_record("mixes", "nat")
