@@ -36,12 +36,23 @@ def _sizing_table(iso3: str, year: int) -> Table:
     table = Table(title=f"Localised assistant for {iso3}, {year} (documented defaults)")
     table.add_column("quantity")
     table.add_column("value", justify="right")
-    table.add_row("users", f"{sizing.users:,.0f}")
+    table.add_row("weekly users", f"{sizing.users:,.0f}")
+    table.add_row("output tokens per day", f"{sizing.output_tokens_per_day:,.0f}")
     table.add_row("peak output tokens/s", f"{sizing.peak_tokens_per_s:,.0f}")
-    table.add_row("accelerators", f"{sizing.accelerators:,.0f}")
+    table.add_row("model mix (output share)", ", ".join(
+        f"{m.model} {m.share:.0%}" for m in sizing.models))
+    table.add_row(f"{sizing.assumptions.accelerator}: mean load / peak / build",
+                  f"{sizing.accelerators_average:,.0f} / {sizing.accelerators_peak:,.0f} / "
+                  f"{sizing.accelerators:,.0f}")
     table.add_row("facility MW", f"{sizing.facility_mw:,.1f}")
+    table.add_row("facility W per weekly user", f"{sizing.watts_per_weekly_user:.2f}")
     table.add_row("capex (USD)", f"{sizing.capex_usd:,.0f}")
     table.add_row("annual opex (USD)", f"{sizing.annual_opex_usd:,.0f}")
+    table.caption_justify = "left"
+    table.caption = ("rests on: usage profile 'assistant' (ChatGPT's disclosed prompts per "
+                     "user), fleet factors and model mix — `daulat catalog show profiles "
+                     "assistant`, `catalog list fleet`, `catalog list mixes`; checks in "
+                     "docs/validation.md")
     return table
 
 
@@ -65,12 +76,22 @@ def _funders_table(funders: list[dict[str, Any]]) -> Table:
 
 def _risk_table(risk: dict[str, Any]) -> Table:
     table = Table(title=f"Risk: {risk['samples']:,} samples (seed {risk['seed']})")
-    for col in ("metric", "P10", "P50", "P90"):
+    for col in ("metric", "plan", "P10", "P50", "P90"):
         table.add_column(col, justify="left" if col == "metric" else "right")
     for row in risk["quantiles"]:
         name = row["metric"] + (f" ({row['funder']})" if row.get("funder") else "")
         fmt = format_money if row["metric"] != "people_served" else format_number
-        table.add_row(name, fmt(row["p10"]), fmt(row["p50"]), fmt(row["p90"]))
+        table.add_row(name, fmt(row.get("base")), fmt(row["p10"]), fmt(row["p50"]),
+                      fmt(row["p90"]))
+    people = next((r for r in risk["quantiles"] if r["metric"] == "people_served"), None)
+    if people and people.get("base") and people["p50"] < 0.8 * people["base"]:
+        # the plan is sized on the base case; say plainly when most draws need more
+        table.caption_justify = "left"
+        table.caption = (
+            f"People served P50 {format_number(people['p50'])} against the plan's "
+            f"{format_number(people['base'])}: in most draws of the {len(risk['demand_factors'])}"
+            " demand and fleet ranges the users need more capacity than the base case builds "
+            "(tornado.csv names the largest).")
     return table
 
 
