@@ -496,14 +496,6 @@ class PlanSummary(_Model):
         """The JSON-ready dict written to summary.json."""
         return self.model_dump(mode="json")
 
-    def get(self, key: str, default: Any = None) -> Any:
-        """Mapping-style read of the JSON form (for readers of the former dict summary;
-        new code reads the attributes)."""
-        return self.to_json().get(key, default)
-
-    def __getitem__(self, key: str) -> Any:
-        return self.to_json()[key]
-
 
 def read_summary(path: Path) -> PlanSummary:
     """Read and check ``summary.json``: a current daulat plan, or :class:`PlanDirectoryError`."""

@@ -110,7 +110,7 @@ def compare_plans(plan_dirs: list[Path], lang: str = "en") -> Comparison:
         [fmt.money(tt.get("capex_usd", 0.0) / x) if x > 0 else "—"
          for tt, x in zip(totals, people, strict=True)])
     # in money only where it is money: a min_cost plan's figure may be its unmet-demand price
-    row(t("compare.rows.sovereignty"), [fmt.money(sovereignty_cost(s.model_dump())) for s in sums])
+    row(t("compare.rows.sovereignty"), [fmt.money(sovereignty_cost(s)) for s in sums])
     row(t("compare.rows.facility_mw"), [format_mw(tt.get("facility_mw"), loc) for tt in totals])
     row(t("compare.rows.accelerators"), [format_number(tt.get("accelerators"), loc)
                                          for tt in totals])

@@ -176,7 +176,7 @@ def _headline(d: ReportData, s: Strings, f: Formatter, pf: PlanFacts) -> list[st
             lines.append(unserved_line)
     # in money anyone pays; None when the planner's figure is its price on unmet demand (the
     # explanation below then says it in people)
-    sov = sovereignty_cost(dict(d.tables.summary)) if _f(
+    sov = sovereignty_cost(d.tables.summary) if _f(
         summary_value(d, "cost_of_sovereignty_usd")) is not None else None
     if sov is not None:
         lines.append(s.t("summary.sovereignty", cost=f.money(sov)))

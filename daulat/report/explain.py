@@ -22,6 +22,7 @@ from typing import Any
 
 from babel import Locale
 
+from daulat.plandir import PlanSummary
 from daulat.report.data import ReportData, country_name
 from daulat.report.facts import PlanFacts, plan_table, scenario_dict, summary_value
 from daulat.report.text import Formatter, Strings
@@ -63,23 +64,21 @@ def _f(x: Any) -> float | None:
     return v if v == v else None
 
 
-def sovereignty_cost(summary: dict[str, Any]) -> float | None:
+def sovereignty_cost(summary: PlanSummary) -> float | None:
     """What residency costs in money anyone pays (NPV of capex + opex), or None when the plan
     does not say it: a ``min_cost`` plan's ``cost_of_sovereignty_usd`` is the difference of
     the planner's objectives, which price unmet demand; when the relaxed plan serves other
     people that difference is mostly that price, not money — then only a relaxed
     ``relaxed_npv_cost_usd`` (if the planner wrote one) gives the cost."""
-    cost = _f(summary.get("cost_of_sovereignty_usd"))
-    sov = summary.get("sovereignty") or {}
-    if cost is None or not isinstance(sov, dict) or summary.get("objective") != "min_cost":
+    cost = _f(summary.cost_of_sovereignty_usd)
+    sov = summary.sovereignty or {}
+    if cost is None or summary.objective != "min_cost":
         return cost
-    totals = summary.get("totals") or {}
     relaxed_npv = _f(sov.get("relaxed_npv_cost_usd"))
-    npv = _f(totals.get("npv_cost_usd") if isinstance(totals, dict)
-             else getattr(totals, "npv_cost_usd", None))
+    npv = _f(summary.totals.npv_cost_usd) if summary.totals is not None else None
     if relaxed_npv is not None and npv is not None:
         return npv - relaxed_npv
-    people, relaxed = _f(summary.get("people_served")), _f(sov.get("relaxed_people_served"))
+    people, relaxed = _f(summary.people_served), _f(sov.get("relaxed_people_served"))
     if people is not None and relaxed is not None and abs(people - relaxed) >= 0.5:
         return None
     return cost
@@ -261,22 +260,22 @@ class Explainer:
     def sovereignty(self) -> str:
         """What residency costs the plan (empty when the plan was not priced for it)."""
         summ = self.d.tables.summary
-        sov = summ.get("sovereignty") or {}
-        cost = _f(summ.get("cost_of_sovereignty_usd"))
+        sov = summ.sovereignty or {}
+        cost = _f(summ.cost_of_sovereignty_usd)
         if not sov or cost is None:
-            return str(sov.get("text", "")) if isinstance(sov, dict) else ""
+            return str(sov.get("text", ""))
         if "relaxed_cost_usd" not in sov:
             return self.s.t("explain.sovereignty.none")
         if self.objective == "min_cost":
-            money = sovereignty_cost(dict(summ))
+            money = sovereignty_cost(summ)
             if money is None:  # the difference is the planner's price on unmet demand
-                served = _f(summ.get("people_served")) or 0.0
+                served = _f(summ.people_served) or 0.0
                 free = _f(sov.get("relaxed_people_served")) or 0.0
                 return self.s.t("explain.sovereignty.min_cost_people",
                                 people=self.f.number(abs(free - served)),
                                 more=self.s.t("explain.sovereignty.fewer" if free > served
                                               else "explain.sovereignty.more"))
-            served = _f(summ.get("people_served")) or 0.0
+            served = _f(summ.people_served) or 0.0
             free = _f(sov.get("relaxed_people_served")) or 0.0
             if abs(free - served) >= 0.5:  # money and people both move: say both, signed
                 return self.s.t("explain.sovereignty.min_cost_both",
@@ -285,7 +284,7 @@ class Explainer:
                                 more=self.s.t("explain.sovereignty.fewer" if free > served
                                               else "explain.sovereignty.more"))
             return self.s.t("explain.sovereignty.min_cost", cost=self.f.money(money))
-        people, relaxed = _f(summ.get("people_served")), _f(sov.get("relaxed_people_served"))
+        people, relaxed = _f(summ.people_served), _f(sov.get("relaxed_people_served"))
         if self.objective == "max_access" and people is not None and relaxed is not None:
             delta = people - relaxed
             if abs(delta) < 0.5:
@@ -296,8 +295,8 @@ class Explainer:
 
     def baseline_note(self) -> str:
         """The planner's caveat on the baseline comparison (empty when it has none)."""
-        base = self.d.tables.summary.get("baseline") or {}
-        note = str(base.get("note", "")) if isinstance(base, dict) else ""
+        base = self.d.tables.summary.baseline or {}
+        note = str(base.get("note", ""))
         if note and self.objective == "max_access":
             served = _f(base.get("served_share"))
             text = self.s.t("explain.baseline_max_access")
@@ -308,8 +307,8 @@ class Explainer:
 
     def rounding(self) -> str:
         """How accelerator counts were made whole (empty when the plan does not say)."""
-        r = self.d.tables.summary.get("rounding") or {}
-        if not isinstance(r, dict) or not r:
+        r = self.d.tables.summary.rounding or {}
+        if not r:
             return ""
         english = str(r.get("text", ""))
         mode, applied = r.get("mode"), r.get("applied")

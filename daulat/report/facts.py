@@ -39,10 +39,8 @@ MAP_BESIDE_MAX_COUNTRIES = 3
 
 
 def summary_value(d: ReportData, key: str, default: Any = None) -> Any:
-    """A field of ``summary.json`` (works for the dict and the typed summary)."""
-    s = d.tables.summary
-    getter = getattr(s, "get", None)
-    value = getter(key, default) if callable(getter) else getattr(s, key, default)
+    """A field of the typed ``summary.json`` (``default`` when it is empty)."""
+    value = getattr(d.tables.summary, key, default)
     return default if value is None else value
 
 

@@ -93,13 +93,13 @@ def test_max_access_plan_serves_at_least_the_greedy_under_the_same_budget() -> N
     data.countries = data.countries.assign(weight=[1.0, 3.0])
     assert rank_countries(data) == ["BBB", "AAA"]  # 3 weighted people per $ vs 1
     result = solve_data(data, quiet=True, sovereignty=False)
-    base = result.summary["baseline"]
+    base = result.summary.baseline
     assert base["countries"] == ["BBB"]
     assert base["weighted_served"] > 0
     assert base["plan_weighted_served"] >= base["weighted_served"] - 1e-6
     assert base["access_gain"] == pytest.approx(base["plan_weighted_served"]
                                                 - base["weighted_served"])
-    assert base["people_served"] <= result.summary["people_served"] + 1e-6
+    assert base["people_served"] <= result.summary.people_served + 1e-6
     assert {"cost_usd", "saving_usd", "saving_share", "text"} <= set(base)
     assert "weighted person-years" in base["text"] and base["note"] == base["text"]
     # the greedy itself kept to the budget
@@ -115,5 +115,5 @@ def test_max_access_greedy_with_two_slots_serves_the_best_value_first() -> None:
     assert by_site["site-b"] == pytest.approx(5.0)  # B in full first ($5,005)
     assert by_site["site-a"] == pytest.approx((8_000.0 - 5_005.0) / 1_001.0)
     result = solve_data(data, quiet=True, sovereignty=False)
-    b = result.summary["baseline"]
+    b = result.summary.baseline
     assert b["plan_weighted_served"] >= b["weighted_served"] - 1e-6

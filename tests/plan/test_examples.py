@@ -98,7 +98,7 @@ def test_program_10_chooses_at_most_ten_countries(tmp_path: Path) -> None:
     scenario = load_scenario(ROOT / "examples" / "program-10.yaml")
     result = solved(ROOT / "examples" / "program-10.yaml")
     result.write(tmp_path)
-    chosen = result.summary["selected_countries"]
+    chosen = result.summary.selected_countries
     assert 1 <= len(chosen) <= 10
     sites = pd.read_csv(tmp_path / "sites.csv").set_index("site")
     t = check_all(tmp_path, allowed=_pack_allows, rtt_ms=_rtt(sites),
@@ -121,8 +121,8 @@ def test_program_10_chooses_at_most_ten_countries(tmp_path: Path) -> None:
     stargate = set(scenario.training[0].sites)
     assert set(t["training"]["site"]) <= stargate
     # the demand a programme provisions for makes site power bind at Stargate campuses
-    binding = {b["constraint"] for b in result.summary["binding"]}
-    assert binding & {"site-power_built", "site-power_limit"}, result.summary["binding"]
+    binding = {b["constraint"] for b in result.summary.binding}
+    assert binding & {"site-power_built", "site-power_limit"}, result.summary.binding
     # no CHN-origin accelerators anywhere (rules.origin)
     assert not set(t["builds"]["accelerator"]) & {"Ascend-910B", "Ascend-910C"}
     # the provider's cumulative budget: $100B by 2026 ... $500B by 2029
@@ -152,8 +152,8 @@ def test_an_infeasible_scenario_is_answered_in_words(tmp_path: Path) -> None:
 def test_global_plan_holds_every_invariant(tmp_path: Path) -> None:
     result = solve(load_scenario(ROOT / "examples" / "global.yaml"), sovereignty=False)
     result.write(tmp_path)
-    assert result.summary["status"] == "optimal"
-    assert result.summary["rounding"]["mode"] == "round"
-    assert result.summary["rounding"]["applied"] is True
+    assert result.summary.status == "optimal"
+    assert result.summary.rounding["mode"] == "round"
+    assert result.summary.rounding["applied"] is True
     t = check_all(tmp_path, allowed=_pack_allows)
     _whole_systems(t)
