@@ -27,9 +27,18 @@ from daulat.catalog.accelerators import get_accelerator
 from daulat.catalog.constants import constant
 from daulat.catalog.models import get_model
 from daulat.sizing.inference import Efficiency, inference_throughput
+from daulat.sizing.stacks import Stack, load_stacks
 from daulat.sizing.workloads import get_workload
 
-__all__ = ["CalibrationPoint", "load_calibration", "fit", "CALIBRATION_CSV", "main"]
+__all__ = [
+    "CalibrationPoint",
+    "load_calibration",
+    "fit",
+    "fit_seq_overhead",
+    "CALIBRATION_CSV",
+    "STACKS_CSV",
+    "main",
+]
 
 #: The calibration points: a verbatim copy of ../shared/data/reference/calibration.csv
 #: shipped with the package (see daulat/sizing/data/SOURCE.md).
@@ -37,6 +46,8 @@ CALIBRATION_CSV = Path(__file__).resolve().parent / "data" / "calibration.csv"
 #: the benchmark workload of the inference calibration points (its measured output-length
 #: spread sets the decode context, as in the validation)
 _CALIBRATION_WORKLOAD = "mlperf-llama2-70b"
+#: serving stacks; a stack's ``seq_overhead_s`` is fitted on its own reference run
+STACKS_CSV = Path(__file__).resolve().parent / "data" / "stacks.csv"
 _CATALOG_MODEL = {"llama-2-70b": "llama-2-70b", "llama-3.1-405b": "llama-3.1-405b"}
 
 
@@ -163,6 +174,51 @@ def _tokens_from_note(point: CalibrationPoint) -> float:
         raise ValueError(msg) from None
 
 
+def fit_seq_overhead(stack: Stack) -> float:
+    """The per-sequence, per-rank step time (s) at which the roofline reproduces the
+    stack's reference run (offline, fixed lengths, its per-rank batch) — fitted on that run
+    only, with the committed calibration constants (``t_fixed_s``). Bisection: the
+    predicted throughput falls monotonically with the overhead."""
+    ref = stack.reference
+    if ref is None:
+        raise ValueError(f"stacks.csv: {stack.id} has no reference run to fit on")
+
+    def tps(overhead: float) -> float:
+        r = inference_throughput(
+            stack.model, ref.accelerator, ref.precision, "offline",
+            input_tokens=ref.input_tokens, output_tokens=ref.output_tokens,
+            output_length_cv=0.0, max_batch_per_rank=ref.batch_per_rank,
+            seq_overhead_s=overhead,
+        )
+        return r.tokens_per_s_per_accelerator
+
+    lo, hi = 0.0, 0.01
+    if tps(lo) <= ref.tokens_per_s_per_accelerator:
+        return 0.0  # the roofline alone is at or below the run: no overhead
+    for _ in range(60):
+        mid = (lo + hi) / 2.0
+        if tps(mid) > ref.tokens_per_s_per_accelerator:
+            lo = mid
+        else:
+            hi = mid
+    return round(lo, 7)
+
+
+def write_stacks(values: dict[str, float], path: Path | None = None) -> None:
+    """Rewrite the fitted ``seq_overhead_s`` of stacks.csv in place (other cells untouched)."""
+    p = path or STACKS_CSV
+    with p.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+        fields = list(rows[0].keys())
+    for r in rows:
+        if r["id"] in values:
+            r["seq_overhead_s"] = f"{values[r['id']]:.7f}"
+    with p.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+
+
 def write_constants(values: dict[str, float], path: Path | None = None) -> None:
     """Rewrite the fitted rows of constants.csv in place (other rows untouched)."""
     p = path or Path(__file__).resolve().parents[1] / "catalog" / "data" / "constants.csv"
@@ -199,9 +255,15 @@ def main(argv: list[str] | None = None) -> None:
                 f"{pt.accelerator:9} {pt.precision} {pt.scenario:11} published {pt.value:8.0f}"
                 f"  fitted {pred:8.0f}  error {100 * (pred / pt.value - 1):+6.1f} %"
             )
+    stacks = {
+        k: fit_seq_overhead(st) for k, st in load_stacks().items() if st.reference is not None
+    }
+    for k, v in stacks.items():
+        print(f"stacks.csv {k}: seq_overhead_s = {v:.7f} (fitted on its reference run)")
     if not args.check:
         write_constants(values)
-        print("constants.csv updated")
+        write_stacks(stacks)
+        print("constants.csv and stacks.csv updated")
 
 
 if __name__ == "__main__":

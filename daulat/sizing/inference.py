@@ -55,6 +55,7 @@ from daulat.catalog.accelerators import PRECISIONS, Accelerator, get_accelerator
 from daulat.catalog.constants import constant
 from daulat.catalog.models import ModelClass, get_model
 from daulat.errors import UserError
+from daulat.sizing.stacks import get_stack, load_stacks
 
 __all__ = [
     "SCENARIOS",
@@ -202,6 +203,8 @@ def _evaluate(
     tpot_mean: bool = False,
     tokens_per_step: float = 1.0,
     output_length_cv: float | None = None,
+    max_batch_per_rank: int | None = None,
+    seq_overhead_s: float = 0.0,
 ) -> _Case | None:
     """Best batch on a replica of ``n`` accelerators, or None when nothing fits.
 
@@ -238,14 +241,25 @@ def _evaluate(
     prefill_per_token = input_tokens / output_tokens
     # the batch is capped by HBM, by the engine's sequence cap and by its token budget per
     # step (each step processes B decode tokens plus B·I/O prompt tokens)
+    # TensorRT-LLM's max_batch_size and max_num_tokens are per rank: with attention data
+    # parallelism (a MoE replica, n > 1) each rank schedules its own sequences, so a
+    # deployment's configured per-rank caps (``max_batch_per_rank``) give the replica n
+    # times the rank's; a tensor-parallel engine (dense) shares one batch over its ranks.
+    # Without a configured cap the catalog's cap is per replica (see docs/validation.md,
+    # "What remains wrong": per rank by default overshoots every stack but the newest).
+    ranks = n if max_batch_per_rank is not None and w_experts > 0 else 1
+    if max_batch_per_rank is not None:
+        seq_cap = max_batch_per_rank * ranks
+    elif model.engine_max_batch is not None:
+        seq_cap = model.engine_max_batch
+    else:
+        seq_cap = int(constant("max_batch_per_replica"))
     limits = {
         "memory capacity": int((hbm - w_total) // kv_seq),
-        "engine batch cap": int(
-            model.engine_max_batch
-            if model.engine_max_batch is not None
-            else constant("max_batch_per_replica")
+        "engine batch cap": int(seq_cap),
+        "engine token budget": int(
+            ranks * constant("max_tokens_per_step") // (1.0 + prefill_per_token)
         ),
-        "engine token budget": int(constant("max_tokens_per_step") // (1.0 + prefill_per_token)),
     }
     cap_name = min(limits, key=lambda k: limits[k])
     b_mem = limits[cap_name]
@@ -356,10 +370,15 @@ def _evaluate(
         else 1.0
     )
 
+    # A serving stack's measured per-sequence cost per step beyond these kernels
+    # (``seq_overhead_s``, per sequence on each rank; 0 for a stack at the roofline).
+    seq_ranks = n if w_experts > 0 else 1
+
     def step(b: float) -> float:
+        fixed = eff.t_fixed_s + b / seq_ranks * seq_overhead_s
         if overlap:
-            return (max(kernels_s(b), comm_s(b)) + eff.t_fixed_s) * adp_stretch
-        return (kernels_s(b) + comm_s(b) + eff.t_fixed_s) * adp_stretch
+            return (max(kernels_s(b), comm_s(b)) + fixed) * adp_stretch
+        return (kernels_s(b) + comm_s(b) + fixed) * adp_stretch
 
     # MLPerf Server/Interactive bound the 99th percentile of TPOT and TTFT under Poisson
     # arrivals. With continuous batching each request stays for its own generation time
@@ -483,6 +502,9 @@ def inference_throughput(
     tpot_mean: bool = False,
     speculative: bool = False,
     output_length_cv: float | None = None,
+    max_batch_per_rank: int | None = None,
+    seq_overhead_s: float | None = None,
+    stack: str | None = None,
 ) -> InferenceSizing:
     """Output tokens/s per accelerator for ``model`` on ``accelerator``.
 
@@ -499,6 +521,13 @@ def inference_throughput(
     (``data/speculative.csv``), as production stacks run it (MLPerf v5.1 closed did not).
     ``output_length_cv`` is the coefficient of variation of output lengths (default: the
     constant ``output_length_cv``); it sets the length-biased context of the batch.
+    ``max_batch_per_rank`` is a deployment's configured engine ``max_batch_size``
+    (sequences per rank, as TensorRT-LLM counts it): with attention data parallelism (MoE,
+    replica of n) the replica holds up to n times that, and its token budget per step is
+    n times ``max_tokens_per_step``; a dense tensor-parallel replica holds that many.
+    ``seq_overhead_s`` is a serving stack's measured step time per sequence on each rank
+    beyond the roofline's kernels (default 0). ``stack`` names a serving stack in
+    ``data/stacks.csv`` whose per-rank cap and per-sequence cost fill those two.
     """
     mc = get_model(model)
     acc = get_accelerator(accelerator)
@@ -526,6 +555,24 @@ def inference_throughput(
         raise UserError(
             f"output_length_cv: {output_length_cv!r} out of range; valid: 0 <= cv <= 10"
         )
+    if stack is not None:
+        st = get_stack(stack)
+        if st.model != mc.id:
+            same = [k for k, v in load_stacks().items() if v.model == mc.id]
+            raise UserError(
+                f"stack: {st.id!r} is measured on {st.model}, not {mc.id}; valid: a stack "
+                f"of {mc.id} ({', '.join(same) or 'none in data/stacks.csv'})"
+            )
+        if max_batch_per_rank is None:
+            max_batch_per_rank = st.max_batch_per_rank
+        seq_overhead_s = st.seq_overhead_s if seq_overhead_s is None else seq_overhead_s
+    seq_ov = 0.0 if seq_overhead_s is None else seq_overhead_s
+    if seq_ov < 0:
+        raise UserError(f"seq_overhead_s: {seq_ov} invalid; valid: seconds >= 0")
+    if max_batch_per_rank is not None and max_batch_per_rank < 1:
+        raise UserError(
+            f"max_batch_per_rank: {max_batch_per_rank} invalid; valid: sequences >= 1"
+        )
     if c_tok is not None and c_tok < 0:
         raise UserError(f"context_tokens: {c_tok} invalid; valid: tokens >= 0")
     if i_tok < 0 or o_tok < 1:
@@ -546,7 +593,7 @@ def inference_throughput(
     for n in sizes:
         case = _evaluate(
             mc, acc, precision, n, i_tok, o_tok, ttft_t, tpot_t, eff, c_tok, tpot_mean, m_tok,
-            output_length_cv,
+            output_length_cv, max_batch_per_rank, seq_ov,
         )
         if case is not None:
             cases.append(case)
@@ -558,7 +605,7 @@ def inference_throughput(
         while acc.scaleup_domain * k <= constant("moe_max_replica_accelerators"):
             case = _evaluate(
                 mc, acc, precision, acc.scaleup_domain * k, i_tok, o_tok, ttft_t, tpot_t, eff,
-                c_tok, tpot_mean, m_tok, output_length_cv,
+                c_tok, tpot_mean, m_tok, output_length_cv, max_batch_per_rank, seq_ov,
             )
             if case is not None:
                 cases.append(case)
@@ -569,7 +616,7 @@ def inference_throughput(
         while not cases and k <= _MAX_MULTI_NODE_FACTOR:
             case = _evaluate(
                 mc, acc, precision, acc.scaleup_domain * k, i_tok, o_tok, ttft_t, tpot_t, eff,
-                c_tok, tpot_mean, m_tok, output_length_cv,
+                c_tok, tpot_mean, m_tok, output_length_cv, max_batch_per_rank, seq_ov,
             )
             if case is not None:
                 cases.append(case)

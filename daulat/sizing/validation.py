@@ -98,6 +98,7 @@ def predict(row: dict[str, str]) -> tuple[float, str]:
             ttft_s=float(row["ttft_s"]) if row.get("ttft_s") else ttft_wl,
             tpot_s=float(row["tpot_s"]) if row.get("tpot_s") else tpot_wl,
             output_length_cv=wl.output_length_cv if wl else None,
+            stack=row.get("stack") or None,
         )
         return r.tokens_per_s_per_accelerator, f"{r.binding}; n={r.replica_size}, B={r.batch}"
     if kind == "it_kw_per_accelerator":

@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 from daulat.catalog.accelerators import get_accelerator
 from daulat.catalog.constants import constant
 from daulat.errors import UserError
-from daulat.sizing.calibrate import fit, load_calibration
+from daulat.sizing.calibrate import fit, fit_seq_overhead, load_calibration
 from daulat.sizing.inference import Efficiency, default_efficiency, inference_throughput
+from daulat.sizing.stacks import get_stack
 from daulat.sizing.workloads import get_workload
 
 
@@ -212,3 +213,54 @@ def test_tpot_limit_binds_the_request_average_batch() -> None:
     sim = float(np.mean([_request_average_p99_excess(0.69, s) for s in range(3)]))
     assert sim == pytest.approx(constant("tpot_request_average_p99_factor"), abs=0.04)
     assert sim < 0.97  # the per-request p99 is below the instantaneous one
+
+
+def test_per_rank_batch_cap_raises_the_batch_with_attention_dp() -> None:
+    """TensorRT-LLM's max_batch_size is per rank: with attention data parallelism each of a
+    MoE replica's n ranks holds its own sequences, so a per-rank cap of 512 lets an
+    8-accelerator DeepSeek replica hold more than 512 sequences (and more tokens/s),
+    while a dense tensor-parallel replica shares one batch and stays at the cap."""
+    kw = {"input_tokens": 800, "output_tokens": 3498}
+    replica = inference_throughput("deepseek-v3", "B200", "fp4", "offline", **kw)
+    rank = inference_throughput(
+        "deepseek-v3", "B200", "fp4", "offline", max_batch_per_rank=512, **kw
+    )
+    assert replica.batch <= 2048
+    assert rank.replica_size > 1 and rank.batch > 512 * rank.replica_size // 2
+    assert rank.tokens_per_s_per_accelerator > replica.tokens_per_s_per_accelerator
+    dense = inference_throughput(
+        "llama-2-70b", "B200", "fp4", "offline", max_batch_per_rank=512
+    )
+    assert dense.batch <= 512
+
+
+def test_stack_per_sequence_cost_is_fitted_on_its_reference_run_only() -> None:
+    """The 2025 TensorRT-LLM DeepSeek stack's per-sequence step cost reproduces NVIDIA's
+    own max-throughput run (the only figure it is fitted on), is what stacks.csv commits,
+    and slows a large batch: a stack at the roofline (cost 0) is faster."""
+    st = get_stack("trtllm-2025-deepseek")
+    assert st.reference is not None
+    assert fit_seq_overhead(st) == pytest.approx(st.seq_overhead_s, abs=2e-7)
+    ref = st.reference
+    r = inference_throughput(
+        st.model, ref.accelerator, ref.precision, "offline",
+        input_tokens=ref.input_tokens, output_tokens=ref.output_tokens,
+        output_length_cv=0.0, max_batch_per_rank=ref.batch_per_rank,
+        seq_overhead_s=st.seq_overhead_s,
+    )
+    assert r.tokens_per_s_per_accelerator == pytest.approx(
+        ref.tokens_per_s_per_accelerator, rel=0.01
+    )
+    kw = {"input_tokens": 800, "output_tokens": 3498}
+    slow = inference_throughput("deepseek-v3", "B200", "fp4", "offline", stack=st.id, **kw)
+    fast = inference_throughput(
+        "deepseek-v3", "B200", "fp4", "offline", stack="trtllm-2026-deepseek", **kw
+    )
+    assert slow.tokens_per_s_per_accelerator < 0.8 * fast.tokens_per_s_per_accelerator
+
+
+def test_stack_of_another_model_is_refused() -> None:
+    with pytest.raises(UserError, match="measured on deepseek-v3"):
+        inference_throughput("llama-2-70b", "B200", stack="trtllm-2025-deepseek")
+    with pytest.raises(UserError, match="valid ids"):
+        inference_throughput("deepseek-v3", "B200", stack="no-such-stack")

@@ -1,0 +1,83 @@
+"""Serving stacks: an engine's per-rank caps and its measured per-sequence step cost.
+
+``data/stacks.csv``: one row per serving stack (an engine of a given period running a
+given model) — its ``max_batch_per_rank`` (TensorRT-LLM's ``max_batch_size`` is per rank;
+with attention data parallelism each rank holds its own sequences) and
+``seq_overhead_s``, the time per sequence per rank and step beyond the roofline's kernels
+(0: a stack at the roofline). Where a stack has a reference run outside the validation
+(``ref_*`` columns), ``seq_overhead_s`` is fitted on that run by
+:func:`daulat.sizing.calibrate.fit_seq_overhead`.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from daulat.errors import UserError
+
+__all__ = ["ReferenceRun", "Stack", "get_stack", "load_stacks"]
+
+
+@dataclass(frozen=True)
+class ReferenceRun:
+    """A published max-throughput run of the stack (offline, fixed request lengths)."""
+
+    accelerator: str
+    precision: str
+    input_tokens: int
+    output_tokens: int
+    batch_per_rank: int
+    tokens_per_s_per_accelerator: float
+    source: str
+
+
+@dataclass(frozen=True)
+class Stack:
+    """A serving stack: per-rank sequence cap and per-sequence step cost (seconds)."""
+
+    id: str
+    model: str
+    max_batch_per_rank: int
+    seq_overhead_s: float
+    source: str
+    reference: ReferenceRun | None
+
+
+@lru_cache(maxsize=1)
+def load_stacks() -> dict[str, Stack]:
+    """All serving stacks keyed by id."""
+    text = resources.files("daulat.sizing").joinpath("data", "stacks.csv").read_text("utf-8")
+    out: dict[str, Stack] = {}
+    for row in csv.DictReader(text.splitlines()):
+        ref = None
+        if row["ref_accelerator"].strip():
+            ref = ReferenceRun(
+                accelerator=row["ref_accelerator"],
+                precision=row["ref_precision"],
+                input_tokens=int(row["ref_input_tokens"]),
+                output_tokens=int(row["ref_output_tokens"]),
+                batch_per_rank=int(row["ref_batch_per_rank"]),
+                tokens_per_s_per_accelerator=float(row["ref_tokens_per_s_per_accelerator"]),
+                source=row["ref_source"],
+            )
+        out[row["id"]] = Stack(
+            id=row["id"],
+            model=row["model"],
+            max_batch_per_rank=int(row["max_batch_per_rank"]),
+            seq_overhead_s=float(row["seq_overhead_s"]),
+            source=row["seq_overhead_source"],
+            reference=ref,
+        )
+    return out
+
+
+def get_stack(name: str) -> Stack:
+    """Look a stack up by id (case-insensitive); UserError lists the valid ids."""
+    table = load_stacks()
+    for st in table.values():
+        if st.id.lower() == name.strip().lower():
+            return st
+    raise UserError(f"stack: unknown value {name!r}; valid ids: {', '.join(table)}")
