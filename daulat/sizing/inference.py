@@ -233,7 +233,11 @@ def _evaluate(
     n_active = model.active_params_b * 1e9
     hbm = n * acc.hbm_gb * 1e9 * constant("hbm_usable_fraction")
     bw = n * acc.hbm_tbps * 1e12 * eff.mem
-    bw_kv = n * acc.hbm_tbps * 1e12 * eff.kv
+    # One KV head shared by every query head (MLA's latent, as DeepSeek-V3 caches it) is
+    # read as one contiguous stream per sequence, not paged GQA's scattered per-head
+    # blocks: it streams at MLA decode kernels' measured share (``eta_mem_kv_mla``).
+    eta_kv = constant("eta_mem_kv_mla") if model.kv_heads == 1 else eff.kv
+    bw_kv = n * acc.hbm_tbps * 1e12 * eta_kv
     flops = n * acc.tflops[precision] * 1e12 * eff.flop[precision] * acc.compute_efficiency
     if w_total >= hbm:
         return None

@@ -264,3 +264,21 @@ def test_stack_of_another_model_is_refused() -> None:
         inference_throughput("llama-2-70b", "B200", stack="trtllm-2025-deepseek")
     with pytest.raises(UserError, match="valid ids"):
         inference_throughput("deepseek-v3", "B200", stack="no-such-stack")
+
+
+def test_mla_latent_kv_streams_at_the_mla_kernels_measured_share() -> None:
+    """MLA's single latent KV head is read as one stream per sequence, at the MLA decode
+    kernel's measured share of HBM bandwidth (FlashMLA: 0.9), not paged GQA's: changing the
+    GQA KV-read efficiency moves a long-context Llama decode but not DeepSeek-V3's."""
+    base = default_efficiency()
+    slow = dataclasses.replace(base, mem_kv=0.2)
+    kw = {"input_tokens": 20000, "output_tokens": 500}
+
+    def tps(model: str, eff: Efficiency) -> float:
+        return inference_throughput(
+            model, "H200-SXM", "fp8", "offline", eta=eff, **kw
+        ).tokens_per_s_per_accelerator
+
+    assert tps("deepseek-v3", slow) == pytest.approx(tps("deepseek-v3", base), rel=1e-9)
+    assert tps("llama-2-70b", slow) < 0.9 * tps("llama-2-70b", base)
+    assert constant("eta_mem_kv_mla") > constant("eta_mem_kv")

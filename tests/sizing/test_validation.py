@@ -1,13 +1,14 @@
 """The model predicts published figures it was not fitted on (docs/validation.md).
 
-The thresholds below are the errors the model reaches today (median 13.8 %, worst
-53 %, 39 of 43 within ±35 %; before the serving-stack physics — per-rank engine caps
+The thresholds below are the errors the model reaches today (median 14.6 %, worst
+53 %, 40 of 43 within ±35 %; before the serving-stack physics — per-rank engine caps
 under attention DP, the 2025 TensorRT-LLM stack's per-sequence cost fitted on NVIDIA's
-own best-practice run — 14.7 %, 56 %, 36; before the measured output-length spread,
+own best-practice run, MLA's latent KV read at FlashMLA's measured bandwidth share —
+14.7 %, 56 %, 36; before the measured output-length spread,
 B300's measured GEMM rate, the attention-DP balance efficiency and the per-request TPOT
 spread 17.7 %, 98 %, 35; before the issue-10 MoE physics 16.3 %, 196 %, 34), kept as a
 regression guard; the median meets the issue's target (<= 15 %), "none beyond ±35 %" is
-still missed by four figures, as docs/validation.md reports.
+still missed by three figures, as docs/validation.md reports.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from daulat.sizing.calibrate import load_calibration
 from daulat.sizing.validation import load_validation, summary, validate
 from daulat.sizing.workloads import get_workload, load_workloads
 
-REACHED_MEDIAN_ABS_ERROR = 0.14
+REACHED_MEDIAN_ABS_ERROR = 0.15
 REACHED_WORST_ABS_ERROR = 0.53
-REACHED_WITHIN_35PCT = 39  # of 43 figures
+REACHED_WITHIN_35PCT = 40  # of 43 figures
 
 
 def test_every_validation_figure_is_sourced() -> None:
@@ -67,12 +68,12 @@ def test_moe_and_long_context_rows_reached() -> None:
 def test_deepseek_rows_with_their_serving_stack() -> None:
     """DeepSeek-R1 rows name their serving stack (data/stacks.csv): the v5.1 rows (2025
     TensorRT-LLM, per-sequence cost fitted on NVIDIA's best-practice run, not on these
-    rows) are within ±18 % (were +55 % for the servers); the v6.0 B300 rows (2026 stack,
-    taken at the roofline) within 39 % (were -51/-42 %: the server is still -38 %)."""
+    rows) are within ±22 % (were +55 % for the servers); the v6.0 B300 rows (2026 stack,
+    taken at the roofline) within ±21 % (were -51/-42 %)."""
     rows = [r for r in validate() if r.subject == "deepseek-v3"]
     assert len(rows) == 8
     for r in rows:
-        bound = 0.18 if r.round == "v5.1" else 0.39
+        bound = 0.22 if r.round == "v5.1" else 0.21
         assert abs(r.error) <= bound, (r.id, r.error)
     for raw in load_validation():
         if raw["subject"] == "deepseek-v3":
