@@ -36,6 +36,7 @@ from daulat.catalog.profiles import daily_load, fleet_factor, model_mix, profile
 from daulat.errors import UserError
 from daulat.sizing.facility import facility
 from daulat.sizing.inference import inference_throughput
+from daulat.sizing.prefill import prefill_throughput
 
 __all__ = [
     "FleetAssumptions",
@@ -132,6 +133,8 @@ class FleetAssumptions:
     """How the fleet is built (defaults: ``fleet_factors.csv``, ``model_mix.csv``).
 
     ``models`` overrides ``mix`` with explicit ``(model id, share of output tokens)``.
+    ``disaggregate``: prefill and decode on separate pools (None: for every MoE model, as
+    production stacks serve MoEs at scale; False: prompts chunked into the decode steps).
     """
 
     accelerator: str = "GB200"
@@ -149,6 +152,7 @@ class FleetAssumptions:
     speculative: bool = True
     pue: float | None = None
     country: str | None = None
+    disaggregate: bool | None = None
 
     def resolved(self) -> dict[str, float]:
         """Every factor with its value (given, else the catalog's)."""
@@ -194,7 +198,13 @@ class FleetAssumptions:
 
 @dataclass(frozen=True)
 class ModelFleet:
-    """One model of the mix: its share of output tokens and its accelerators."""
+    """One model of the mix: its share of output tokens and its accelerators.
+
+    ``tokens_per_s_per_accelerator`` is output tokens/s per accelerator of the model's whole
+    fleet (after fleet utilisation); ``replica_size``/``batch``/``binding`` are the decode
+    replica's. When prefill runs on its own pool, ``prefill_accelerators`` (of
+    ``accelerators``) are that pool's and ``prefill_replica_size`` its unit.
+    """
 
     model: str
     share: float
@@ -205,6 +215,8 @@ class ModelFleet:
     accelerators_average: int
     accelerators_peak: int
     accelerators: int
+    prefill_accelerators: int = 0
+    prefill_replica_size: int = 0
 
 
 @dataclass(frozen=True)
@@ -262,9 +274,12 @@ def size_service(load: ServiceLoad, fleet: FleetAssumptions | None = None) -> Se
     for model, share in fl.model_shares():
         if share <= 0 or mean_tps <= 0:
             continue
+        split = (fl.disaggregate if fl.disaggregate is not None
+                 else get_model(model).experts > 0) and new_req >= 1
         inf = inference_throughput(
             model, acc, fl.precision, "server", f["serving_efficiency"],
-            input_tokens=max(int(round(new_req)), 1), output_tokens=max(int(round(out_req)), 1),
+            input_tokens=1 if split else max(int(round(new_req)), 1),
+            output_tokens=max(int(round(out_req)), 1),
             context_tokens=max(int(round(ctx)), 1), ttft_s=f["ttft_s"],
             tpot_s=1.0 / f["output_tokens_per_s_per_user"], tpot_mean=True,
             speculative=fl.speculative,
@@ -274,14 +289,32 @@ def size_service(load: ServiceLoad, fleet: FleetAssumptions | None = None) -> Se
                 f"output_tokens_per_s_per_user: {f['output_tokens_per_s_per_user']:g} cannot be "
                 f"met by {model} on {acc.id}; valid: a lower speed, another accelerator or model"
             )
-        rate = inf.tokens_per_s_per_accelerator * f["fleet_utilisation"]
-        avg = _whole(mean_tps * share / rate, inf.replica_size)
-        peak = _whole(mean_tps * share * f["peak_to_average"] / rate, inf.replica_size)
-        total = _whole(mean_tps * share * f["peak_to_average"] * overhead / rate,
-                       inf.replica_size)
-        models.append(ModelFleet(model, share, rate, inf.replica_size, inf.batch, inf.binding,
-                                 avg, peak, total))
         notes += [f"{model}: {n}" for n in inf.notes]
+        out_tps = mean_tps * share
+        dec_rate = inf.tokens_per_s_per_accelerator * f["fleet_utilisation"]
+        scale = {"average": 1.0, "peak": f["peak_to_average"],
+                 "build": f["peak_to_average"] * overhead}
+        dec = {k: _whole(out_tps * v / dec_rate, inf.replica_size) for k, v in scale.items()}
+        pre = {k: 0 for k in scale}
+        pre_n = 0
+        rate = dec_rate
+        if split:
+            p = prefill_throughput(model, acc, inf.precision, f["serving_efficiency"],
+                                   new_tokens=new_req, context_tokens=max(ctx, new_req),
+                                   ttft_s=f["ttft_s"])
+            pre_rate = p.tokens_per_s_per_accelerator * f["fleet_utilisation"]
+            in_tps = out_tps * new_req / out_req
+            pre = {k: _whole(in_tps * v / pre_rate, p.replica_size) for k, v in scale.items()}
+            pre_n = p.replica_size
+            rate = out_tps / (out_tps / dec_rate + in_tps / pre_rate)
+            if not p.meets_ttft:
+                notes.append(f"{model}: prefill of {new_req:,.0f} new tokens takes "
+                             f"{p.request_prefill_s:.1f} s on one {p.replica_size}-accelerator "
+                             f"prefill replica, above the TTFT target {f['ttft_s']:g} s")
+        models.append(ModelFleet(
+            model, share, rate, inf.replica_size, inf.batch, inf.binding,
+            dec["average"] + pre["average"], dec["peak"] + pre["peak"],
+            dec["build"] + pre["build"], pre["build"], pre_n))
     count = sum(m.accelerators for m in models)
     fac = facility(acc, count, fl.pue, country=fl.country)
     annual_cost = fac.annual_depreciation_usd + fac.annual_opex_usd

@@ -19,12 +19,13 @@ from typing import Any
 
 from daulat.catalog.constants import constant
 from daulat.catalog.countries import get_country, load_countries
-from daulat.catalog.profiles import fleet_factor
+from daulat.catalog.profiles import daily_load, fleet_factor, fleet_factors, profile_figure
 from daulat.policy.residency import resolve_residency
 from daulat.sizing.demand import DemandAssumptions, country_assistant
 from daulat.sizing.facility import facility, it_kw_per_accelerator
 from daulat.sizing.fleet import FleetAssumptions, ServiceLoad, load_from_users, size_service
 from daulat.sizing.inference import inference_throughput
+from daulat.sizing.prefill import prefill_throughput
 from daulat.sizing.workloads import get_workload
 
 __all__ = [
@@ -195,6 +196,9 @@ _SGLANG = (
     "Parallelism on 96 H100 GPUs': decode 22,282 tokens/s per node (9 nodes, EP72, 2k input, "
     "256 sequences per GPU, ITL ~100 ms, no MTP)"
 )
+_SGLANG_PREFILL = (
+    "LMSYS blog 2025-05-05 (as sglang-decode-node): prefill 52.3k input tokens/s per node "
+    "for 2k-token inputs (4 nodes, EP32, 96 H100 in all); 50,302 per node for 4k prompts")
 _OPENAI = (
     "OpenAI CFO S. Friar, 18 Jan 2026: ~1.9 GW compute in 2025 (capacity: 0.2 GW 2023, 0.6 GW "
     "2024); ~800 M weekly ChatGPT users (DevDay, Oct 2025); inference share of compute "
@@ -242,6 +246,72 @@ def hub_demand(site_country: str = "ARE", year: int = 2027, radius_km: float = H
         allowed = resolve_residency(c.iso3).allows(site_country)
         out.append((c.iso3, km, allowed, country_assistant(c.iso3, year).facility_mw))
     return sorted(out, key=lambda r: -r[3])
+
+
+_GOOGLE_WH = (
+    "Google, 'Measuring the environmental impact of delivering AI at Google scale' (Elsworth "
+    "et al., arXiv 2508.15734, 21 Aug 2025): median Gemini Apps text prompt 0.24 Wh in May "
+    "2025, counting active TPU (58 %), host CPU/DRAM (25 %), idle reserve machines (10 %) "
+    "and data-centre overhead (8 %); active accelerator alone ~0.10 Wh "
+    "(cloud.google.com/blog/products/infrastructure/measuring-the-environmental-impact-of-ai-"
+    "inference)")
+_ALTMAN_WH = (
+    "S. Altman, 'The Gentle Singularity', 10 Jun 2025 (blog.samaltman.com): 'the average "
+    "query uses about 0.34 watt-hours'; scope and method not published. Epoch AI (J. You, 7 "
+    "Feb 2025) estimates ~0.3 Wh for a GPT-4o query of ~500 output tokens on H100")
+_OPENAI_API = (
+    "OpenAI, 31 Mar 2026 funding announcement: API 'more than 15 B tokens per minute' "
+    "(devlery.com/en/blog/openai-122b-superapp-flywheel); >900 M weekly ChatGPT users (S. "
+    "Friar, 2 Jun 2026; ASSUMPTION 900 M in Mar 2026, range 850-900 M); 6 B tokens/min at "
+    "DevDay, 6 Oct 2025")
+
+
+def _world_fleet() -> FleetAssumptions:
+    """OpenAI's 2025 serving fleet as the world checks model it (H100 fp8, one global day)."""
+    return FleetAssumptions(accelerator="H100-SXM", precision="fp8", research_share=0.0,
+                            peak_to_average=fleet_factor("peak_to_average_global"))
+
+
+def _wh_per_prompt(ctx: float, new: float, out: float, calls: float) -> float:
+    """Facility Wh per prompt of a prompt shape (tokens per prompt; ``calls`` model calls
+    per prompt) served at ChatGPT's daily volume (2.5 B prompts/day) on the world fleet."""
+    prompts = 2.5e9
+    r = size_service(ServiceLoad(prompts * ctx, prompts * out, 1.0 - new / ctx, ctx / calls,
+                                 out / calls), _world_fleet())
+    return r.annual_energy_mwh * 1e6 / 365.0 / prompts
+
+
+def _chat_prompt_wh() -> tuple[float, str]:
+    """(facility Wh, shape) of the assistant profile's 2025 chat turn."""
+    ctx, new, out = (profile_figure("assistant", "consumer", "chat", f, 2025) or 0.0
+                     for f in ("context_tokens", "new_input_tokens", "output_tokens"))
+    return (_wh_per_prompt(ctx, new, out, 1.0),
+            f"{ctx:,.0f} tokens read, {new:,.0f} new, {out:,.0f} out")
+
+
+def _average_prompt_wh() -> tuple[float, str]:
+    """(facility Wh, shape) of the assistant profile's 2025 average consumer prompt."""
+    d = daily_load("assistant", 2025)
+    ctx = sum(m.context_tokens for m in d.modes) / d.prompts
+    new = sum(m.input_tokens for m in d.modes) / d.prompts
+    out = sum(m.output_tokens for m in d.modes) / d.prompts
+    calls = sum(m.calls for m in d.modes) / d.prompts
+    return (_wh_per_prompt(ctx, new, out, calls),
+            f"per prompt {calls:.2f} model calls, {ctx:,.0f} tokens read, {out:,.0f} out")
+
+
+def _api_share() -> float:
+    """The assistant profile's API tokens / consumer tokens (2025)."""
+    return profile_figure("assistant", "api", "all", "tokens_share_of_consumer", 2025) or 0.0
+
+
+def _api_tokens_per_min(year: int, users: float) -> float:
+    """API tokens per minute implied by the profile: users x consumer tokens x API share."""
+    d = daily_load("assistant", year)
+    consumer = sum(m.context_tokens + m.output_tokens for m in d.modes)
+    share = d.segments.get("api", 0.0)
+    return users * consumer * share / 1440.0
+
 
 
 def _deepseek_fleet(fleet_utilisation: float | None = None) -> Any:
@@ -292,6 +362,33 @@ def fleet_checks() -> list[FleetCheck]:
         14800, dec.tokens_per_s_per_accelerator * 8, "tokens/s", "checked", "±35 %",
         f"decode-only roofline (prefill elsewhere), 20 tok/s/user, MTP; n={dec.replica_size}, "
         f"B={dec.batch}, {dec.binding} (before fleet utilisation)", _DEEPSEEK))
+    # 3b. DeepSeek prefill nodes: 73.7k input tokens/s per node including cache hits
+    new_req = 608e9 * (1 - 0.563) / (168e9 / 600)
+    pre = prefill_throughput("deepseek-v3", "H800", "fp8", 1.0, new_tokens=new_req,
+                             context_tokens=4989 - 600, ttft_s=2.0)
+    rows.append(FleetCheck(
+        "deepseek-prefill-node", "DeepSeek prefill: input tokens/s per H800 node incl. "
+        "cache hits", 73700, pre.tokens_per_s_per_accelerator * 8 / (1 - 0.563), "tokens/s",
+        "checked", "±35 %",
+        f"prefill pool roofline (daulat/sizing/prefill.py): {new_req:,.0f} new tokens per "
+        f"request, 4,389 read; {pre.tokens_per_s_per_accelerator * 8:,.0f} uncached tokens/s "
+        f"per node / (1 - 0.563 cached); n={pre.replica_size}, {pre.binding} (before fleet "
+        "utilisation)", _DEEPSEEK))
+    pre_gpus = sum(m.prefill_accelerators for m in ds.models)
+    pub_pre = 608e9 / 86400 / 73.7e3 / 226.75
+    rows.append(FleetCheck(
+        "deepseek-prefill-share", "DeepSeek: share of the average fleet in prefill",
+        pub_pre, pre_gpus / ds.accelerators, "share", "checked", "±35 %",
+        f"modelled fleet at mean load: {pre_gpus:,} prefill of {ds.accelerators:,} GPUs; "
+        "published share derived: 608 B input tokens/day / 73.7k per prefill node = "
+        f"{608e9 / 86400 / 73.7e3:.1f} of 226.75 average nodes", _DEEPSEEK))
+    sgp = prefill_throughput("deepseek-v3", "H100-SXM", "fp8", 1.0, new_tokens=2000,
+                             context_tokens=2000, ttft_s=60.0)
+    rows.append(FleetCheck(
+        "sglang-prefill-node", "SGLang DeepSeek-V3 prefill: input tokens/s per H100 node",
+        52300, sgp.tokens_per_s_per_accelerator * 8, "tokens/s", "checked", "±35 %",
+        f"prefill pool roofline, 2k new tokens, no cache; n={sgp.replica_size}, {sgp.binding}"
+        " (before fleet utilisation)", _SGLANG_PREFILL))
     # 4. SGLang's open reproduction on H100 (no MTP, ITL ~100 ms)
     sg = inference_throughput(
         "deepseek-v3", "H100-SXM", "fp8", "server", 1.0, input_tokens=1, output_tokens=600,
@@ -311,12 +408,17 @@ def fleet_checks() -> list[FleetCheck]:
         FleetAssumptions(accelerator="H100-SXM", precision="fp8", research_share=0.0,
                          peak_to_average=fleet_factor("peak_to_average_global")))
     top_down = 1.9e9 * fleet_factor("inference_share_of_compute_openai") / users
+    share_lo = fleet_factors()["inference_share_of_compute_openai"].low
+    share_hi = fleet_factors()["inference_share_of_compute_openai"].high
     rows.append(FleetCheck(
         "openai-w-per-weekly-user", "OpenAI 2025: facility W per weekly user (incl. API)",
         top_down, world.watts_per_weekly_user, "W", "checked", "×2",
         f"800 M weekly users x profile assistant 2025 (consumer + enterprise + API + "
         f"government) on H100 fp8, national-assistant mix, built fleet without research "
-        f"share: {world.accelerators:,} accelerators, {world.facility_mw:,.0f} MW", _OPENAI))
+        f"share: {world.accelerators:,} accelerators, {world.facility_mw:,.0f} MW; ratio at "
+        f"the inference share's range ends {share_lo:g} / {share_hi:g}: "
+        f"{world.watts_per_weekly_user / (1.9e9 * share_lo / users):.2f} / "
+        f"{world.watts_per_weekly_user / (1.9e9 * share_hi / users):.2f}", _OPENAI))
     # 5b. ... plus Sora's video generation (an analysts' estimate, not a disclosure)
     sora_gpus = SORA_CLIPS_PER_DAY[1] * SORA_GPU_HOURS_PER_CLIP / 24 * fleet_factor(
         "peak_to_average_global")
@@ -331,6 +433,34 @@ def fleet_checks() -> list[FleetCheck]:
         f"{sora.facility_mw:,.0f} MW (at the estimate's low, {SORA_CLIPS_PER_DAY[0] / 1e6:.1f}"
         f" M clips/day: {sora.facility_mw * SORA_CLIPS_PER_DAY[0] / SORA_CLIPS_PER_DAY[1]:,.0f}"
         " MW)", _OPENAI + "; " + _SORA))
+    # 5c-d. Energy per prompt (published, measured; the tool was never given these):
+    # facility Wh per prompt = the built fleet's annual facility energy (nameplate x load
+    # factor x PUE, idle capacity included as Google's figure includes it) / prompts.
+    chat = _chat_prompt_wh()
+    rows.append(FleetCheck(
+        "energy-per-prompt-google", "Google Gemini Apps median text prompt: facility Wh per "
+        "prompt", 0.24, chat[0], "Wh", "checked", "×2",
+        f"assistant profile's 2025 chat turn ({chat[1]}) on H100 fp8, national-assistant "
+        "mix, built fleet (global peak/average, headroom, failover) x load factor x PUE; "
+        "Google's figure is a median on TPUs (shorter than our mean turn)", _GOOGLE_WH))
+    avg = _average_prompt_wh()
+    rows.append(FleetCheck(
+        "energy-per-prompt-chatgpt", "ChatGPT average query: facility Wh per prompt", 0.34,
+        avg[0], "Wh", "checked", "×2",
+        f"assistant profile 2025, consumer prompts of every mode ({avg[1]}) on H100 fp8, "
+        "national-assistant mix, fleet as energy-per-prompt-google. Altman gives no scope "
+        f"(IT or facility, model, images); our chat turn alone: {chat[0]:.2f} Wh",
+        _ALTMAN_WH))
+    # 5e. OpenAI API token volume a year on (the 2025 API share was derived from Oct 2025's
+    # ~6 B tokens/min, so only the 2026 figure is a check of the profile's growth)
+    api = _api_tokens_per_min(2026, 900e6)
+    rows.append(FleetCheck(
+        "openai-api-tokens-2026", "OpenAI API tokens per minute, Mar 2026", 15e9, api,
+        "tokens/min", "checked", "×2",
+        "900 M weekly users x profile assistant 2026 consumer tokens (read + written) x API "
+        f"share {_api_share():.2f} (derived from Oct 2025: 6 B tokens/min); 2025 "
+        f"the same way: {_api_tokens_per_min(2025, 800e6) / 1e9:.1f} B/min",
+        _OPENAI_API))
     # 6. Indonesia 2027 against the same top-down W per weekly user
     idn = country_assistant("IDN", 2027)
     rows.append(FleetCheck(

@@ -148,8 +148,43 @@ def test_planner_rate_and_size_country_are_one_engine() -> None:
     engine = size_demand(d, a)
     rate = fleet_rate("assistant-frontier", "GB200", a, year=2027)
     planner = d.peak_output_tokens_per_s / rate
-    replica = engine.models[0].replica_size
-    assert abs(planner - engine.accelerators) <= replica + 1e-6 * engine.accelerators
+    # an MoE fleet has a decode pool and a prefill pool, each rounded up to whole replicas
+    m = engine.models[0]
+    assert 0 < m.prefill_accelerators < engine.accelerators
+    replicas = m.replica_size + m.prefill_replica_size
+    assert abs(planner - engine.accelerators) <= replicas + 1e-6 * engine.accelerators
+
+
+def test_prefill_runs_on_its_own_pool_for_moe_and_costs_uncached_tokens() -> None:
+    # issue 10 item 2: prefill/decode disaggregation. The prefill pool is sized on the
+    # uncached input at a compute-bound rate; more cache hits -> a smaller prefill pool,
+    # the decode pool unchanged; a dense model keeps prompts chunked into decode steps.
+    fl = FleetAssumptions(accelerator="H100-SXM", precision="fp8", mix="frontier-only")
+    cold = size_service(ServiceLoad(6e12, 6e11, 0.2, 6000, 600), fl)
+    warm = size_service(ServiceLoad(6e12, 6e11, 0.8, 6000, 600), fl)
+    c, w = cold.models[0], warm.models[0]
+    assert w.prefill_accelerators < c.prefill_accelerators
+    assert abs((c.accelerators - c.prefill_accelerators)
+               - (w.accelerators - w.prefill_accelerators)) <= c.replica_size
+    dense = size_service(ServiceLoad(6e11, 6e10, 0.2, 6000, 600),
+                         FleetAssumptions(mix="dense-70b"))
+    assert dense.models[0].prefill_accelerators == 0
+    rows = {r.id: r for r in fleet_checks()}
+    assert abs(rows["sglang-prefill-node"].error) <= 0.35
+    assert rows["deepseek-prefill-node"].use == "checked"
+
+
+def test_energy_per_prompt_and_token_volume_are_checked_both_ways() -> None:
+    # published figures the tool was not given: Google's 0.24 Wh median Gemini text
+    # prompt, Altman's 0.34 Wh average ChatGPT query, OpenAI's API tokens per minute
+    rows = {r.id: r for r in fleet_checks()}
+    g, c = rows["energy-per-prompt-google"], rows["energy-per-prompt-chatgpt"]
+    assert g.use == c.use == "checked" and g.unit == c.unit == "Wh"
+    assert 0.5 <= g.ours / g.published <= 2.0
+    # the average prompt (reasoning, agent steps, images) costs more than a chat turn
+    assert c.ours > 1.5 * g.ours
+    api = rows["openai-api-tokens-2026"]
+    assert 0.5 <= api.ours / api.published <= 2.0
 
 
 def test_stargate_uae_is_checked_as_the_regional_hub_it_is_announced_as() -> None:
