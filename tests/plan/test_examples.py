@@ -58,11 +58,12 @@ def test_indonesia_plan_from_the_command_line(tmp_path: Path) -> None:
     # all demand is served once the candidate cities open (2028); in 2027 only Batam is
     # ready, on its schedule (half its 30 MW programme share: announced_ramp_years, H8).
     # In whole systems a sliver may stay unserved where one more 8-GPU system costs more
-    # than the penalty on it (428 tokens/s of 65 M in 2031 since the sizing of 1 Dec)
+    # than the penalty on it (428 tokens/s of 65 M in 2031 since the sizing of 1 Dec; with
+    # prefill and decode in separate pools of whole replicas, up to 0.034 % in 2028)
     unmet = pd.read_csv(tmp_path / "unmet.csv").set_index("year")["tokens_per_s"]
     demand = pd.read_csv(tmp_path / "demand.csv").groupby("year")["tokens_per_s"].sum()
     later = (unmet / demand.reindex(unmet.index)).drop(2027, errors="ignore")
-    assert (later < 1e-4).all(), later
+    assert (later < 1e-3).all(), later
     assert summary["served_share"] > 0.9
     assert summary["baseline"]["saving_usd"] >= -1.0
     assert summary["cost_of_sovereignty_usd"] is not None
