@@ -65,7 +65,9 @@ def test_indonesia_plan_from_the_command_line(tmp_path: Path) -> None:
     later = (unmet / demand.reindex(unmet.index)).drop(2027, errors="ignore")
     assert (later < 1e-3).all(), later
     assert summary["served_share"] > 0.9
-    assert summary["baseline"]["saving_usd"] >= -1.0
+    # the plan is solved to the scenario's MIP gap: the greedy baseline may only beat it
+    # within that gap (1 Dec, separate prefill/decode pools: by $0.19 M of $9.7 B)
+    assert summary["baseline"]["saving_usd"] >= -summary["mip_gap"] * summary["objective_value"]
     assert summary["cost_of_sovereignty_usd"] is not None
     sites = pd.read_csv(tmp_path / "sites.csv").set_index("site")
     t = check_all(tmp_path, allowed=lambda c, s: c == s == "IDN", rtt_ms=_rtt(sites),
