@@ -55,7 +55,7 @@ def _replica(model: ModelClass, acc: Accelerator, precision: str) -> int:
     n = acc.scaleup_domain if moe else 1
     while n <= 1024:
         w = (model.dense_params_b * (n if moe else 1) + model.expert_params_b) * 1e9 * bytes_w
-        if w < 0.8 * n * usable:  # a fifth of HBM left for activations and a prompt's KV
+        if w < constant("prefill_weight_share_of_hbm") * n * usable:
             return n
         n *= 2
     raise UserError(f"model: {model.id} does not fit on 1,024 {acc.id}; valid: a smaller model")

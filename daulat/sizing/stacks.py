@@ -51,27 +51,37 @@ def load_stacks() -> dict[str, Stack]:
     """All serving stacks keyed by id."""
     text = resources.files("daulat.sizing").joinpath("data", "stacks.csv").read_text("utf-8")
     out: dict[str, Stack] = {}
-    for row in csv.DictReader(text.splitlines()):
-        ref = None
-        if row["ref_accelerator"].strip():
-            ref = ReferenceRun(
-                accelerator=row["ref_accelerator"],
-                precision=row["ref_precision"],
-                input_tokens=int(row["ref_input_tokens"]),
-                output_tokens=int(row["ref_output_tokens"]),
-                batch_per_rank=int(row["ref_batch_per_rank"]),
-                tokens_per_s_per_accelerator=float(row["ref_tokens_per_s_per_accelerator"]),
-                source=row["ref_source"],
-            )
-        out[row["id"]] = Stack(
-            id=row["id"],
-            model=row["model"],
-            max_batch_per_rank=int(row["max_batch_per_rank"]),
-            seq_overhead_s=float(row["seq_overhead_s"]),
-            source=row["seq_overhead_source"],
-            reference=ref,
-        )
+    for line, row in enumerate(csv.DictReader(text.splitlines()), start=2):
+        try:
+            out[row["id"]] = _stack(row)
+        except (KeyError, ValueError) as exc:
+            raise UserError(f"daulat/sizing/data/stacks.csv line {line}: {exc}; valid: the "
+                            "columns of the header, integers for batches and tokens, numbers "
+                            "for rates and seconds") from None
     return out
+
+
+def _stack(row: dict[str, str]) -> Stack:
+    """One row of ``stacks.csv``."""
+    ref = None
+    if row["ref_accelerator"].strip():
+        ref = ReferenceRun(
+            accelerator=row["ref_accelerator"],
+            precision=row["ref_precision"],
+            input_tokens=int(row["ref_input_tokens"]),
+            output_tokens=int(row["ref_output_tokens"]),
+            batch_per_rank=int(row["ref_batch_per_rank"]),
+            tokens_per_s_per_accelerator=float(row["ref_tokens_per_s_per_accelerator"]),
+            source=row["ref_source"],
+        )
+    return Stack(
+        id=row["id"],
+        model=row["model"],
+        max_batch_per_rank=int(row["max_batch_per_rank"]),
+        seq_overhead_s=float(row["seq_overhead_s"]),
+        source=row["seq_overhead_source"],
+        reference=ref,
+    )
 
 
 def get_stack(name: str) -> Stack:
