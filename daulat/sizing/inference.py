@@ -61,8 +61,11 @@ __all__ = [
     "SCENARIOS",
     "Efficiency",
     "InferenceSizing",
+    "attention_flops_per_s",
     "default_efficiency",
+    "gemm_flops_per_s",
     "inference_throughput",
+    "resolve_precision",
     "scenario_targets",
     "speculative_tokens_per_step",
 ]
@@ -170,6 +173,28 @@ def decode_context(
     return input_tokens + output_tokens * (1.0 + cv * cv) / 2.0
 
 
+def resolve_precision(acc: Accelerator, precision: str | None) -> str:
+    """``precision`` checked against ``acc`` (default: its narrowest native format)."""
+    p = (precision or acc.precisions[-1]).lower()
+    if p not in acc.precisions:
+        raise UserError(
+            f"precision: {p!r} is not supported by {acc.id}; valid values: "
+            f"{', '.join(acc.precisions)}"
+        )
+    return p
+
+
+def gemm_flops_per_s(acc: Accelerator, precision: str, eff: Efficiency) -> float:
+    """One accelerator's sustained GEMM rate at ``precision`` (FLOP/s)."""
+    return acc.tflops[precision] * 1e12 * eff.flop[precision] * acc.compute_efficiency
+
+
+def attention_flops_per_s(acc: Accelerator) -> float:
+    """One accelerator's sustained attention rate (fp8 where it has it, else bf16)."""
+    prec = "fp8" if "fp8" in acc.tflops else "bf16"
+    return acc.tflops[prec] * 1e12 * constant(f"eta_attention_{prec}") * acc.compute_efficiency
+
+
 def _replica_candidates(domain: int) -> list[int]:
     sizes = [2**k for k in range(0, 16) if 2**k <= domain]
     if domain not in sizes:
@@ -238,7 +263,7 @@ def _evaluate(
     # blocks: it streams at MLA decode kernels' measured share (``eta_mem_kv_mla``).
     eta_kv = constant("eta_mem_kv_mla") if model.kv_heads == 1 else eff.kv
     bw_kv = n * acc.hbm_tbps * 1e12 * eta_kv
-    flops = n * acc.tflops[precision] * 1e12 * eff.flop[precision] * acc.compute_efficiency
+    flops = n * gemm_flops_per_s(acc, precision, eff)
     if w_total >= hbm:
         return None
     expert_share = model.experts_per_token / model.experts if model.experts else 1.0
@@ -251,7 +276,8 @@ def _evaluate(
     # times the rank's; a tensor-parallel engine (dense) shares one batch over its ranks.
     # Without a configured cap the catalog's cap is per replica (see docs/validation.md,
     # "What remains wrong": per rank by default overshoots every stack but the newest).
-    ranks = n if max_batch_per_rank is not None and w_experts > 0 else 1
+    adp_ranks = n if w_experts > 0 else 1  # ranks scheduling their own sequences
+    ranks = adp_ranks if max_batch_per_rank is not None else 1
     if max_batch_per_rank is not None:
         seq_cap = max_batch_per_rank * ranks
     elif model.engine_max_batch is not None:
@@ -276,14 +302,7 @@ def _evaluate(
     # prefill attention (compute-bound, causal: mean I/2 positions per prompt token).
     # These are separate kernels, so their times add; only within a kernel do memory
     # traffic and arithmetic overlap.
-    attn_prec = "fp8" if "fp8" in acc.tflops else "bf16"
-    attn_flops_rate = (
-        n
-        * acc.tflops[attn_prec]
-        * 1e12
-        * constant(f"eta_attention_{attn_prec}")
-        * acc.compute_efficiency
-    )
+    attn_flops_rate = n * attention_flops_per_s(acc)
     attn_decode_flops = 4.0 * model.layers * model.attn_dim * ctx
     attn_prefill_flops = 4.0 * model.layers * model.attn_dim * prefill_per_token * prefill_positions
 
@@ -376,10 +395,9 @@ def _evaluate(
 
     # A serving stack's measured per-sequence cost per step beyond these kernels
     # (``seq_overhead_s``, per sequence on each rank; 0 for a stack at the roofline).
-    seq_ranks = n if w_experts > 0 else 1
 
     def step(b: float) -> float:
-        fixed = eff.t_fixed_s + b / seq_ranks * seq_overhead_s
+        fixed = eff.t_fixed_s + b / adp_ranks * seq_overhead_s
         if overlap:
             return (max(kernels_s(b), comm_s(b)) + fixed) * adp_stretch
         return (kernels_s(b) + comm_s(b) + fixed) * adp_stretch
@@ -539,14 +557,7 @@ def inference_throughput(
         raise UserError(
             f"scenario: unknown value {scenario!r}; valid values: {', '.join(SCENARIOS)}"
         )
-    if precision is None:
-        precision = acc.precisions[-1]
-    precision = precision.lower()
-    if precision not in acc.precisions:
-        raise UserError(
-            f"precision: {precision!r} is not supported by {acc.id}; valid values: "
-            f"{', '.join(acc.precisions)}"
-        )
+    precision = resolve_precision(acc, precision)
     if not 0 < efficiency <= 1:
         raise UserError(
             f"efficiency: {efficiency!r} out of range; valid values: 0 < efficiency <= 1"

@@ -25,7 +25,12 @@ from daulat.catalog.accelerators import Accelerator, get_accelerator
 from daulat.catalog.constants import constant
 from daulat.catalog.models import ModelClass, get_model
 from daulat.errors import UserError
-from daulat.sizing.inference import default_efficiency
+from daulat.sizing.inference import (
+    attention_flops_per_s,
+    default_efficiency,
+    gemm_flops_per_s,
+    resolve_precision,
+)
 
 __all__ = ["PrefillSizing", "prefill_throughput"]
 
@@ -75,10 +80,7 @@ def prefill_throughput(
     ``new_tokens`` new (uncached) tokens attending to ``context_tokens`` in all."""
     mc = get_model(model) if isinstance(model, str) else model
     acc = get_accelerator(accelerator)
-    precision = (precision or acc.precisions[-1]).lower()
-    if precision not in acc.precisions:
-        raise UserError(f"precision: {precision!r} is not supported by {acc.id}; valid values:"
-                        f" {', '.join(acc.precisions)}")
+    precision = resolve_precision(acc, precision)
     if not 0 < efficiency <= 1:
         raise UserError(f"efficiency: {efficiency!r} out of range; valid: 0 < efficiency <= 1")
     if new_tokens <= 0 or context_tokens < new_tokens or ttft_s <= 0:
@@ -86,10 +88,8 @@ def prefill_throughput(
                         f"{ttft_s} invalid; valid: 0 < new <= context tokens, ttft_s > 0")
     eff = default_efficiency()
     n = _replica(mc, acc, precision)
-    flops = acc.tflops[precision] * 1e12 * eff.flop[precision] * acc.compute_efficiency
-    attn_prec = "fp8" if "fp8" in acc.tflops else "bf16"
-    attn_rate = (acc.tflops[attn_prec] * 1e12 * constant(f"eta_attention_{attn_prec}")
-                 * acc.compute_efficiency)
+    flops = gemm_flops_per_s(acc, precision, eff)
+    attn_rate = attention_flops_per_s(acc)
     moe_ep = mc.experts > 0 and n > 1
     imbalance = constant("moe_expert_imbalance") if moe_ep else 1.0
     routed = mc.experts_per_token * mc.expert_params_b / mc.experts * 1e9 if moe_ep else 0.0
