@@ -80,19 +80,29 @@ def _risk_table(risk: dict[str, Any]) -> Table:
         table.add_column(col, justify="left" if col == "metric" else "right")
     for row in risk["quantiles"]:
         name = row["metric"] + (f" ({row['funder']})" if row.get("funder") else "")
-        fmt = format_money if row["metric"] != "people_served" else format_number
+        fmt = _RISK_FORMAT.get(row["metric"], format_money)
         table.add_row(name, fmt(row.get("base")), fmt(row["p10"]), fmt(row["p50"]),
                       fmt(row["p90"]))
     people = next((r for r in risk["quantiles"] if r["metric"] == "people_served"), None)
-    if people and people.get("base") and people["p50"] < 0.8 * people["base"]:
+    need = next((r for r in risk["quantiles"] if r["metric"] == "capacity_need_ratio"), None)
+    if people and need and people.get("base") and people["p50"] < 0.8 * people["base"]:
         # the plan is sized on the base case; say plainly when most draws need more
         table.caption_justify = "left"
         table.caption = (
             f"People served P50 {format_number(people['p50'])} against the plan's "
-            f"{format_number(people['base'])}: in most draws of the {len(risk['demand_factors'])}"
-            " demand and fleet ranges the users need more capacity than the base case builds "
-            "(tornado.csv names the largest).")
+            f"{format_number(people['base'])}: each of the {len(risk['demand_factors'])} demand "
+            "and fleet figures is drawn with its median at the base, but their ranges reach "
+            "further up than down, so the capacity the users need is "
+            f"{_ratio(need['p50'])} the base case's at P50 ({_ratio(need['p10'])} at P10, "
+            f"{_ratio(need['p90'])} at P90). tornado.csv names the largest ranges.")
     return table
+
+
+def _ratio(x: float | None) -> str:
+    return "–" if x is None else f"{x:.2f}×"
+
+
+_RISK_FORMAT = {"people_served": format_number, "capacity_need_ratio": _ratio}
 
 
 def _read_json(path: Path) -> dict[str, Any]:

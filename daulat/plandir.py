@@ -206,8 +206,8 @@ TABLES: tuple[Table, ...] = (
     Table("inputs_demand_ranges", "input",
           "The uncertain figures demand and the fleet rest on, with their catalog ranges, and "
           "how much fleet the same users need at each end (the sizing engine at plan time, "
-          "one figure moved at a time): `daulat risk` samples each figure (triangular "
-          "low/base/high) and turns the capacity multiplier into a shortfall or idle "
+          "one figure moved at a time): `daulat risk` samples each figure (low to high, "
+          "median at base) and turns the capacity multiplier into a shortfall or idle "
           "capacity per country.", (
               _WORKLOAD,
               _c("year", "int", "year", "Year the ranges were computed for (the planner's "

@@ -17,7 +17,9 @@ scenario's ``uncertainty`` block (triangular distributions):
   (usage-profile figures — prompts per user-day, mode shares, tokens per prompt, the
   enterprise/API/government segments — and fleet factors — peak/average, headroom,
   failover, research share, fleet utilisation; issue 10: an unsourced figure's range is
-  sampled here). Each is drawn triangular(low, base, high); the planner recorded the
+  sampled here). Each is drawn with its median at the base (a triangle rising from low to
+  base for half the draws, falling from base to high for the other half: the catalog's
+  value is its best estimate, not the mode of a skewed range); the planner recorded the
   accelerators the same users need at its low and high over its base (the sizing engine,
   one figure moved at a time), interpolated linearly in between; the figures' multipliers
   multiply into the capacity each (country, workload) needs: ``need = adoption × M ×
@@ -29,8 +31,9 @@ scenario's ``uncertainty`` block (triangular distributions):
 All samples are evaluated at once on numpy arrays (samples × funders × years, samples ×
 countries × years), in chunks that bound memory; 10 000 samples of a national plan take
 a few hundredths of a second. Outputs: P10/P50/P90 of total cost (capex + opex over the
-plan's years, USD), people served (in the plan's last year), capital left idle (the plan's
-serving capital × the share of its serving capacity unused in its last year) and each
+plan's years, USD), people served (in the plan's last year), the capacity the users need
+in the plan's last year over the base case's (``capacity_need_ratio``), capital left idle
+(the plan's serving capital × the share of its serving capacity unused in its last year) and each
 funder's NPV (as in ``returns.csv``); per-year fans of cost and people served; a tornado
 table (each input at its low and high, the others at their mode; demand figures named
 ``demand:<factor>``).
@@ -454,8 +457,10 @@ def evaluate(model: RiskModel, draws: dict[str, np.ndarray]) -> dict[str, np.nda
     """Evaluate samples (``draws``: one array per name in :data:`INPUTS`) on ``model``.
 
     Returns arrays over samples: ``cost_usd`` (n,), ``people_served`` (n,),
-    ``idle_capital_usd`` (n,), ``npv_usd`` (n, funders), and per-year ``cost_by_year_usd`` /
-    ``people_by_year`` (n, plan years). Demand factors absent from ``draws`` stay at base.
+    ``capacity_need_ratio`` (n,: the capacity the users need in the plan's last year over
+    what the base case needs), ``idle_capital_usd`` (n,), ``npv_usd`` (n, funders), and
+    per-year ``cost_by_year_usd`` / ``people_by_year`` (n, plan years). Demand factors
+    absent from ``draws`` stay at base.
     """
     p = draws["accelerator_price"][:, None, None]
     a = draws["adoption"][:, None, None]
@@ -488,7 +493,10 @@ def evaluate(model: RiskModel, draws: dict[str, np.ndarray]) -> dict[str, np.nda
     used_last = delivered.sum(axis=1)[:, last]
     idle = np.divide(served_last - used_last, served_last, out=np.zeros_like(served_last),
                      where=served_last > 0)
+    base_need = float(model.demand_p[:, last].sum())
+    need = (a * mult * model.demand_p[None])[:, :, last].sum(axis=1)
     return {
+        "capacity_need_ratio": need / base_need if base_need > 0 else np.ones(len(need)),
         "cost_usd": cost_by_year.sum(axis=1),
         "people_served": people[:, plan][:, -1],
         "idle_capital_usd": idle * model.serving_capital_usd,
@@ -502,6 +510,26 @@ def _tri(rng: np.random.Generator, low: float, mode: float, high: float, n: int)
     if high <= low:
         return np.full(n, float(mode))
     return rng.triangular(low, mode, high, n)
+
+
+def _median_tri(rng: np.random.Generator, low: float, base: float, high: float,
+                n: int) -> np.ndarray:
+    """``n`` draws whose median is ``base``, on [low, high], peaked at ``base``.
+
+    A catalog figure's value is its best estimate and its range the plausible ends, often
+    far apart on one side (agentic steps per task 20 in 10-50). Drawn triangular(low, base,
+    high) such a figure's median and mean lie above the value the catalog calls its best
+    estimate (24.5 and 26.7 for 10/20/50), and thirty of them multiplied put the base case
+    below the 10th percentile of the need. Here half the draws fall below ``base`` (density
+    rising linearly from ``low``) and half above (falling linearly to ``high``): the same
+    support and peak, with the base at the median of every figure.
+    """
+    if high <= low:
+        return np.full(n, float(base))
+    u = rng.random(n)
+    below = low + (base - low) * np.sqrt(np.clip(2.0 * u, 0.0, 1.0))
+    above = high - (high - base) * np.sqrt(np.clip(2.0 - 2.0 * u, 0.0, 1.0))
+    return np.where(u < 0.5, below, above)
 
 
 def draw_inputs(tables: PlanTables, samples: int, seed: int | None) -> dict[str, np.ndarray]:
@@ -519,7 +547,7 @@ def draw_inputs(tables: PlanTables, samples: int, seed: int | None) -> dict[str,
         out[name] = _tri(rng, spec.low, spec.mode, spec.high, samples)
     # then the demand figures (after the four above, so a seed keeps their draws)
     for f in demand_factors(tables):
-        out[f.input] = _tri(rng, f.low, f.base, f.high, samples)
+        out[f.input] = _median_tri(rng, f.low, f.base, f.high, samples)
     return out
 
 
@@ -545,6 +573,7 @@ class RiskResult:
 
 def _metrics(model: RiskModel, out: dict[str, np.ndarray]) -> list[tuple[str, str, np.ndarray]]:
     rows = [("cost_usd", "", out["cost_usd"]), ("people_served", "", out["people_served"]),
+            ("capacity_need_ratio", "", out["capacity_need_ratio"]),
             ("idle_capital_usd", "", out["idle_capital_usd"])]
     rows += [("npv_usd", f, out["npv_usd"][:, i]) for i, f in enumerate(model.funders)]
     return rows

@@ -442,8 +442,12 @@ def _risk(d: ReportData, s: Strings, f: Formatter, funders: dict[str, str]
         metric = str(row["metric"])
         who = funders.get(str(row["funder"]), str(row["funder"]))
         name = s.t(f"metrics.{metric}") + (f" ({who})" if row["funder"] else "")
-        fmt = f.number if metric == "people_served" else f.money
-        rows.append([name, fmt(row["p10"]), fmt(row["p50"]), fmt(row["p90"]), fmt(row["base"])])
+        if metric == "capacity_need_ratio":
+            cells = [f.number(row[k], 2) + "×" for k in ("p10", "p50", "p90", "base")]
+        else:
+            fmt = f.number if metric == "people_served" else f.money
+            cells = [fmt(row[k]) for k in ("p10", "p50", "p90", "base")]
+        rows.append([name, *cells])
     header = [s.t(f"table.{k}") for k in ("metric", "p10", "p50", "p90", "plan")]
     return text, Table(header, rows)
 

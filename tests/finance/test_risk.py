@@ -14,7 +14,14 @@ from typer.testing import CliRunner
 from daulat.cli import app
 from daulat.errors import UserError
 from daulat.finance import compute_finance, load_plan, write_finance
-from daulat.finance.risk import build_risk_model, capacity_multiplier, monte_carlo, run_risk
+from daulat.finance.risk import (
+    build_risk_model,
+    capacity_multiplier,
+    demand_factors,
+    draw_inputs,
+    monte_carlo,
+    run_risk,
+)
 from tests.finance.conftest import edit_summary
 
 runner = CliRunner()
@@ -23,7 +30,8 @@ runner = CliRunner()
 def test_quantiles_are_ordered_and_bracket_the_median(plan_dir: Path) -> None:
     result = monte_carlo(load_plan(plan_dir), 5000, seed=7)
     q = result.quantiles
-    assert set(q["metric"]) == {"cost_usd", "people_served", "idle_capital_usd", "npv_usd"}
+    assert set(q["metric"]) == {"cost_usd", "people_served", "capacity_need_ratio",
+                                "idle_capital_usd", "npv_usd"}
     assert set(q[q["metric"] == "npv_usd"]["funder"]) == {"provider", "government-idn"}
     assert (q["p10"] <= q["p50"]).all() and (q["p50"] <= q["p90"]).all()
     assert (q["p10"] < q["p90"]).all()  # the ranges in the fixture are not degenerate
@@ -188,6 +196,39 @@ def _write_ranges(plan: Path, rows: list[tuple[str, float, float, float, float, 
                    "group_share": groups.get(f, ("", None))[1]}
                   for f, lo, b, hi, cl, ch in rows]).to_csv(
         plan / "inputs_demand_ranges.csv", index=False)
+
+
+def test_every_demand_figure_is_drawn_with_its_median_at_the_catalog_value(
+        plan_dir: Path) -> None:
+    """A figure's catalog value is its best estimate: half the draws lie below it and half
+    above, within its range, even where the range reaches much further up than down (a
+    triangle with its mode at the base would put 62 % of 10-20-50 above 20)."""
+    _write_ranges(plan_dir, [("assistant/consumer/agentic/steps_per_task", 10, 20, 50, 0.7, 2.2),
+                             ("fleet/headroom", 0.05, 0.15, 0.3, 0.9, 1.1)])
+    tables = load_plan(plan_dir)
+    draws = draw_inputs(tables, 20_000, seed=5)
+    for f in demand_factors(tables):
+        x = draws[f.input]
+        assert f.low <= x.min() and x.max() <= f.high
+        assert float(np.mean(x < f.base)) == pytest.approx(0.5, abs=0.015), f.input
+
+
+def test_the_median_draw_needs_the_plans_capacity(plan_dir: Path) -> None:
+    """With one right-skewed figure and nothing else uncertain, the capacity the users need
+    is the plan's at base and at P50 and far more at P90; people served follow it."""
+    one = {"low": 1, "mode": 1, "high": 1}
+    edit_summary(plan_dir, uncertainty={"accelerator_price": one, "adoption": one,
+                                        "power_price": one,
+                                        "delay_years": {"low": 0, "mode": 0, "high": 0}})
+    _write_ranges(plan_dir, [("assistant/consumer/agentic/steps_per_task", 10, 20, 50, 0.7, 2.2)])
+    q = monte_carlo(load_plan(plan_dir), 8000, seed=2).quantiles.set_index(["metric", "funder"])
+    need = q.loc[("capacity_need_ratio", "")]
+    assert need["base"] == pytest.approx(1.0)
+    assert need["p50"] == pytest.approx(1.0, abs=0.03)
+    assert need["p90"] > 1.5 and need["p10"] < 0.9
+    people = q.loc[("people_served", "")]
+    assert people["p50"] == pytest.approx(people["base"], rel=0.03)
+    assert people["p10"] < 0.8 * people["base"]
 
 
 def _spread(q: pd.DataFrame, metric: str) -> float:
