@@ -176,6 +176,19 @@ class DemandAssumptions(BaseModel):
         default=1.0, gt=0, description="sensitivity multiplier on adoption"
     )
 
+    def in_effect(self) -> dict[str, Any]:
+        """The assumptions as JSON values, without the fields the chosen path does not read:
+        with a ``usage_profile`` the older per-query fields (``profile``,
+        ``queries_per_user_day``, tokens per query, ``institutional_share``), with a
+        ``model_mix`` the single ``model``."""
+        out = self.model_dump(mode="json")
+        if self.usage_profile is not None:
+            for name in _PER_QUERY_FIELDS:
+                out.pop(name, None)
+        if self.model_mix is not None:
+            out.pop("model", None)
+        return out
+
     @model_validator(mode="before")
     @classmethod
     def _from_profile(cls, values: Any) -> Any:

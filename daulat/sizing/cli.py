@@ -10,7 +10,7 @@ import typer
 from pydantic import ValidationError
 from rich.table import Table
 
-from daulat.console import console, emit, err_console, format_cell
+from daulat.console import console, emit, err_console, format_cell, to_jsonable
 from daulat.errors import UserError
 from daulat.sizing.demand import DemandAssumptions, country_assistant
 from daulat.sizing.facility import facility
@@ -405,6 +405,9 @@ def register(app: typer.Typer) -> None:
             ("facility W per weekly user", r.watts_per_weekly_user),
             ("binding", r.binding),
         ]
-        emit(r, as_json, _table(f"Localised assistant: {r.country} {r.year}", rows))
+        # JSON: the assumptions the sizing read (not the older per-query fields it ignores)
+        payload = {**to_jsonable(r), "assumptions": r.assumptions.in_effect()}
+        emit(payload if as_json else r, as_json,
+             _table(f"Localised assistant: {r.country} {r.year}", rows))
 
     app.add_typer(size, name="size")

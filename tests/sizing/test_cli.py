@@ -153,6 +153,22 @@ def test_json_parses(args: list[str], keys: set[str]) -> None:
     assert keys <= set(data)
 
 
+def test_country_json_lists_only_the_assumptions_the_sizing_read() -> None:
+    """With the usage profile in effect, the older per-query chat figures (3.5 queries of
+    1,000 in / 400 out tokens) are not read, so --json does not present them as the basis;
+    asked for by name (the older arithmetic), they are."""
+    result = runner.invoke(app, ["size", "country", "--country", "IDN", "--year", "2027",
+                                 "--json"])
+    assert result.exit_code == 0, _out(result)
+    shown = json.loads(result.stdout)["assumptions"]
+    assert shown["usage_profile"] == "assistant" and shown["model_mix"] == "national-assistant"
+    assert not {"queries_per_user_day", "input_tokens_per_query", "output_tokens_per_query",
+                "institutional_share", "profile", "model"} & set(shown)
+    one_model = runner.invoke(app, ["size", "country", "--country", "IDN", "--year", "2027",
+                                    "--model", "llama-3.1-70b", "--json"])
+    assert json.loads(one_model.stdout)["assumptions"]["model"] == "llama-3.1-70b"
+
+
 def test_human_output_renders() -> None:
     result = runner.invoke(app, ["size", "country", "--country", "IDN", "--year", "2027"])
     assert result.exit_code == 0
