@@ -30,10 +30,12 @@ The batch is the largest that fits in HBM (``hbm_usable_fraction``), the engine'
 TTFT targets at their 99th percentile: with Poisson arrivals the sequences in flight are
 Poisson(B); MLPerf's TPOT is a per-request mean, so the TPOT check uses the p99 of each
 request's time-averaged batch, ``B + f·z99·√B`` (``tpot_request_average_p99_factor`` f,
-``latency_p99_z``), and TTFT the instantaneous ``B + z99·√B``. An aggregated MoE replica
-(data-parallel attention, prompts in the step) runs at ``adp_balance_efficiency`` of the
-balanced step. The decode context is length-biased by the workload's measured
-output-length spread (``output_length_cv``). The replica size
+``latency_p99_z``), and TTFT the instantaneous ``B + z99·√B``. The slots (HBM, batch
+cap, token budget) bound that p99 in flight, not the mean B: a request finding every slot
+taken waits a whole generation (square-root staffing, Halfin & Whitt 1981); offline fills
+them all. An aggregated MoE replica (data-parallel attention, prompts in the step) runs
+at ``adp_balance_efficiency`` of the balanced step. The decode context is length-biased
+by the workload's measured output-length spread (``output_length_cv``). The replica size
 is chosen among powers of two up to the scale-up domain (multi-node only when the model
 does not fit one domain) to maximise tokens/s per accelerator. ``η_w``, ``η_kv``,
 ``η_flop`` (cuBLASLt GEMMs of a serving step's size), the attention and link efficiencies
@@ -230,6 +232,7 @@ def _evaluate(
     output_length_cv: float | None = None,
     max_batch_per_rank: int | None = None,
     seq_overhead_s: float = 0.0,
+    max_tokens_per_rank: int | None = None,
 ) -> _Case | None:
     """Best batch on a replica of ``n`` accelerators, or None when nothing fits.
 
@@ -284,12 +287,13 @@ def _evaluate(
         seq_cap = model.engine_max_batch
     else:
         seq_cap = int(constant("max_batch_per_replica"))
+    tokens_cap = (
+        constant("max_tokens_per_step") if max_tokens_per_rank is None else max_tokens_per_rank
+    )
     limits = {
         "memory capacity": int((hbm - w_total) // kv_seq),
         "engine batch cap": int(seq_cap),
-        "engine token budget": int(
-            ranks * constant("max_tokens_per_step") // (1.0 + prefill_per_token)
-        ),
+        "engine token budget": int(ranks * tokens_cap // (1.0 + prefill_per_token)),
     }
     cap_name = min(limits, key=lambda k: limits[k])
     b_mem = limits[cap_name]
@@ -450,8 +454,18 @@ def _evaluate(
             else "latency target (TTFT)",
             0.0,
         )
-    lo, hi = 1, b_mem
-    while lo < hi:  # largest b in [1, b_mem] meeting the latency targets (step is monotone)
+    # The slots (HBM for KV, the engine's sequence cap and token budget) bound the
+    # sequences in flight, not their mean: under Poisson arrivals the in-flight count is
+    # Poisson(B), and a request that finds every slot taken waits for one to free (a whole
+    # generation away), which breaks the TTFT target. So the p99 in flight,
+    # ``B + z99·√B``, must fit the slots (square-root staffing of an M/G/c queue, Halfin &
+    # Whitt 1981); offline runs have no arrivals to absorb and fill every slot.
+    b_slots = b_mem
+    if z99 > 0:
+        root = (-z99 + math.sqrt(z99 * z99 + 4.0 * b_mem)) / 2.0
+        b_slots = max(int(root * root), 1)
+    lo, hi = 1, b_slots
+    while lo < hi:  # largest b in [1, b_slots] meeting the latency targets (step is monotone)
         mid = (lo + hi + 1) // 2
         if ok(mid):
             lo = mid
@@ -461,7 +475,7 @@ def _evaluate(
     m, c = mem_s(b), comp_s(b)
     if c >= m:
         binding = "compute"
-    elif b < b_mem:
+    elif b < b_slots:
         binding = (
             "latency target (TPOT)"
             if tpot_target is not None and step(bt99(b + 1)) > tpot_target
@@ -527,6 +541,7 @@ def inference_throughput(
     max_batch_per_rank: int | None = None,
     seq_overhead_s: float | None = None,
     stack: str | None = None,
+    max_tokens_per_rank: int | None = None,
 ) -> InferenceSizing:
     """Output tokens/s per accelerator for ``model`` on ``accelerator``.
 
@@ -548,8 +563,10 @@ def inference_throughput(
     replica of n) the replica holds up to n times that, and its token budget per step is
     n times ``max_tokens_per_step``; a dense tensor-parallel replica holds that many.
     ``seq_overhead_s`` is a serving stack's measured step time per sequence on each rank
-    beyond the roofline's kernels (default 0). ``stack`` names a serving stack in
-    ``data/stacks.csv`` whose per-rank cap and per-sequence cost fill those two.
+    beyond the roofline's kernels (default 0). ``max_tokens_per_rank`` is a deployment's
+    configured token budget per step (``max_num_tokens``, per rank as ``max_batch_per_rank``;
+    default the constant ``max_tokens_per_step``). ``stack`` names a serving stack in
+    ``data/stacks.csv`` whose per-rank caps and per-sequence cost fill those three.
     """
     mc = get_model(model)
     acc = get_accelerator(accelerator)
@@ -580,10 +597,16 @@ def inference_throughput(
             )
         if max_batch_per_rank is None:
             max_batch_per_rank = st.max_batch_per_rank
+        if max_tokens_per_rank is None:
+            max_tokens_per_rank = st.max_tokens_per_rank
         seq_overhead_s = st.seq_overhead_s if seq_overhead_s is None else seq_overhead_s
     seq_ov = 0.0 if seq_overhead_s is None else seq_overhead_s
     if seq_ov < 0:
         raise UserError(f"seq_overhead_s: {seq_ov} invalid; valid: seconds >= 0")
+    if max_tokens_per_rank is not None and max_tokens_per_rank < 1:
+        raise UserError(
+            f"max_tokens_per_rank: {max_tokens_per_rank} invalid; valid: tokens >= 1"
+        )
     if max_batch_per_rank is not None and max_batch_per_rank < 1:
         raise UserError(
             f"max_batch_per_rank: {max_batch_per_rank} invalid; valid: sequences >= 1"
@@ -608,7 +631,7 @@ def inference_throughput(
     for n in sizes:
         case = _evaluate(
             mc, acc, precision, n, i_tok, o_tok, ttft_t, tpot_t, eff, c_tok, tpot_mean, m_tok,
-            output_length_cv, max_batch_per_rank, seq_ov,
+            output_length_cv, max_batch_per_rank, seq_ov, max_tokens_per_rank,
         )
         if case is not None:
             cases.append(case)
@@ -621,6 +644,7 @@ def inference_throughput(
             case = _evaluate(
                 mc, acc, precision, acc.scaleup_domain * k, i_tok, o_tok, ttft_t, tpot_t, eff,
                 c_tok, tpot_mean, m_tok, output_length_cv, max_batch_per_rank, seq_ov,
+                max_tokens_per_rank,
             )
             if case is not None:
                 cases.append(case)
@@ -632,6 +656,7 @@ def inference_throughput(
             case = _evaluate(
                 mc, acc, precision, acc.scaleup_domain * k, i_tok, o_tok, ttft_t, tpot_t, eff,
                 c_tok, tpot_mean, m_tok, output_length_cv, max_batch_per_rank, seq_ov,
+                max_tokens_per_rank,
             )
             if case is not None:
                 cases.append(case)

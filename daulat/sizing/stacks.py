@@ -2,7 +2,9 @@
 
 ``data/stacks.csv``: one row per serving stack (an engine of a given period running a
 given model) — its ``max_batch_per_rank`` (TensorRT-LLM's ``max_batch_size`` is per rank;
-with attention data parallelism each rank holds its own sequences) and
+with attention data parallelism each rank holds its own sequences), its configured token
+budget per step ``max_tokens_per_rank`` (``max_num_tokens``; blank: the catalog default
+``max_tokens_per_step``) and
 ``seq_overhead_s``, the time per sequence per rank and step beyond the roofline's kernels
 (0: a stack at the roofline). Where a stack has a reference run outside the validation
 (``ref_*`` columns), ``seq_overhead_s`` is fitted on that run by
@@ -44,6 +46,7 @@ class Stack:
     seq_overhead_s: float
     source: str
     reference: ReferenceRun | None
+    max_tokens_per_rank: int | None = None
 
 
 @lru_cache(maxsize=1)
@@ -81,6 +84,9 @@ def _stack(row: dict[str, str]) -> Stack:
         seq_overhead_s=float(row["seq_overhead_s"]),
         source=row["seq_overhead_source"],
         reference=ref,
+        max_tokens_per_rank=(
+            int(row["max_tokens_per_rank"]) if row["max_tokens_per_rank"].strip() else None
+        ),
     )
 
 

@@ -282,3 +282,40 @@ def test_mla_latent_kv_streams_at_the_mla_kernels_measured_share() -> None:
     assert tps("deepseek-v3", slow) == pytest.approx(tps("deepseek-v3", base), rel=1e-9)
     assert tps("llama-2-70b", slow) < 0.9 * tps("llama-2-70b", base)
     assert constant("eta_mem_kv_mla") > constant("eta_mem_kv")
+
+
+def test_server_batch_keeps_its_p99_in_flight_within_the_slots() -> None:
+    """Under Poisson arrivals the sequences in flight are Poisson(B): a server replica whose
+    batch is capped by the engine (gpt-oss-120b, 640 sequences) runs a mean batch whose
+    99th percentile fits the cap, so a request rarely finds every slot taken and waits a
+    whole generation; offline (no arrivals) fills every slot."""
+    w = get_workload("mlperf-gpt-oss-120b")
+    kw = {"input_tokens": w.input_tokens, "output_tokens": w.output_tokens,
+          "output_length_cv": w.output_length_cv}
+    server = inference_throughput("gpt-oss-120b", "B300", "fp4", "server", **kw)
+    offline = inference_throughput("gpt-oss-120b", "B300", "fp4", "offline", **kw)
+    cap = 640
+    assert offline.batch == cap and offline.binding == "engine batch cap"
+    z = constant("latency_p99_z")
+    assert server.batch + z * server.batch**0.5 <= cap
+    assert server.batch + 1 + z * (server.batch + 1) ** 0.5 > cap  # the slots bind
+    assert server.tokens_per_s_per_accelerator < offline.tokens_per_s_per_accelerator
+
+
+def test_stack_token_budget_per_step_sets_the_batch() -> None:
+    """A stack's configured token budget per step (NVIDIA's MLPerf llama3.1-8b engines:
+    max_num_tokens 12000, batch 6000) bounds the batch at budget / (1 + I/O) sequences,
+    above the catalog default (8192), so the short-output 8B replica amortises its fixed
+    step cost over more tokens."""
+    st = get_stack("trtllm-2025-llama3.1-8b")
+    assert st.max_tokens_per_rank == 12000 and st.max_batch_per_rank == 6000
+    kw = {"input_tokens": 778, "output_tokens": 73, "output_length_cv": 0.0}
+    default = inference_throughput("llama-3.1-8b", "B200", "fp4", "offline", **kw)
+    stacked = inference_throughput(
+        "llama-3.1-8b", "B200", "fp4", "offline", stack=st.id, **kw
+    )
+    assert default.batch == int(constant("max_tokens_per_step") // (1 + 778 / 73))
+    assert stacked.batch == int(12000 // (1 + 778 / 73))
+    assert stacked.tokens_per_s_per_accelerator > 1.1 * default.tokens_per_s_per_accelerator
+    with pytest.raises(UserError, match="max_tokens_per_rank"):
+        inference_throughput("llama-3.1-8b", "B200", max_tokens_per_rank=0)

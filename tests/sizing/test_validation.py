@@ -1,14 +1,17 @@
 """The model predicts published figures it was not fitted on (docs/validation.md).
 
-The thresholds below are the errors the model reaches today (median 14.6 %, worst
-53 %, 40 of 43 within ±35 %; before the serving-stack physics — per-rank engine caps
-under attention DP, the 2025 TensorRT-LLM stack's per-sequence cost fitted on NVIDIA's
-own best-practice run, MLA's latent KV read at FlashMLA's measured bandwidth share —
-14.7 %, 56 %, 36; before the measured output-length spread,
+The thresholds below are the errors the model reaches today (median 13.3 %, worst
+53 %, 41 of 43 within ±35 %; before the server slots held the p99 of the Poisson
+in-flight count and the llama3.1-8b rows ran their submission's engine budget (12,000
+tokens, 6,000 sequences) 14.6 %, 53 %, 40; before the serving-stack physics — per-rank
+engine caps under attention DP, the 2025 TensorRT-LLM stack's per-sequence cost fitted on
+NVIDIA's own best-practice run, MLA's latent KV read at FlashMLA's measured bandwidth
+share — 14.7 %, 56 %, 36; before the measured output-length spread,
 B300's measured GEMM rate, the attention-DP balance efficiency and the per-request TPOT
 spread 17.7 %, 98 %, 35; before the issue-10 MoE physics 16.3 %, 196 %, 34), kept as a
 regression guard; the median meets the issue's target (<= 15 %), "none beyond ±35 %" is
-still missed by three figures, as docs/validation.md reports.
+still missed by two figures (b200-405b-interactive, xai-colossus), as docs/validation.md
+reports.
 """
 
 from __future__ import annotations
@@ -17,9 +20,9 @@ from daulat.sizing.calibrate import load_calibration
 from daulat.sizing.validation import load_validation, summary, validate
 from daulat.sizing.workloads import get_workload, load_workloads
 
-REACHED_MEDIAN_ABS_ERROR = 0.15
+REACHED_MEDIAN_ABS_ERROR = 0.134
 REACHED_WORST_ABS_ERROR = 0.53
-REACHED_WITHIN_35PCT = 40  # of 43 figures
+REACHED_WITHIN_35PCT = 41  # of 43 figures
 
 
 def test_every_validation_figure_is_sourced() -> None:
@@ -111,3 +114,16 @@ def test_workloads_are_sourced_and_used() -> None:
     for r in load_validation():
         if r["kind"] == "inference":
             assert get_workload(r["workload"]).model == r["subject"], r["id"]
+
+
+def test_llama31_8b_rows_with_their_engine_budget() -> None:
+    """The llama3.1-8b rows name the stack of NVIDIA's v5.1 engine configs (12,000 tokens
+    and 6,000 sequences per step, TP1) and are within ±30 % (were -32/-36 % at the catalog
+    default budget of 8,192 tokens)."""
+    rows = [r for r in validate() if r.subject == "llama-3.1-8b"]
+    assert len(rows) == 2
+    for r in rows:
+        assert abs(r.error) <= 0.30, (r.id, r.error)
+    for raw in load_validation():
+        if raw["subject"] == "llama-3.1-8b":
+            assert raw["stack"] == "trtllm-2025-llama3.1-8b", raw["id"]
