@@ -26,7 +26,8 @@ class ModelClass:
     ``experts`` routed experts per MoE layer (0 for dense models);
     ``engine_max_batch`` the concurrent sequences per serving engine in the vendor's
     published max-throughput recipe for this model (None: the engine default,
-    ``max_batch_per_replica``)."""
+    ``max_batch_per_replica``); ``window_layers`` layers attend only to the last
+    ``window_tokens`` tokens (sliding-window / locally banded attention; 0: none)."""
 
     id: str
     params_b: float
@@ -44,6 +45,18 @@ class ModelClass:
     aliases: tuple[str, ...] = field(default=())
     engine_max_batch: int | None = None
     experts: int = 0
+    window_layers: int = 0
+    window_tokens: int = 0
+
+    def kv_tokens(self, context: float) -> float:
+        """Tokens of KV cache per layer, averaged over layers, that a sequence of
+        ``context`` tokens holds and reads: ``context`` on full-attention layers, at most
+        ``window_tokens`` on sliding-window layers."""
+        if not self.window_layers:
+            return context
+        full = self.layers - self.window_layers
+        return (full * context + self.window_layers * min(context, self.window_tokens)) / (
+            self.layers)
 
     @property
     def is_moe(self) -> bool:
@@ -89,6 +102,8 @@ def load_models() -> dict[str, ModelClass]:
             aliases=tuple(a for a in row["aliases"].split(";") if a),
             engine_max_batch=int(row["engine_max_batch"]) if row.get("engine_max_batch") else None,
             experts=int(row["experts"]) if row.get("experts") else 0,
+            window_layers=int(row["window_layers"]) if row.get("window_layers") else 0,
+            window_tokens=int(row["window_tokens"]) if row.get("window_tokens") else 0,
         )
     return out
 

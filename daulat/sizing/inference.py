@@ -249,7 +249,7 @@ def _evaluate(
     )
     kv_token = model.kv_bytes_per_token * kv_value / constant("kv_bytes_per_value_bf16")
     ctx = decode_context(ctx_in, output_tokens, output_length_cv)
-    kv_seq = kv_token * ctx
+    kv_seq = kv_token * model.kv_tokens(ctx)
     # Weights: a MoE model is served expert-parallel with data-parallel attention (as the
     # communication term below assumes), so its routed experts are sharded across the
     # replica while the dense part (attention, shared experts, embeddings) is replicated on
@@ -677,7 +677,7 @@ def inference_throughput(
         mc.kv_bytes_per_token
         * kv_value
         / constant("kv_bytes_per_value_bf16")
-        * decode_context(max(c_tok or 0, i_tok), o_tok, output_length_cv)
+        * mc.kv_tokens(decode_context(max(c_tok or 0, i_tok), o_tok, output_length_cv))
         / 1e9
     )
     notes: list[str] = []

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from daulat.catalog.accelerators import get_accelerator
 from daulat.catalog.constants import constant
+from daulat.catalog.models import get_model
 from daulat.errors import UserError
 from daulat.sizing.calibrate import fit, fit_seq_overhead, load_calibration
 from daulat.sizing.inference import Efficiency, default_efficiency, inference_throughput
@@ -319,3 +320,19 @@ def test_stack_token_budget_per_step_sets_the_batch() -> None:
     assert stacked.tokens_per_s_per_accelerator > 1.1 * default.tokens_per_s_per_accelerator
     with pytest.raises(UserError, match="max_tokens_per_rank"):
         inference_throughput("llama-3.1-8b", "B200", max_tokens_per_rank=0)
+
+
+def test_sliding_window_layers_hold_only_their_window_of_kv() -> None:
+    """gpt-oss-120b's 18 banded layers attend to 128 tokens (model card): at a 32k-token
+    context a GPU holds about twice the sequences it would if every layer kept the whole
+    context, and at a context inside the window nothing changes."""
+    oss = get_model("gpt-oss-120b")
+    assert (oss.window_layers, oss.window_tokens) == (18, 128)
+    assert oss.kv_tokens(100) == 100
+    assert oss.kv_tokens(32_000) == pytest.approx((18 * 32_000 + 18 * 128) / 36)
+    full = dataclasses.replace(oss, window_layers=0, window_tokens=0)
+    kw = dict(input_tokens=2_000, output_tokens=1_000, context_tokens=32_000)
+    banded = inference_throughput(oss, "B200", "fp4", "offline", **kw)
+    dense = inference_throughput(full, "B200", "fp4", "offline", **kw)
+    assert banded.batch / banded.replica_size > 1.5 * dense.batch / dense.replica_size
+    assert banded.tokens_per_s_per_accelerator > 1.5 * dense.tokens_per_s_per_accelerator

@@ -1,16 +1,19 @@
 """The model predicts published figures it was not fitted on (docs/validation.md).
 
-The thresholds below are the errors the model reaches today (median 13.3 %, worst
-53 %, 41 of 43 within ±35 %; before the server slots held the p99 of the Poisson
-in-flight count and the llama3.1-8b rows ran their submission's engine budget (12,000
-tokens, 6,000 sequences) 14.6 %, 53 %, 40; before the serving-stack physics — per-rank
-engine caps under attention DP, the 2025 TensorRT-LLM stack's per-sequence cost fitted on
+The thresholds below are the errors the model reaches today (median 13.8 %, worst
+53 %, 40 of 43 within ±35 %; before gpt-oss-120b's sliding-window KV (its banded
+layers hold 128 tokens; the MI355X server row moves +22 -> +36 %) 13.3 %, 53 %, 41;
+before the server slots held the p99 of the Poisson in-flight count and the llama3.1-8b
+rows ran their submission's engine budget (12,000 tokens, 6,000 sequences) 14.6 %,
+53 %, 40; before the serving-stack physics — per-rank engine caps
+under attention DP, the 2025 TensorRT-LLM stack's per-sequence cost fitted on
 NVIDIA's own best-practice run, MLA's latent KV read at FlashMLA's measured bandwidth
 share — 14.7 %, 56 %, 36; before the measured output-length spread,
 B300's measured GEMM rate, the attention-DP balance efficiency and the per-request TPOT
 spread 17.7 %, 98 %, 35; before the issue-10 MoE physics 16.3 %, 196 %, 34), kept as a
 regression guard; the median meets the issue's target (<= 15 %), "none beyond ±35 %" is
-still missed by two figures (b200-405b-interactive, xai-colossus), as docs/validation.md
+still missed by three figures (b200-405b-interactive, xai-colossus,
+mi355x-gptoss-server), as docs/validation.md
 reports.
 """
 
@@ -20,9 +23,9 @@ from daulat.sizing.calibrate import load_calibration
 from daulat.sizing.validation import load_validation, summary, validate
 from daulat.sizing.workloads import get_workload, load_workloads
 
-REACHED_MEDIAN_ABS_ERROR = 0.134
+REACHED_MEDIAN_ABS_ERROR = 0.139
 REACHED_WORST_ABS_ERROR = 0.53
-REACHED_WITHIN_35PCT = 41  # of 43 figures
+REACHED_WITHIN_35PCT = 40  # of 43 figures
 
 
 def test_every_validation_figure_is_sourced() -> None:
@@ -56,13 +59,13 @@ def test_median_and_worst_error_reached() -> None:
 def test_moe_and_long_context_rows_reached() -> None:
     """gpt-oss-120b (engine batch from the published recipe, measured output spread) and
     Llama 3.1 405B offline (long prompts, per-kernel roofline) stay within the errors
-    reached: the TensorRT-LLM gpt-oss rows (B300, GB300) within 12 % (were 18 % before the
-    measured spread); MI355X (vLLM, FLOPs share not measured) within 33 % (was 21 %: the
-    measured spread shortens the context for every accelerator, and MI355X was already
-    over)."""
+    reached: the TensorRT-LLM gpt-oss rows (B300, GB300) within 10 % (were 18 % before the
+    measured spread, 11 % before the sliding-window KV); MI355X (vLLM, FLOPs share not
+    measured) within 37 % (its server row +36 % since its banded layers hold 128 tokens of
+    KV, was +22 %: MI355X was already over)."""
     for r in validate():
         if r.subject == "gpt-oss-120b":
-            bound = 0.33 if r.accelerator == "MI355X" else 0.12
+            bound = 0.37 if r.accelerator == "MI355X" else 0.10
             assert abs(r.error) <= bound, (r.id, r.error)
         if r.subject == "llama-3.1-405b" and r.scenario == "offline":
             assert abs(r.error) <= 0.15, (r.id, r.error)
