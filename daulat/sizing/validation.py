@@ -199,13 +199,48 @@ _SGLANG = (
 _SGLANG_PREFILL = (
     "LMSYS blog 2025-05-05 (as sglang-decode-node): prefill 52.3k input tokens/s per node "
     "for 2k-token inputs (4 nodes, EP32, 96 H100 in all); 50,302 per node for 4k prompts")
+#: OpenAI's compute capacity (CFO S. Friar, 18 Jan 2026): ~1.9 GW in 2025 (0.6 GW 2024).
+OPENAI_GW_2025 = 1.9
+#: ChatGPT weekly users when the 1.9 GW stood (end 2025): 800 M at DevDay (6 Oct 2025), 900 M
+#: on 27 Feb 2026 (OpenAI); linear between them, 31 Dec 2025 = 860 M (low, value, high).
+OPENAI_WEEKLY_USERS_END_2025 = (800e6, 860e6, 900e6)
+#: Leaked Microsoft figures (Ed Zitron, 'wheresyoured.at', Nov 2025; FT saw them, Microsoft
+#: said 'the numbers aren't quite right'): OpenAI's Azure inference spend ~$5.0 B in H1 2025,
+#: $8.67 B in Q1-Q3 2025, so ~$3.65 B in Q3 alone; Azure only (no CoreWeave, Oracle, Google).
+AZURE_INFERENCE_USD_Q3_2025 = 8.67e9 - 5.02e9
+#: ChatGPT weekly users in Q3 2025: 700 M (4 Aug 2025) to 800 M (6 Oct 2025).
+OPENAI_WEEKLY_USERS_Q3_2025 = 750e6
+#: $ per H100-equivalent GPU-hour OpenAI pays (ASSUMPTION; low, value, high): SemiAnalysis
+#: 1-year reserved H100 (neocloud) $1.70 (Oct 2025 trough) and $2.35 (Mar 2026); hyperscaler
+#: on-demand $3.50-5.00, 1-year reserved 35-40 % off (2026 price surveys) -> high 4.00.
+H100_USD_PER_GPU_HOUR = (1.70, 2.35, 4.00)
+#: Epoch AI's estimate of OpenAI's inference fleet, late 2025: ~1.1 M H100-equivalents,
+#: ~40 % for inference = ~480 k H100e (range: the 2024 share 0.29 -> ~320 k).
+EPOCH_OPENAI_INFERENCE_H100E = (320e3, 480e3, 550e3)
 _OPENAI = (
-    "OpenAI CFO S. Friar, 18 Jan 2026: ~1.9 GW compute in 2025 (capacity: 0.2 GW 2023, 0.6 GW "
-    "2024); ~800 M weekly ChatGPT users (DevDay, Oct 2025); inference share of compute "
-    "ASSUMPTION 0.5 (fleet_factors.csv inference_share_of_compute_openai, range 0.3-0.7; "
-    "anchors: Epoch AI put OpenAI's 2024 compute at ~$7 B, ~$2 B of it inference = 0.29; "
-    "leaked Microsoft figures (FT/Ed Zitron, Nov 2025) give $8.7 B of Azure inference in "
-    "Q1-Q3 2025, more than double 2024's $3.7 B)"
+    "OpenAI CFO S. Friar, 'A business that scales with the value of intelligence', 18 Jan "
+    "2026: ~1.9 GW compute in 2025 (0.2 GW 2023, 0.6 GW 2024; 'compute-constrained', not "
+    "built ahead of demand); ChatGPT weekly users 800 M (DevDay, 6 Oct 2025), 900 M (OpenAI, "
+    "27 Feb 2026), 860 M at end 2025 by linear interpolation; inference share of compute 0.40 "
+    "(fleet_factors.csv inference_share_of_compute_openai, range 0.29-0.5: Epoch AI, 'OpenAI "
+    "has the inference compute to deploy tens of millions of digital workers', late 2025: ~1.1 "
+    "M H100e, ~40 % inference; Epoch AI's 2024 split ~$2 B inference of ~$7 B = 0.29). "
+    "Before: share 0.5 (ASSUMPTION) x 1.9 GW / 800 M (Oct 2025) = 1.19 W"
+)
+_AZURE = (
+    "Leaked Microsoft documents (E. Zitron, wheresyoured.at 'Exclusive: Here's how much OpenAI "
+    "spends on inference', 12 Nov 2025; FT; The Register 13 Nov 2025): OpenAI's Azure inference "
+    "spend $3.7 B in 2024, ~$5.0 B in H1 2025, $8.67 B in Q1-Q3 2025 (Microsoft: 'the numbers "
+    "aren't quite right'); Azure only (CoreWeave, Oracle, Google not in it). $ per H100-hour "
+    "ASSUMPTION 1.70-4.00 (SemiAnalysis 1-yr reserved H100 $1.70 Oct 2025, $2.35 Mar 2026; "
+    "hyperscaler on-demand $3.50-5.00). Epoch AI's GPT-5-bundle estimate (Aug-Dec 2025: ~$6 B "
+    "revenue, $3.2-4 B inference compute, ~$8-10 B a year) is of the same order"
+)
+_EPOCH_H100E = (
+    "Epoch AI, Gradient Updates, 'OpenAI has the inference compute to deploy tens of millions "
+    "of digital workers' (late 2025; as summarised at besthub.dev): ~1.1 M H100-equivalents, "
+    "~40 % allocated to inference, ~480 k H100e; an analysts' estimate from chip and cloud "
+    "deals, not a disclosure. Range ASSUMPTION 320-550 k (2024 share 0.29; 0.5)"
 )
 #: Sora (OpenAI's video app, launched 30 Sep 2025): analysts' estimate, not a disclosure.
 #: Forbes (10 Nov 2025) from Cantor Fitzgerald's ~$1.30 per 10-s clip and ~4.5 M users, a
@@ -398,33 +433,65 @@ def fleet_checks() -> list[FleetCheck]:
         22282, sg.tokens_per_s_per_accelerator * 8, "tokens/s", "checked", "±35 %",
         f"decode-only roofline, 2k context, ITL 100 ms, no MTP; n={sg.replica_size}, "
         f"B={sg.batch}, {sg.binding} (before fleet utilisation)", _SGLANG))
-    # 5. OpenAI, world top-down: facility W per weekly user (inference share of 1.9 GW).
-    # Capacity against capacity: ours is the fleet built (diurnal peak, headroom, failover);
-    # its research share is left out because the top-down inference share already puts
-    # research and training in the other half of the 1.9 GW.
-    users = 800e6
-    world = size_service(
-        load_from_users(users, "assistant", 2025),
-        FleetAssumptions(accelerator="H100-SXM", precision="fp8", research_share=0.0,
-                         peak_to_average=fleet_factor("peak_to_average_global")))
-    top_down = 1.9e9 * fleet_factor("inference_share_of_compute_openai") / users
-    share_lo = fleet_factors()["inference_share_of_compute_openai"].low
-    share_hi = fleet_factors()["inference_share_of_compute_openai"].high
+    # 5. OpenAI, world top-down: facility W per weekly user (inference share of 1.9 GW at
+    # end 2025 over the weekly users at end 2025). Capacity against capacity: ours is the
+    # fleet built (diurnal peak, headroom, failover); its research share is left out because
+    # the top-down inference share already puts research and training in the other part.
+    u_lo, users, u_hi = OPENAI_WEEKLY_USERS_END_2025
+    world = size_service(load_from_users(users, "assistant", 2025), _world_fleet())
+    share = fleet_factors()["inference_share_of_compute_openai"]
+    top_down = OPENAI_GW_2025 * 1e9 * share.value / users
+    td_lo = OPENAI_GW_2025 * 1e9 * share.low / u_hi
+    td_hi = OPENAI_GW_2025 * 1e9 * share.high / u_lo
+    old_td = OPENAI_GW_2025 * 1e9 * 0.5 / 800e6
+    w_user = world.watts_per_weekly_user
     rows.append(FleetCheck(
-        "openai-w-per-weekly-user", "OpenAI 2025: facility W per weekly user (incl. API)",
-        top_down, world.watts_per_weekly_user, "W", "checked", "×2",
-        f"800 M weekly users x profile assistant 2025 (consumer + enterprise + API + "
-        f"government) on H100 fp8, national-assistant mix, built fleet without research "
-        f"share: {world.accelerators:,} accelerators, {world.facility_mw:,.0f} MW; ratio at "
-        f"the inference share's range ends {share_lo:g} / {share_hi:g}: "
-        f"{world.watts_per_weekly_user / (1.9e9 * share_lo / users):.2f} / "
-        f"{world.watts_per_weekly_user / (1.9e9 * share_hi / users):.2f}", _OPENAI))
-    # 5b. ... plus Sora's video generation (an analysts' estimate, not a disclosure)
+        "openai-w-per-weekly-user", "OpenAI end 2025: facility W per weekly user (incl. API)",
+        top_down, w_user, "W", "checked", "×2",
+        f"{users / 1e6:,.0f} M weekly users x profile assistant 2025 (consumer + enterprise + "
+        f"API + government) on H100 fp8, national-assistant mix, built fleet without research "
+        f"share: {world.accelerators:,} accelerators, {world.facility_mw:,.0f} MW. Top-down "
+        f"{OPENAI_GW_2025} GW x inference share {share.value:g} / {users / 1e6:,.0f} M = "
+        f"{top_down:.2f} W; over its range (share {share.low:g}-{share.high:g}, users "
+        f"{u_lo / 1e6:,.0f}-{u_hi / 1e6:,.0f} M) {td_lo:.2f}-{td_hi:.2f} W, ratio "
+        f"{w_user / td_hi:.2f}-{w_user / td_lo:.2f}; the old basis (share 0.5 ASSUMPTION, 800 M "
+        f"Oct 2025) {old_td:.2f} W, ratio {w_user / old_td:.2f}", _OPENAI))
+    # 5a. ... the same fleet counted in GPUs against Epoch AI's estimate of OpenAI's
+    # inference fleet (H100-equivalents; no $ or MW conversion in it)
+    e_lo, e_val, e_hi = EPOCH_OPENAI_INFERENCE_H100E
+    rows.append(FleetCheck(
+        "openai-inference-h100e-epoch", "OpenAI late 2025: inference accelerators "
+        "(H100-equivalents, Epoch AI estimate)", e_val, float(world.accelerators),
+        "H100e", "checked", "×2",
+        f"as openai-w-per-weekly-user: {world.accelerators:,} H100 built for "
+        f"{users / 1e6:,.0f} M weekly users; ratio at the estimate's range "
+        f"{e_lo / 1e3:,.0f}-{e_hi / 1e3:,.0f} k: {world.accelerators / e_hi:.2f}-"
+        f"{world.accelerators / e_lo:.2f}", _EPOCH_H100E))
+    # 5b. ... against OpenAI's Azure inference spend (Q3 2025 run rate -> H100-hours -> MW)
+    p_lo, price, p_hi = H100_USD_PER_GPU_HOUR
+    kw_h100 = facility("H100-SXM", 1000).facility_mw  # MW per 1,000 H100 = kW per H100
+    azure_mw = [AZURE_INFERENCE_USD_Q3_2025 * 4 / (p * 8760) * kw_h100 / 1000
+                for p in (p_hi, price, p_lo)]
+    q3_users = OPENAI_WEEKLY_USERS_Q3_2025
+    spend_w = [mw * 1e6 / q3_users for mw in azure_mw]
+    rows.append(FleetCheck(
+        "openai-w-per-weekly-user-azure-spend", "OpenAI Q3 2025: facility W per weekly user "
+        "from its Azure inference spend", spend_w[1], w_user, "W", "checked", "×2",
+        f"ours as openai-w-per-weekly-user. Top-down: Azure inference "
+        f"${AZURE_INFERENCE_USD_Q3_2025 / 1e9:.2f} B in Q3 2025 x 4 / ${price:.2f} per "
+        f"H100-hour / 8,760 h = "
+        f"{AZURE_INFERENCE_USD_Q3_2025 * 4 / (price * 8760) / 1e3:,.0f} k H100 rented, x "
+        f"{kw_h100:.2f} kW facility each (daulat facility(), as ours) = {azure_mw[1]:,.0f} MW, / "
+        f"{q3_users / 1e6:,.0f} M weekly users (Q3 2025); at ${p_hi:.2f}-${p_lo:.2f} per hour "
+        f"{spend_w[0]:.2f}-{spend_w[2]:.2f} W, ratio {w_user / spend_w[2]:.2f}-"
+        f"{w_user / spend_w[0]:.2f}. Azure only, so a floor on OpenAI's inference capacity",
+        _AZURE))
+    # 5c. ... plus Sora's video generation (an analysts' estimate, not a disclosure)
     sora_gpus = SORA_CLIPS_PER_DAY[1] * SORA_GPU_HOURS_PER_CLIP / 24 * fleet_factor(
         "peak_to_average_global")
     sora = facility("H100-SXM", int(sora_gpus))
     rows.append(FleetCheck(
-        "openai-w-per-weekly-user-with-sora", "OpenAI 2025 incl. Sora video (analysts' "
+        "openai-w-per-weekly-user-with-sora", "OpenAI end 2025 incl. Sora video (analysts' "
         "estimate): facility W per weekly user", top_down,
         (world.facility_mw + sora.facility_mw) * 1e6 / users, "W", "checked", "×2",
         f"as openai-w-per-weekly-user + Sora: {SORA_CLIPS_PER_DAY[1] / 1e6:.1f} M clips/day x "
@@ -468,7 +535,7 @@ def fleet_checks() -> list[FleetCheck]:
         top_down, idn.watts_per_weekly_user, "W", "checked", "×2",
         f"size country IDN 2027 defaults: {idn.users / 1e6:,.1f} M weekly users, "
         f"{idn.accelerators:,} GB200, {idn.facility_mw:,.1f} MW",
-        "top-down W per weekly user as openai-w-per-weekly-user"))
+        "top-down W per weekly user as openai-w-per-weekly-user (" + _OPENAI + ")"))
     # 7-8. Stargate UAE phase 1: 200 MW for a country of ~10 M (nationwide ChatGPT)
     uae_source = ("OpenAI/G42 22 May 2025: Stargate UAE 1 GW, first 200 MW in 2026; ChatGPT "
                   "for the whole country; a hub for 'up to half the world's population' "

@@ -201,3 +201,30 @@ def test_stargate_uae_is_checked_as_the_regional_hub_it_is_announced_as() -> Non
     export = rows["stargate-uae-hub-export"].ours
     assert export == pytest.approx(sum(mw for _, _, mw in hub.values()))
     assert rows["stargate-uae-hub-residency"].ours < export / 50
+
+
+def test_openai_top_down_rests_on_sourced_figures_that_agree_with_each_other() -> None:
+    # issue 10: the world check's top-down (1.9 GW x inference share / weekly users) was an
+    # ASSUMPTION (share 0.5). Its share is now Epoch AI's estimate, and two independent
+    # derivations are checked beside it: Epoch's H100-equivalent count and OpenAI's leaked
+    # Azure inference spend. A planner relies on them agreeing about the provider's W/user.
+    from daulat.catalog.profiles import fleet_factors
+    from daulat.sizing.facility import facility
+
+    share = fleet_factors()["inference_share_of_compute_openai"]
+    assert share.kind != "ASSUMPTION" and share.low <= share.value <= share.high
+    rows = {r.id: r for r in fleet_checks()}
+    cap = rows["openai-w-per-weekly-user"]
+    epoch = rows["openai-inference-h100e-epoch"]
+    spend = rows["openai-w-per-weekly-user-azure-spend"]
+    assert {cap.use, epoch.use, spend.use} == {"checked"}
+    kw = facility("H100-SXM", 1000).facility_mw  # kW per H100
+    epoch_w = epoch.published * kw * 1e3 / 860e6
+    estimates = [cap.published, epoch_w, spend.published]
+    assert max(estimates) / min(estimates) < 2.5, estimates
+    # every derivation is of the order of 1 W per weekly user, not 0.02 W or 10 W
+    assert all(0.5 <= w <= 2.5 for w in estimates), estimates
+    # ours is one fleet, compared three ways: the same W per user in both W rows
+    assert cap.ours == spend.ours
+    # the IDN row is checked against the same top-down as the world row
+    assert rows["idn-2027-w-per-weekly-user"].published == cap.published
