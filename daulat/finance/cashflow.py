@@ -29,7 +29,12 @@ from dataclasses import dataclass
 import pandas as pd
 
 from daulat.finance.ownership import ownership, ownership_by_year
-from daulat.finance.revenue import SECONDS_PER_YEAR, TOKENS_PER_MILLION, site_revenue_lines
+from daulat.finance.revenue import (
+    SECONDS_PER_YEAR,
+    TOKENS_PER_MILLION,
+    VAT_LINE,
+    site_revenue_lines,
+)
 from daulat.finance.tables import PlanTables
 
 __all__ = [
@@ -102,6 +107,7 @@ def site_revenue(tables: PlanTables, factors: dict[str, float]) -> pd.DataFrame:
         1.0)
     out = r.groupby(["site", "year"])["tokens"].sum().reset_index()
     lines = site_revenue_lines(tables, factors)
+    lines = lines[lines["line"] != VAT_LINE]  # the government's, not the site's
     rev = lines.groupby(["site", "year"], as_index=False)["new_revenue_usd"].sum()
     out = out.merge(rev, on=["site", "year"], how="left").fillna({"new_revenue_usd": 0.0})
     return out.rename(columns={"new_revenue_usd": "revenue_usd"})
@@ -235,28 +241,35 @@ def _flows_and_lines(tables: PlanTables, life_years: int | None
     ratio = _tail_ratio(tables.builds, life, years[-1], tail_range) if tail_range else (
         pd.DataFrame(columns=["site", "year", "ratio"]))
 
-    money = ["revenue_usd", "new_revenue_usd", "existing_revenue_usd"]
+    money = ["gross_usd", "revenue_usd", "new_revenue_usd", "existing_revenue_usd"]
     lines = _with_tail(lines[lines["year"].isin(years)], money, ratio, years[-1], tail_range)
     opex = _with_tail(opex[opex["year"].isin(years)], ["opex_usd"], ratio, years[-1],
                       tail_range)
     own = ownership_by_year(tables.funding, years + tail_range, life_years=life or None)
     final = ownership(tables.funding)
 
-    owned_lines = _share(lines, own, final, money)
+    gov = tables.inputs_funders[tables.inputs_funders["kind"] == "government"]
+    gov_of = {str(c): str(f) for f, c in zip(gov["funder"], gov["country"], strict=True)
+              if c is not None}
+    # VAT in the subscribers' price is their government's, whoever owns the sites; where
+    # that government is no funder of the programme it is no funder's cash flow.
+    is_vat = lines["line"] == VAT_LINE
+    vat = lines[is_vat].assign(funder=lines.loc[is_vat, "country"].map(gov_of))
+    vat = vat.dropna(subset=["funder"])
+    owned_lines = _share(lines[~is_vat], own, final, money)
+    if not vat.empty:
+        owned_lines = pd.concat([owned_lines, vat], ignore_index=True)
     owned_opex = _share(opex, own, final, ["opex_usd"])
     site_rev = owned_lines.groupby(["funder", "site", "year", "phase"], as_index=False)[
         ["new_revenue_usd", "existing_revenue_usd"]].sum().rename(
         columns={"new_revenue_usd": "revenue_usd"})
 
     # A government funder pays its country's licence line (to whoever owns the sites).
-    gov = tables.inputs_funders[tables.inputs_funders["kind"] == "government"]
-    gov_of = {str(c): str(f) for f, c in zip(gov["funder"], gov["country"], strict=True)
-              if c is not None}
     licence = lines[lines["line"] == "government_licence"].copy()
     licence["funder"] = licence["country"].map(gov_of)
     licence = licence.dropna(subset=["funder"])
     licence = licence.groupby(["funder", "site", "year", "phase"], as_index=False)[
-        ["revenue_usd"]].sum().rename(columns={"revenue_usd": "licence_usd"})
+        ["gross_usd"]].sum().rename(columns={"gross_usd": "licence_usd"})
 
     capex = tables.funding.groupby(["funder", "site", "year"])["usd"].sum().reset_index()
     capex = capex.rename(columns={"usd": "capex_usd"}).assign(phase="plan")

@@ -8,13 +8,17 @@ import numpy as np
 import numpy_financial as npf
 import pandas as pd
 
-__all__ = ["IMPLAUSIBLE_IRR", "funder_returns", "irr", "irr_note", "npv", "payback", "ramp",
-           "yearly_net"]
+__all__ = ["IMPLAUSIBLE_IRR", "MEANINGLESS_IRR", "funder_returns", "irr", "irr_note", "npv",
+           "payback", "ramp", "recovered", "reported_irr", "yearly_net"]
 
 #: An IRR above this (per year) is flagged as implausible: no infrastructure programme
 #: returns more than 100 % a year on its capital; such a figure means revenue reaches a
 #: funder that paid little for the assets earning it (or before it paid).
 IMPLAUSIBLE_IRR = 1.0
+#: Below this rate (per year) an IRR is not reported as a rate: at -50 % a year the money
+#: halves every year, and what a reader can use is how much of it comes back at all
+#: (the note says it: "gets back $0.21 of every $1 it pays"), not the rate.
+MEANINGLESS_IRR = -0.5
 
 
 def yearly_net(flows: pd.DataFrame, years: list[int]) -> pd.DataFrame:
@@ -36,9 +40,33 @@ def irr(values: np.ndarray) -> float | None:
     return result if math.isfinite(result) else None
 
 
+def recovered(values: np.ndarray) -> float:
+    """Undiscounted money back per dollar paid out: Σ inflows ÷ Σ outflows of ``values``."""
+    out = float(-values[values < 0].sum())
+    return float(values[values > 0].sum()) / out if out > 0 else math.inf
+
+
+def _positive_roots(values: np.ndarray) -> int:
+    """How many rates above -100 % make the NPV of ``values`` zero: the positive real roots
+    x = 1/(1+r) of Σ v_t x^t (Descartes' count of sign changes is only an upper bound)."""
+    coefs = np.trim_zeros(values[::-1], "f")
+    if coefs.size < 2:
+        return 0
+    roots = np.roots(coefs)
+    real = roots[np.abs(roots.imag) <= 1e-9 * np.maximum(1.0, np.abs(roots.real))].real
+    return int(np.sum(real > 0))
+
+
+def reported_irr(values: np.ndarray) -> float | None:
+    """The IRR to report: :func:`irr`, or None when it is below :data:`MEANINGLESS_IRR` (the
+    note then says how much of the money comes back instead)."""
+    rate = irr(values)
+    return None if rate is not None and rate < MEANINGLESS_IRR else rate
+
+
 def irr_note(values: np.ndarray, rate: float | None) -> str:
-    """Why the IRR of yearly ``values`` is undefined, or why it should not be trusted ('' when
-    it is an ordinary figure)."""
+    """Why the IRR of yearly ``values`` is undefined or not a meaningful rate, or why it
+    should not be trusted ('' when it is an ordinary figure)."""
     if not np.any(values < 0):
         return ("undefined: this funder never pays out more than it receives in any year "
                 "(no investment to earn a rate on)" if np.any(values > 0) else
@@ -48,15 +76,24 @@ def irr_note(values: np.ndarray, rate: float | None) -> str:
                 "never exceeds its costs), so no rate makes the NPV zero")
     signs = np.sign(values[values != 0])
     changes = int(np.sum(signs[1:] != signs[:-1]))
+    back = recovered(values)
+    raw = irr(values) if rate is None else rate
+    if raw is not None and raw < MEANINGLESS_IRR:
+        return (f"not meaningful as a rate ({raw:.0%} a year): this funder gets back "
+                f"${back:.2f} of every $1 it pays, undiscounted — a cost, not an investment "
+                "that earns a return")
     if rate is None:
         return (f"undefined: the cash flows change sign {changes} times and no rate makes "
                 "the NPV zero")
     if rate > IMPLAUSIBLE_IRR:
         return (f"implausible: {rate:.0%} a year — revenue reaches this funder before, or far "
                 "beyond, the capital it paid (check its ownership and the revenue lines)")
-    if changes > 1:
-        return (f"ambiguous: the cash flows change sign {changes} times, so more than one "
-                "rate can make the NPV zero")
+    if changes > 1 and _positive_roots(values) > 1:
+        return (f"ambiguous: the cash flows change sign {changes} times and more than one "
+                "rate makes the NPV zero")
+    if back < 1:
+        return (f"a loss: this funder gets back ${back:.2f} of every $1 it pays, "
+                "undiscounted")
     return ""
 
 
@@ -86,9 +123,10 @@ def funder_returns(flows: pd.DataFrame, discount_rate: float, years: list[int],
     Columns: funder, funder_kind, capital_usd, opex_usd, licence_usd (a government's
     licence for its public servants), revenue_usd, net_usd (undiscounted sums), npv_usd
     (discounted at ``discount_rate`` to the first year), irr (fraction per
-    year, None when undefined), irr_note (why it is undefined, or a flag when implausible
-    or ambiguous; '' otherwise), payback_year, payback_years. ``funders`` (id -> kind) adds
-    a row of zeros for each programme funder the plan asked for no capital.
+    year, None when undefined or below :data:`MEANINGLESS_IRR`), irr_note (why it is
+    undefined or not a meaningful rate, a flag when implausible or ambiguous, how much comes
+    back when it is a loss; '' otherwise), payback_year, payback_years. ``funders``
+    (id -> kind) adds a row of zeros for each programme funder the plan asked for no capital.
     """
     net = yearly_net(flows, years)
     flows = flows if "licence_usd" in flows else flows.assign(licence_usd=0.0)
@@ -100,7 +138,7 @@ def funder_returns(flows: pd.DataFrame, discount_rate: float, years: list[int],
     for funder, series in net.iterrows():
         values = series.to_numpy(dtype=float)
         year, span = payback(values, years)
-        rate = irr(values)
+        rate = reported_irr(values)
         rows.append({
             "funder": funder,
             "funder_kind": kinds.get(funder),

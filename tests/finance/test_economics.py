@@ -16,7 +16,13 @@ from daulat.catalog.sites import get_site, shell_capex, site_capex_components, s
 from daulat.finance import load_plan, write_finance
 from daulat.finance.cashflow import cash_flows, revenue_lines
 from daulat.finance.ownership import ownership_by_vintage, ownership_by_year
-from daulat.finance.returns import IMPLAUSIBLE_IRR, funder_returns, irr, irr_note
+from daulat.finance.returns import (
+    IMPLAUSIBLE_IRR,
+    funder_returns,
+    irr,
+    irr_note,
+    reported_irr,
+)
 from daulat.finance.revenue import country_revenue
 from daulat.plan import solve_data
 from tests.plan.tiny import tiny
@@ -109,14 +115,28 @@ def test_every_revenue_line_has_a_payer_and_the_lines_sum_to_the_total(tmp_path:
     tables = _with_revenue_inputs(plan, {"AAA": 1e6, "BBB": 1e4})
     factors = {"AAA|assistant": 1.0, "BBB|assistant": 1.0}
     by_country = country_revenue(tables, factors)
-    assert set(by_country["line"]) == {"subscriptions", "government_licence", "api_enterprise"}
+    assert set(by_country["line"]) == {"subscriptions", "government_licence", "api_enterprise",
+                                       "vat"}
     assert by_country["payer"].str.len().min() > 0
     assert by_country["source"].str.len().min() > 0
-    # subscriptions = people served x paying share x price x 12 (AAA: LIC, 1000 people in 2026)
-    subs = by_country[(by_country["country"] == "AAA") & (by_country["year"] == 2026)
-                      & (by_country["line"] == "subscriptions")].iloc[0]
+    # subscribers pay people served x paying share x price x 12 (AAA: LIC, 1000 people in
+    # 2026); the site owners keep it less the VAT inside the price (0.10), app-store and
+    # payment fees (0.10), the model's development (0.27) and sales and support (0.10)
+    aaa = by_country[(by_country["country"] == "AAA") & (by_country["year"] == 2026)]
+    subs = aaa[aaa["line"] == "subscriptions"].iloc[0]
     assert subs["payer"] == "subscribers in A"
-    assert subs["revenue_usd"] == pytest.approx(1000 * 0.056 * 4.55 * 12)
+    gross = 1000 * 0.056 * 4.55 * 12
+    assert subs["gross_usd"] == pytest.approx(gross)
+    assert subs["revenue_usd"] == pytest.approx(gross / 1.10 * 0.90 * (1 - 0.27 - 0.10))
+    assert subs["deductions_usd"] == pytest.approx(gross - subs["revenue_usd"])
+    assert all(w in subs["source"] for w in ("VAT", "app stores", "model development",
+                                             "sales and support"))
+    # the VAT is a line of its own, paid by the subscribers
+    vat = aaa[aaa["line"] == "vat"].iloc[0]
+    assert vat["revenue_usd"] == pytest.approx(gross - gross / 1.10)
+    # the licence and the API sell the model too (no VAT: priced before it; no store fee)
+    lic = aaa[aaa["line"] == "government_licence"].iloc[0]
+    assert lic["revenue_usd"] == pytest.approx(lic["gross_usd"] * (1 - 0.27 - 0.10))
     # new + existing = the line's revenue
     assert (by_country["new_revenue_usd"] + by_country["existing_revenue_usd"]).to_numpy() == (
         pytest.approx(by_country["revenue_usd"].to_numpy()))
@@ -126,13 +146,21 @@ def test_every_revenue_line_has_a_payer_and_the_lines_sum_to_the_total(tmp_path:
     per_funder = lines.groupby("funder")["revenue_usd"].sum()
     assert per_funder.to_dict() == pytest.approx(
         flows.groupby("funder")["revenue_usd"].sum().loc[per_funder.index].to_dict())
-    # over the plan's years every dollar of new revenue reaches an owner, none doubled
+    # over the plan's years every dollar of new revenue reaches an owner, none doubled; the
+    # VAT reaches the subscribers' government when it is a funder (AAA's), else no funder
     plan_lines = lines[lines["phase"] == "plan"]
+    no_funder = (by_country["line"] == "vat") & (by_country["country"] == "BBB")
     assert plan_lines["revenue_usd"].sum() == pytest.approx(
-        by_country["new_revenue_usd"].sum())
-    # the government pays its own licence (and gets back only its owner's share of it)
+        by_country.loc[~no_funder, "new_revenue_usd"].sum())
+    plan_vat = plan_lines[plan_lines["line"] == "vat"]
+    assert set(plan_vat["funder"]) == {"gov-aaa"}
+    assert plan_vat["revenue_usd"].sum() == pytest.approx(by_country.loc[
+        (by_country["line"] == "vat") & (by_country["country"] == "AAA"),
+        "new_revenue_usd"].sum())
+    # the government pays its own licence in full (and gets back only its owner's share of
+    # what the sites keep of it)
     licence = by_country[(by_country["line"] == "government_licence")
-                         & (by_country["country"] == "AAA")]["revenue_usd"]
+                         & (by_country["country"] == "AAA")]["gross_usd"]
     gov = flows[flows["funder"] == "gov-aaa"]
     assert gov[gov["phase"] == "plan"]["licence_usd"].sum() == pytest.approx(licence.sum())
     # returns show the licence beside capital and revenue: net = revenue - capex - opex - licence
@@ -185,6 +213,33 @@ def test_an_undefined_irr_says_why_and_an_implausible_one_is_flagged(tmp_path: P
                           "net_usd": values})
     r = funder_returns(flows, 0.08, [2026, 2027]).iloc[0]
     assert r["irr_note"].startswith("implausible")
+
+
+def test_a_funder_that_gets_little_back_is_told_so_in_words_not_as_a_rate() -> None:
+    # Indonesia's government before the revenue deductions (net USD M, 2027-2035): it pays
+    # 1,098 and gets back 214; the IRR, about -90 %, says nothing a minister can use
+    gov = np.array([-299.0, -276.0, -444.0, 48.0, 7.0, 73.0, 79.0, -79.0, 7.0])
+    rate = irr(gov)
+    assert rate is not None and -0.91 < rate < -0.89
+    assert reported_irr(gov) is None
+    note = irr_note(gov, reported_irr(gov))
+    assert note.startswith("not meaningful") and "$0.19 of every $1" in note
+    flows = pd.DataFrame({"funder": "g", "funder_kind": "government",
+                          "year": list(range(2027, 2036)), "capex_usd": 0.0, "opex_usd": 0.0,
+                          "revenue_usd": 0.0, "net_usd": gov})
+    row = funder_returns(flows, 0.08, list(range(2027, 2036))).iloc[0]
+    assert row["irr"] is None and row["irr_note"].startswith("not meaningful")
+    # a loss at a meaningful rate keeps its rate and says how much comes back
+    loss = np.array([-100.0, 30.0, 30.0])
+    assert reported_irr(loss) == pytest.approx(irr(loss))
+    assert irr_note(loss, reported_irr(loss)) == (
+        "a loss: this funder gets back $0.60 of every $1 it pays, undiscounted")
+    # three sign changes but one rate (the provider's flows before the deductions, 83.5 %):
+    # not ambiguous; two rates (10 % and 20 %): ambiguous
+    one = np.array([-153.0, -200.0, 379.0, -230.0, 1074.0, 1237.0, 857.0, 673.0, 113.0])
+    assert irr_note(one, irr(one)) == ""
+    two = np.array([-100.0, 230.0, -132.0])
+    assert irr_note(two, irr(two)).startswith("ambiguous")
 
 
 def test_announced_sites_carry_sourced_shell_cost_and_their_published_schedule() -> None:
