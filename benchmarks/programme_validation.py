@@ -256,11 +256,11 @@ def main(argv: list[str]) -> int:
     if (plan_dir / "returns.csv").exists():
         print()
         print("| funder | capital | opex | licence paid | new revenue: subscriptions / "
-              "government licence / API & enterprise | NPV | IRR |")
+              "government licence / API & enterprise / VAT | NPV | IRR |")
         print("|---|---|---|---|---|---|---|")
         for f in funders(plan_dir):
             rev = " / ".join(_fmt(f.lines.get(k, 0.0)) for k in
-                             ("subscriptions", "government_licence", "api_enterprise"))
+                             ("subscriptions", "government_licence", "api_enterprise", "vat"))
             irr_text = f"{f.irr:.1%}" if f.irr is not None else f.irr_note
             print(f"| {f.funder} | {_fmt(f.capital)} | {_fmt(f.opex)} | {_fmt(f.licence)} | "
                   f"{rev} | {_fmt(f.npv)} | {irr_text} |")

@@ -71,6 +71,11 @@ def _funders_table(funders: list[dict[str, Any]]) -> Table:
             "–" if irr is None else f"{irr:.1%}",
             str(row.get("payback_year") or "–"),
         )
+    # an IRR left out, or one not to trust, says why in words (finance's irr_note)
+    notes = [f"{row['funder']}: {row['irr_note']}" for row in funders if row.get("irr_note")]
+    if notes:
+        table.caption_justify = "left"
+        table.caption = "IRR — " + "; ".join(notes)
     return table
 
 

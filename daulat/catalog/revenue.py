@@ -32,6 +32,11 @@ REVENUE_LINES = (
     "api_usd_per_million_output_tokens",
     "api_token_share",
     "already_served_share",
+    # what the site owners keep of each line (daulat.finance.revenue.DEDUCTIONS)
+    "consumer_vat_rate",
+    "store_payment_fee_share",
+    "model_development_share",
+    "sales_support_share",
 )
 
 

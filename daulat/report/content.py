@@ -347,7 +347,7 @@ def _where(d: ReportData, s: Strings, f: Formatter) -> list[str]:
 
 
 #: Revenue lines in the order the funders' table shows them (daulat.finance.revenue.LINES).
-_REVENUE_LINES = ("subscriptions", "government_licence", "api_enterprise")
+_REVENUE_LINES = ("subscriptions", "government_licence", "api_enterprise", "vat")
 
 
 def _revenue_by_funder(d: ReportData) -> tuple[dict[str, dict[str, float]], dict[str, float]]:

@@ -131,6 +131,8 @@ def test_every_revenue_line_has_a_payer_and_the_lines_sum_to_the_total(tmp_path:
     assert subs["deductions_usd"] == pytest.approx(gross - subs["revenue_usd"])
     assert all(w in subs["source"] for w in ("VAT", "app stores", "model development",
                                              "sales and support"))
+    # the deductions come from the plan (the planner resolved them), not from the catalog
+    assert "not in the plan" not in subs["source"]
     # the VAT is a line of its own, paid by the subscribers
     vat = aaa[aaa["line"] == "vat"].iloc[0]
     assert vat["revenue_usd"] == pytest.approx(gross - gross / 1.10)

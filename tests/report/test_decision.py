@@ -365,11 +365,11 @@ def test_each_funders_npv_comes_with_its_revenue_lines_and_the_licence_it_pays(
     revenue_inputs([("IDN", "UMC")]).to_csv(plan_dir / "inputs_revenue.csv", index=False)
     md = _md(plan_dir, "en")
     header = next(x for x in md.splitlines() if x.startswith("| Funder |"))
-    assert ("| New revenue: subscriptions / government licence / API & enterprise |"
+    assert ("| New revenue: subscriptions / government licence / API & enterprise / VAT |"
             " Licence paid | NPV |") in header
     gov = next(x for x in md.splitlines() if x.startswith("| government-idn |"))
     cells = [c.strip() for c in gov.strip("|").split("|")]
     lines, licence = cells[4], cells[5]
-    assert lines.count("$") == 3 and lines.count(" / ") == 2
+    assert lines.count("$") == 4 and lines.count(" / ") == 3
     assert licence.startswith("$") and licence != "$0.00"  # a government pays its licence
     assert "Revenue has a payer" in md and "the time it saves them is not counted" in md
