@@ -19,7 +19,8 @@ import pandas as pd
 
 from daulat.errors import UserError
 
-__all__ = ["REVENUE_CSV", "REVENUE_LINES", "RevenueFigure", "load_revenue", "revenue_inputs"]
+__all__ = ["REVENUE_CSV", "REVENUE_LINES", "RevenueFigure", "find_revenue", "load_revenue",
+           "revenue_inputs"]
 
 REVENUE_CSV = Path(__file__).resolve().parent / "data" / "revenue.csv"
 
@@ -74,14 +75,23 @@ def load_revenue() -> tuple[RevenueFigure, ...]:
     return tuple(out)
 
 
-def _pick(line: str, iso3: str, income_group: str) -> RevenueFigure:
+def find_revenue(line: str, iso3: str, income_group: str) -> RevenueFigure | None:
+    """``line``'s most specific row for a country: its own, its income group's, else ``*``
+    (None when the catalog has none)."""
     rows = [f for f in load_revenue() if f.line == line]
     for key in (iso3, income_group, "*"):
         for f in rows:
             if f.applies_to == key:
                 return f
-    raise UserError(f"{REVENUE_CSV}: no {line} row for {iso3} ({income_group}) and no '*' "
-                    "row; add one")
+    return None
+
+
+def _pick(line: str, iso3: str, income_group: str) -> RevenueFigure:
+    found = find_revenue(line, iso3, income_group)
+    if found is None:
+        raise UserError(f"{REVENUE_CSV}: no {line} row for {iso3} ({income_group}) and no "
+                        "'*' row; add one")
+    return found
 
 
 def revenue_inputs(countries: Iterable[tuple[str, str]]) -> pd.DataFrame:

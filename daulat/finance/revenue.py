@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from daulat.catalog.revenue import load_revenue
+from daulat.catalog.revenue import find_revenue
 from daulat.finance.tables import PlanTables
 
 __all__ = ["DEDUCTIONS", "LINES", "SECONDS_PER_YEAR", "TOKENS_PER_MILLION", "VAT_LINE",
@@ -103,14 +103,12 @@ def _inputs(tables: PlanTables) -> pd.DataFrame | None:
 
 
 def _catalog_figure(line: str, iso3: str, income_group: str) -> tuple[float, str] | None:
-    """``line``'s figure for a country from the catalog's ``revenue.csv`` (the most specific
-    row: country, income group, ``*``), for a plan whose ``inputs_revenue`` predates it."""
-    rows = [f for f in load_revenue() if f.line == line]
-    for key in (iso3, income_group, "*"):
-        for f in rows:
-            if f.applies_to == key:
-                return f.value, f"{f.kind}: {f.source} (catalog revenue.csv; not in the plan)"
-    return None
+    """``line``'s figure for a country from the catalog (:func:`find_revenue`), for a plan
+    whose ``inputs_revenue`` predates it."""
+    f = find_revenue(line, iso3, income_group)
+    if f is None:
+        return None
+    return f.value, f"{f.kind}: {f.source} (catalog revenue.csv; not in the plan)"
 
 
 def _net_of(gross: float, fee: float, costs: list[tuple[str, float]]) -> tuple[float, str]:
