@@ -27,6 +27,7 @@ from daulat.catalog.accelerators import get_accelerator
 from daulat.catalog.constants import constant
 from daulat.catalog.models import get_model
 from daulat.sizing.inference import Efficiency, inference_throughput
+from daulat.sizing.interactivity import LATENCY_STACK, fit_latency_stack
 from daulat.sizing.stacks import Stack, load_stacks
 from daulat.sizing.workloads import get_workload
 
@@ -204,8 +205,12 @@ def fit_seq_overhead(stack: Stack) -> float:
     return round(lo, 7)
 
 
-def write_stacks(values: dict[str, float], path: Path | None = None) -> None:
-    """Rewrite the fitted ``seq_overhead_s`` of stacks.csv in place (other cells untouched)."""
+def write_stacks(
+    values: dict[str, float], latency: dict[str, dict[str, float]] | None = None,
+    path: Path | None = None,
+) -> None:
+    """Rewrite the fitted ``seq_overhead_s`` of stacks.csv in place, and a latency stack's
+    ``layer_fixed_s``/``seq_overhead_s``/``a2a_growth_share`` (other cells untouched)."""
     p = path or STACKS_CSV
     with p.open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
@@ -213,6 +218,11 @@ def write_stacks(values: dict[str, float], path: Path | None = None) -> None:
     for r in rows:
         if r["id"] in values:
             r["seq_overhead_s"] = f"{values[r['id']]:.7f}"
+        fit = (latency or {}).get(r["id"])
+        if fit:
+            r["layer_fixed_s"] = f"{fit['layer_fixed_s']:.7f}"
+            r["seq_overhead_s"] = f"{fit['seq_overhead_s']:.7f}"
+            r["a2a_growth_share"] = f"{fit['a2a_growth_share']:.2f}"
     with p.open("w", encoding="utf-8", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n")
         w.writeheader()
@@ -260,9 +270,16 @@ def main(argv: list[str] | None = None) -> None:
     }
     for k, v in stacks.items():
         print(f"stacks.csv {k}: seq_overhead_s = {v:.7f} (fitted on its reference run)")
+    latency = fit_latency_stack()
+    print(
+        f"stacks.csv {LATENCY_STACK}: layer_fixed_s = {latency['layer_fixed_s']:.7f}, "
+        f"seq_overhead_s = {latency['seq_overhead_s']:.7f}, a2a_growth_share = "
+        f"{latency['a2a_growth_share']:.2f} (fitted on interactivity.csv's fitted rows; rms "
+        f"log error {latency['rms_log_error']:.3f})"
+    )
     if not args.check:
         write_constants(values)
-        write_stacks(stacks)
+        write_stacks(stacks, {LATENCY_STACK: latency})
         print("constants.csv and stacks.csv updated")
 
 

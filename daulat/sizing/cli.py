@@ -14,8 +14,15 @@ from daulat.console import console, emit, err_console, format_cell, to_jsonable
 from daulat.errors import UserError
 from daulat.sizing.demand import DemandAssumptions, country_assistant
 from daulat.sizing.facility import facility
-from daulat.sizing.fleet import FleetAssumptions, ServiceLoad, load_from_users, size_service
+from daulat.sizing.fleet import (
+    DEFAULT_STACK,
+    FleetAssumptions,
+    ServiceLoad,
+    load_from_users,
+    size_service,
+)
 from daulat.sizing.inference import inference_throughput
+from daulat.sizing.stacks import get_stack
 from daulat.sizing.training import training
 
 __all__ = ["register"]
@@ -236,7 +243,13 @@ def register(app: typer.Typer) -> None:
             None, "--precision", help="bf16, fp8 or fp4 (default: narrowest native)."
         ),
         output_tokens_per_s_per_user: float | None = typer.Option(
-            None, "--output-tokens-per-s-per-user", help="Latency per user (default 20)."
+            None, "--output-tokens-per-s-per-user",
+            help="Output speed per user, tokens/s (default 80: ChatGPT's; 20: DeepSeek's).",
+        ),
+        stack: str = typer.Option(
+            DEFAULT_STACK, "--stack",
+            help="Serving stack (daulat/sizing/data/stacks.csv); 'mlperf' for the "
+            "MLPerf-fitted step constants.",
         ),
         peak_to_average: float | None = typer.Option(
             None, "--peak-to-average", help="Diurnal peak over mean load (default 1.75)."
@@ -298,6 +311,7 @@ def register(app: typer.Typer) -> None:
                 peak_to_average=peak_to_average, headroom=headroom,
                 failover_reserve=failover_reserve, research_share=research_share,
                 serving_efficiency=efficiency, pue=pue, country=country,
+                stack=None if stack.lower() == "mlperf" else get_stack(stack).id,
             )
             r = size_service(load, fleet)
         except UserError as exc:

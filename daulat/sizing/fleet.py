@@ -8,7 +8,10 @@ the kernel; a fleet adds (each factor sourced or an ASSUMPTION with a range, in
 1. the request shape of the real load — context read per request (prefix/KV-cache hits
    are read, not recomputed), new input prefilled, output per request;
 2. latency per user: ``output_tokens_per_s_per_user`` sets the mean step time
-   (TPOT = 1/speed) and so the batch; TTFT bound;
+   (TPOT = 1/speed) and so the batch; TTFT bound; the serving stack's fixed time per
+   step (``stack``, default :data:`DEFAULT_STACK`: a 2026 latency-tuned stack whose step
+   overhead is fitted on a published throughput-vs-interactivity run) sets the fastest
+   speed a model can be served at;
 3. expert parallelism at scale and speculative decoding as production stacks run them
    (:func:`daulat.sizing.inference.inference_throughput`);
 4. a model mix (frontier MoE plus a small model, ``model_mix.csv``);
@@ -39,6 +42,7 @@ from daulat.sizing.inference import inference_throughput
 from daulat.sizing.prefill import prefill_throughput
 
 __all__ = [
+    "DEFAULT_STACK",
     "FleetAssumptions",
     "ModelFleet",
     "ServiceLoad",
@@ -46,6 +50,13 @@ __all__ = [
     "load_from_users",
     "size_service",
 ]
+
+
+DEFAULT_STACK = "production-2026"
+"""The serving stack a fleet runs unless told otherwise (``daulat/sizing/data/stacks.csv``):
+its step overhead is fitted on SemiAnalysis InferenceX runs of 2026 stacks; ``None`` runs
+the MLPerf-fitted constants (``t_fixed_s`` and the DeepEP all-to-all round trips), as
+DeepSeek's own 2025 service is checked."""
 
 
 @dataclass(frozen=True)
@@ -135,6 +146,7 @@ class FleetAssumptions:
     ``models`` overrides ``mix`` with explicit ``(model id, share of output tokens)``.
     ``disaggregate``: prefill and decode on separate pools (None: for every MoE model, as
     production stacks serve MoEs at scale; False: prompts chunked into the decode steps).
+    ``stack``: the serving stack (``stacks.csv`` id; None: the MLPerf-fitted constants).
     """
 
     accelerator: str = "GB200"
@@ -153,6 +165,7 @@ class FleetAssumptions:
     pue: float | None = None
     country: str | None = None
     disaggregate: bool | None = None
+    stack: str | None = DEFAULT_STACK
 
     def resolved(self) -> dict[str, float]:
         """Every factor with its value (given, else the catalog's)."""
@@ -282,12 +295,14 @@ def size_service(load: ServiceLoad, fleet: FleetAssumptions | None = None) -> Se
             output_tokens=max(int(round(out_req)), 1),
             context_tokens=max(int(round(ctx)), 1), ttft_s=f["ttft_s"],
             tpot_s=1.0 / f["output_tokens_per_s_per_user"], tpot_mean=True,
-            speculative=fl.speculative,
+            speculative=fl.speculative, stack=fl.stack,
         )
         if inf.tokens_per_s_per_accelerator <= 0:
             raise UserError(
                 f"output_tokens_per_s_per_user: {f['output_tokens_per_s_per_user']:g} cannot be "
-                f"met by {model} on {acc.id}; valid: a lower speed, another accelerator or model"
+                f"met by {model} on {acc.id} with "
+                f"{'stack ' + fl.stack if fl.stack else 'the MLPerf-fitted step constants'}; "
+                "valid: a lower speed, another accelerator, model or stack"
             )
         notes += [f"{model}: {n}" for n in inf.notes]
         out_tps = mean_tps * share

@@ -233,6 +233,8 @@ def _evaluate(
     max_batch_per_rank: int | None = None,
     seq_overhead_s: float = 0.0,
     max_tokens_per_rank: int | None = None,
+    layer_fixed_s: float | None = None,
+    a2a_growth_share: float = 0.0,
 ) -> _Case | None:
     """Best batch on a replica of ``n`` accelerators, or None when nothing fits.
 
@@ -271,6 +273,12 @@ def _evaluate(
         return None
     expert_share = model.experts_per_token / model.experts if model.experts else 1.0
     prefill_per_token = input_tokens / output_tokens
+    # Speculative decoding (multi-token prediction) verifies its draft tokens in the same
+    # forward pass: each sequence puts 1 + d tokens through the GEMMs, the expert routing
+    # and the all-to-all per step (d drafts: the fewest that can yield ``tokens_per_step``)
+    # and keeps ``tokens_per_step`` of them; attention reads the same KV cache.
+    draft = math.ceil(tokens_per_step - 1.0 - 1e-9) if tokens_per_step > 1.0 else 0
+    per_seq = 1.0 + draft + prefill_per_token  # tokens through the GEMMs per sequence/step
     # the batch is capped by HBM, by the engine's sequence cap and by its token budget per
     # step (each step processes B decode tokens plus B·I/O prompt tokens)
     # TensorRT-LLM's max_batch_size and max_num_tokens are per rank: with attention data
@@ -293,7 +301,7 @@ def _evaluate(
     limits = {
         "memory capacity": int((hbm - w_total) // kv_seq),
         "engine batch cap": int(seq_cap),
-        "engine token budget": int(ranks * tokens_cap // (1.0 + prefill_per_token)),
+        "engine token budget": int(ranks * tokens_cap // per_seq),
     }
     cap_name = min(limits, key=lambda k: limits[k])
     b_mem = limits[cap_name]
@@ -330,7 +338,7 @@ def _evaluate(
     def w_read(b: float) -> float:
         # each expert is read when at least one of the step's B·(1 + I/O) tokens routes
         # to it: P(touched) = 1 − (1 − k/E)^tokens (≈ all experts at large batch)
-        touched = 1.0 - (1.0 - expert_share) ** (b * (1.0 + prefill_per_token))
+        touched = 1.0 - (1.0 - expert_share) ** (b * per_seq)
         return w_dense + w_experts * touched * imbalance * expert_bw_scale
 
     def mem_s(b: float) -> float:
@@ -339,11 +347,11 @@ def _evaluate(
 
     def comp_s(b: float) -> float:
         """Compute-bound time of the step's kernels (GEMMs, attention)."""
-        gemm = 2.0 * gemm_params * b * (1.0 + prefill_per_token) / flops
+        gemm = 2.0 * gemm_params * b * per_seq / flops
         return gemm + b * (attn_decode_flops + attn_prefill_flops) / attn_flops_rate
 
     def kernels_s(b: float) -> float:
-        gemm = max(w_read(b) / bw, 2.0 * gemm_params * b * (1.0 + prefill_per_token) / flops)
+        gemm = max(w_read(b) / bw, 2.0 * gemm_params * b * per_seq / flops)
         attn_decode = max(b * kv_seq / bw_kv, b * attn_decode_flops / attn_flops_rate)
         return gemm + attn_decode + b * attn_prefill_flops / attn_flops_rate
 
@@ -371,11 +379,18 @@ def _evaluate(
     # layer pays the measured round trip of the low-latency all-to-all kernels (DeepEP on
     # H800: ``moe_a2a_latency_s`` at EP8, ``moe_a2a_latency_ep128_s`` at EP128,
     # log-interpolated in the EP size).
+    # A stack with a measured per-layer floor (``layer_fixed_s``) keeps its EP8 collectives
+    # within the scale-up domain inside that floor; wider expert parallelism in the domain
+    # adds ``a2a_growth_share`` of DeepEP's measured growth above EP8 (NVLink all-to-all
+    # grows with the number of peers, less than RDMA does), and cross-node expert
+    # parallelism the whole DeepEP round trip.
     a2a_fixed = 0.0
     if moe_ep:
         lat8, lat128 = constant("moe_a2a_latency_s"), constant("moe_a2a_latency_ep128_s")
         t = min(max((math.log2(n) - 3.0) / 4.0, 0.0), 1.0)
         a2a_fixed = model.layers * (lat8 + t * (lat128 - lat8))
+        if layer_fixed_s is not None and n <= acc.scaleup_domain:
+            a2a_fixed = model.layers * t * (lat128 - lat8) * a2a_growth_share
     # Across nodes, expert parallelism runs two micro-batches so that one's all-to-all
     # overlaps the other's kernels (DeepSeek's inference system, SGLang's two-batch
     # overlap): the step is the longer of the two. Within one scale-up domain (MLPerf's
@@ -383,7 +398,7 @@ def _evaluate(
     overlap = model.experts_per_token > 0 and n > acc.scaleup_domain
 
     def comm_s(b: float) -> float:
-        return b * (1.0 + prefill_per_token) * comm_per_token + a2a_fixed
+        return b * per_seq * comm_per_token + a2a_fixed
 
     # Attention data parallelism with in-flight batching: each rank runs its own sequences'
     # attention, and ranks that prefill a prompt in a step hold up the ranks that only
@@ -398,10 +413,14 @@ def _evaluate(
     )
 
     # A serving stack's measured per-sequence cost per step beyond these kernels
-    # (``seq_overhead_s``, per sequence on each rank; 0 for a stack at the roofline).
+    # (``seq_overhead_s``, per sequence on each rank; 0 for a stack at the roofline) and
+    # its batch-independent time per layer where measured (``layer_fixed_s``: each layer's
+    # kernel and collective floors, replacing ``t_fixed`` and the in-domain all-to-all
+    # round trips above).
+    fixed_s = eff.t_fixed_s if layer_fixed_s is None else layer_fixed_s * model.layers
 
     def step(b: float) -> float:
-        fixed = eff.t_fixed_s + b / adp_ranks * seq_overhead_s
+        fixed = fixed_s + b / adp_ranks * seq_overhead_s
         if overlap:
             return (max(kernels_s(b), comm_s(b)) + fixed) * adp_stretch
         return (kernels_s(b) + comm_s(b) + fixed) * adp_stretch
@@ -484,7 +503,7 @@ def _evaluate(
     else:
         binding = cap_name
     # speculative decoding (multi-token prediction) yields ``tokens_per_step`` tokens per
-    # sequence and step; the draft/verify FLOPs are not charged (decode is memory-bound)
+    # sequence and step (its draft tokens are charged in the step above)
     per_acc = b * tokens_per_step / step(b) / n
     # Prompts queue: under Poisson arrivals a new prompt waits for those ahead of it. The
     # replica prefills at rate 1/own_prefill_s prompts/s, so the prompt work is an M/D/1
@@ -542,6 +561,8 @@ def inference_throughput(
     seq_overhead_s: float | None = None,
     stack: str | None = None,
     max_tokens_per_rank: int | None = None,
+    layer_fixed_s: float | None = None,
+    a2a_growth_share: float | None = None,
 ) -> InferenceSizing:
     """Output tokens/s per accelerator for ``model`` on ``accelerator``.
 
@@ -567,6 +588,11 @@ def inference_throughput(
     configured token budget per step (``max_num_tokens``, per rank as ``max_batch_per_rank``;
     default the constant ``max_tokens_per_step``). ``stack`` names a serving stack in
     ``data/stacks.csv`` whose per-rank caps and per-sequence cost fill those three.
+    ``layer_fixed_s`` (default: the stack's, else none) replaces the fitted per-step
+    constant ``t_fixed_s`` and the in-domain all-to-all round trips by a floor per layer
+    and step (``layers × layer_fixed_s``); ``a2a_growth_share`` (default: the stack's) is
+    the share of DeepEP's all-to-all latency growth above EP8 that wider expert
+    parallelism in the scale-up domain adds; see :mod:`daulat.sizing.stacks`.
     """
     mc = get_model(model)
     acc = get_accelerator(accelerator)
@@ -589,8 +615,8 @@ def inference_throughput(
         )
     if stack is not None:
         st = get_stack(stack)
-        if st.model != mc.id:
-            same = [k for k, v in load_stacks().items() if v.model == mc.id]
+        if not st.serves(mc.id):
+            same = [k for k, v in load_stacks().items() if v.serves(mc.id)]
             raise UserError(
                 f"stack: {st.id!r} is measured on {st.model}, not {mc.id}; valid: a stack "
                 f"of {mc.id} ({', '.join(same) or 'none in data/stacks.csv'})"
@@ -600,6 +626,13 @@ def inference_throughput(
         if max_tokens_per_rank is None:
             max_tokens_per_rank = st.max_tokens_per_rank
         seq_overhead_s = st.seq_overhead_s if seq_overhead_s is None else seq_overhead_s
+        layer_fixed = st.layer_fixed_s if layer_fixed_s is None else layer_fixed_s
+        growth = st.a2a_growth_share if a2a_growth_share is None else a2a_growth_share
+    else:
+        layer_fixed = layer_fixed_s
+        growth = a2a_growth_share or 0.0
+    if layer_fixed is not None and layer_fixed < 0:
+        raise UserError(f"layer_fixed_s: {layer_fixed} invalid; valid: seconds >= 0")
     seq_ov = 0.0 if seq_overhead_s is None else seq_overhead_s
     if seq_ov < 0:
         raise UserError(f"seq_overhead_s: {seq_ov} invalid; valid: seconds >= 0")
@@ -631,7 +664,8 @@ def inference_throughput(
     for n in sizes:
         case = _evaluate(
             mc, acc, precision, n, i_tok, o_tok, ttft_t, tpot_t, eff, c_tok, tpot_mean, m_tok,
-            output_length_cv, max_batch_per_rank, seq_ov, max_tokens_per_rank,
+            output_length_cv, max_batch_per_rank, seq_ov, max_tokens_per_rank, layer_fixed,
+            growth,
         )
         if case is not None:
             cases.append(case)
@@ -644,7 +678,7 @@ def inference_throughput(
             case = _evaluate(
                 mc, acc, precision, acc.scaleup_domain * k, i_tok, o_tok, ttft_t, tpot_t, eff,
                 c_tok, tpot_mean, m_tok, output_length_cv, max_batch_per_rank, seq_ov,
-                max_tokens_per_rank,
+                max_tokens_per_rank, layer_fixed, growth,
             )
             if case is not None:
                 cases.append(case)
@@ -656,7 +690,7 @@ def inference_throughput(
             case = _evaluate(
                 mc, acc, precision, acc.scaleup_domain * k, i_tok, o_tok, ttft_t, tpot_t, eff,
                 c_tok, tpot_mean, m_tok, output_length_cv, max_batch_per_rank, seq_ov,
-                max_tokens_per_rank,
+                max_tokens_per_rank, layer_fixed, growth,
             )
             if case is not None:
                 cases.append(case)

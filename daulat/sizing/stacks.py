@@ -9,6 +9,19 @@ budget per step ``max_tokens_per_rank`` (``max_num_tokens``; blank: the catalog 
 (0: a stack at the roofline). Where a stack has a reference run outside the validation
 (``ref_*`` columns), ``seq_overhead_s`` is fitted on that run by
 :func:`daulat.sizing.calibrate.fit_seq_overhead`.
+
+``layer_fixed_s`` (blank: the fitted constant ``t_fixed_s`` per step plus the DeepEP
+all-to-all round trips per MoE layer) is a stack's batch-independent time per layer and
+decode step: each layer's kernels and collectives have a floor (launch, tail, one-shot
+NVLink all-reduce or all-to-all latency) however small the batch, so a step costs at least
+``layers x layer_fixed_s``; expert parallelism beyond one scale-up domain adds the
+measured cross-node all-to-all round trips. A latency-tuned stack (CUDA graphs, one-shot
+NVLink collectives, overlapped scheduling) runs a DeepSeek-V3 step in a few milliseconds
+where the MLPerf-fitted constants charge 22.5 ms plus 11.7 ms of all-to-all, which caps a
+user's speed near 30 tokens/s. ``a2a_growth_share`` (blank: 0) is the share of DeepEP's
+measured all-to-all latency growth from EP8 to wider expert parallelism that the stack's
+in-domain (NVLink) all-to-all adds per MoE layer. ``model`` ``*`` marks a stack measured
+on one model and applied to any.
 """
 
 from __future__ import annotations
@@ -47,6 +60,13 @@ class Stack:
     source: str
     reference: ReferenceRun | None
     max_tokens_per_rank: int | None = None
+    layer_fixed_s: float | None = None
+    layer_fixed_source: str = ""
+    a2a_growth_share: float = 0.0
+
+    def serves(self, model: str) -> bool:
+        """True when this stack may serve ``model`` (its own model, or any for ``*``)."""
+        return self.model in ("*", model)
 
 
 @lru_cache(maxsize=1)
@@ -87,6 +107,9 @@ def _stack(row: dict[str, str]) -> Stack:
         max_tokens_per_rank=(
             int(row["max_tokens_per_rank"]) if row["max_tokens_per_rank"].strip() else None
         ),
+        layer_fixed_s=float(row["layer_fixed_s"]) if row["layer_fixed_s"].strip() else None,
+        layer_fixed_source=row["layer_fixed_source"],
+        a2a_growth_share=float(row["a2a_growth_share"] or 0.0),
     )
 
 

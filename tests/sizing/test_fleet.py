@@ -41,8 +41,9 @@ def test_users_and_tokens_add_up() -> None:
     assert a.accelerators == b.accelerators  # a load is a load, however it was given
     both = size_service(users + same_as_tokens, fleet)
     assert both.output_tokens_per_day == pytest.approx(2 * users.output_tokens_per_day)
-    # twice the load on whole replicas: twice the fleet, give or take one replica
-    assert abs(both.accelerators - 2 * a.accelerators) <= 8
+    # twice the load on whole replicas: twice the fleet, give or take one replica per pool
+    unit = sum(m.replica_size + m.prefill_replica_size for m in a.models)
+    assert abs(both.accelerators - 2 * a.accelerators) <= unit
 
 
 def test_fleet_factors_each_add_accelerators() -> None:
@@ -51,7 +52,7 @@ def test_fleet_factors_each_add_accelerators() -> None:
     lean = size_service(load, base)
     assert lean.accelerators == lean.accelerators_peak
     for change in ({"headroom": 0.2}, {"failover_reserve": 0.3}, {"research_share": 0.2},
-                   {"peak_to_average": 2.5}, {"output_tokens_per_s_per_user": 35.0}):
+                   {"peak_to_average": 2.5}, {"output_tokens_per_s_per_user": 105.0}):
         heavier = size_service(load, FleetAssumptions(**{**base.__dict__, **change}))
         assert heavier.accelerators > lean.accelerators, change
 
