@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from daulat.sizing.inference import inference_throughput
 from daulat.sizing.interactivity import (
     LATENCY_STACK,
     fit_latency_stack,
     interactivity_checks,
     load_points,
 )
-from daulat.sizing.inference import inference_throughput
 from daulat.sizing.stacks import get_stack
 
 
