@@ -21,6 +21,7 @@ from typing import Any
 import typer
 import typer.core
 import typer.main
+from pydantic import ValidationError
 from rich.markup import escape
 
 from daulat.console import err_console
@@ -117,10 +118,30 @@ def _root(
     """Size, plan and serve national AI infrastructure partnerships."""
 
 
+def _name_the_value(exc: typer.TyperException) -> None:
+    """Add the value given to an option's range or type error: Typer's validation names the
+    option and the bound ("Input should be greater than or equal to 2020") but not what the
+    user typed."""
+    cause = exc.__cause__
+    if isinstance(exc, typer.BadParameter) and isinstance(cause, ValidationError):
+        errors = cause.errors()
+        if errors and "input" in errors[0]:
+            exc.message = f"{exc.message}; given: {errors[0]['input']!r}"
+
+
 def main() -> None:
     """Console-script entry point: bad input exits 2 with its message, never a traceback."""
     try:
-        app(standalone_mode=True)
+        code = app(standalone_mode=False)
+    except typer.Abort:
+        err_console.print("Aborted!")
+        sys.exit(1)
+    except typer.TyperException as exc:  # usage errors: bad option, value or command
+        _name_the_value(exc)
+        exc.show()  # type: ignore[attr-defined]
+        sys.exit(exc.exit_code)  # type: ignore[attr-defined]
     except UserError as exc:
         err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         sys.exit(exc.exit_code)
+    if isinstance(code, int) and code:
+        sys.exit(code)

@@ -106,3 +106,26 @@ def test_a_catalog_command_starts_without_loading_the_planner_or_the_gateway() -
                           timeout=120)
     assert '"id"' in proc.stdout, proc.stdout[-500:] + proc.stderr[-2000:]
     assert proc.stderr.strip().endswith("HEAVY="), proc.stderr[-500:]
+
+
+def _daulat(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "from daulat.cli import main; main()", *args],
+        capture_output=True, text=True, timeout=120,
+    )
+
+
+def test_an_out_of_range_or_malformed_option_names_the_value_given() -> None:
+    proc = _daulat("size", "service", "--users", "1e6", "--year", "1900")
+    assert proc.returncode == 2
+    assert "'--year'" in proc.stderr and "2020" in proc.stderr and "'1900'" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    proc = _daulat("size", "service", "--users", "many")
+    assert proc.returncode == 2 and "'many'" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_an_unknown_command_and_help_exit_as_before() -> None:
+    proc = _daulat("nosuch")
+    assert proc.returncode == 2 and "No such command 'nosuch'" in proc.stderr
+    proc = _daulat("size", "--help")
+    assert proc.returncode == 0 and "Usage: " in proc.stdout
