@@ -305,8 +305,8 @@ def country_assistant(
 #: ``daulat risk`` samples their low-high ranges (issue 10: an unsourced figure has a range
 #: that risk samples). The latency targets (output_tokens_per_s_per_user, ttft_s) are left
 #: out: they are the service a plan chooses to give, not an uncertain fact about the world
-#: (a faster service is another plan; at 40 tokens/s per user the engine needs ~19x the
-#: accelerators of 20 tokens/s, docs/sizing.md).
+#: (a faster service is another plan: on GB200 80 tokens/s per user needs ~1.2x the
+#: accelerators of 20, on H100 ~24x; docs/sizing.md, "Speed costs most on Hopper").
 RANGED_FLEET_FACTORS: dict[str, tuple[str, str | None]] = {
     "peak_to_average_national": ("peak_to_average", "peak_factor"),
     "headroom": ("headroom", "headroom"),
