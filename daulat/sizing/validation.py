@@ -105,7 +105,12 @@ def predict(row: dict[str, str]) -> tuple[float, str]:
     if kind == "it_kw_per_accelerator":
         return it_kw_per_accelerator(row["accelerator"]), "nameplate + network/storage share"
     count = int(row["count"])
-    f = facility(row["accelerator"], count)
+    # a site's documented cooling (the row's ``cooling``, sourced in its note) sets its PUE;
+    # without one the accelerator's default cooling does (facility.default_pue)
+    cooling = (row.get("cooling") or "").strip()
+    if cooling and cooling not in ("air", "liquid"):
+        raise ValueError(f"validation.csv: {row['id']} has unknown cooling {cooling!r}")
+    f = facility(row["accelerator"], count, constant(f"pue_{cooling}") if cooling else None)
     if kind == "facility_kw_per_accelerator":
         return f.facility_mw * 1000.0 / count, f"nameplate IT x PUE {f.pue}"
     if kind == "facility_kw_per_accelerator_drawn":
