@@ -5,6 +5,7 @@ command module belongs to the CLI layer, above the pipeline (pyproject.toml cont
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,16 @@ from daulat.pipeline import write_resolve
 
 __all__ = ["register"]
 
+
+
+def _ratio(x: float) -> str:
+    """A multiple of the base case: 1.53×, not money."""
+    return f"{x:.2f}×"
+
+
+#: How each risk metric prints (money unless named here).
+_RISK_FORMAT: dict[str, Callable[[float], str]] = {
+    "people_served": format_number, "capacity_need_ratio": _ratio}
 
 def finance(
     plan_dir: Path = typer.Argument(..., help="Plan result directory (daulat plan --out DIR)."),
@@ -87,7 +98,7 @@ def risk(
             table.add_column(col, justify="left" if col == "metric" else "right")
         for q in r["quantiles"]:
             name = q["metric"] + (f" ({q['funder']})" if q["funder"] else "")
-            fmt = format_number if q["metric"] == "people_served" else format_money
+            fmt = _RISK_FORMAT.get(q["metric"], format_money)
             table.add_row(name, fmt(q["p10"]), fmt(q["p50"]), fmt(q["p90"]), fmt(q["base"]))
         console.print(table)
         if "resolve" in r:

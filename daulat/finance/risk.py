@@ -13,6 +13,14 @@ scenario's ``uncertainty`` block (triangular distributions):
   price from ``inputs_sites``, capped at the site's opex);
 * ``delay_years`` — construction delay: capacity, opex and revenue arrive ``delay`` years
   later (fractional delays interpolate between years); capital is spent as planned;
+* every **revenue figure** with a range in the plan's ``inputs_revenue`` (paying share,
+  subscription price, app-store and payment fees, API price and token share, the model's
+  development and sales and support as shares of revenue): drawn as one quantile per figure
+  shared by every country, each country's value with its median at its base; each line's
+  revenue (``revenue_lines``) scales with the figures behind it (subscriptions: paying share
+  × price × (1 − fee) × (1 − development − sales); VAT: paying share × price; government
+  licence: (1 − development − sales); API: price × token share × (1 − development − sales)),
+  each over its base;
 * every **demand and fleet figure** with a range in the plan's ``inputs_demand_ranges``
   (usage-profile figures — prompts per user-day, mode shares, tokens per prompt, the
   enterprise/API/government segments — and fleet factors — peak/average, headroom,
@@ -55,12 +63,18 @@ import pandas as pd
 
 from daulat.console import to_jsonable
 from daulat.errors import UserError
-from daulat.finance.cashflow import alive_share, cash_flows, peak_factors, site_opex
+from daulat.finance.cashflow import (
+    alive_share,
+    cash_flows,
+    revenue_lines,
+    site_opex,
+)
 from daulat.finance.engines import parallel_map
 from daulat.finance.tables import PlanTables, load_plan
 
 __all__ = [
     "INPUTS",
+    "REVENUE_FIGURES",
     "DemandFactor",
     "capacity_multiplier",
     "demand_factors",
@@ -69,6 +83,7 @@ __all__ = [
     "build_risk_model",
     "draw_inputs",
     "evaluate",
+    "mode_draws",
     "monte_carlo",
     "power_price_usd_per_mwh",
     "run_risk",
@@ -77,6 +92,19 @@ __all__ = [
 
 #: The uncertain inputs, in the order they are drawn (fixed: a seed means one answer).
 INPUTS: tuple[str, ...] = ("accelerator_price", "adoption", "power_price", "delay_years")
+#: Revenue figures with a range in the plan's ``inputs_revenue`` that each sample draws
+#: (in this order, after the demand figures): a quantile u in [0, 1] per figure, shared by
+#: every country (a high draw is high everywhere), mapped to each country's own low / base /
+#: high with its median at the base. The VAT rate and the government's seat price are not
+#: drawn (a law and a price the government sets; the seat is also the government's cost).
+REVENUE_FIGURES: tuple[str, ...] = (
+    "paying_share", "subscription_price_usd_per_month", "store_payment_fee_share",
+    "api_usd_per_million_output_tokens", "api_token_share", "model_development_share",
+    "sales_support_share",
+)
+#: Revenue lines (``revenue_lines``) and what scales each: the provider's costs (model
+#: development, sales and support) come off every line the owners keep, not off VAT.
+_LINES = ("subscriptions", "vat", "government_licence", "api_enterprise")
 #: Largest array (elements) one evaluation chunk may build; bounds memory, not results.
 _CHUNK_ELEMENTS = 4_000_000
 #: Quantiles reported (P10, P50, P90).
@@ -101,7 +129,7 @@ class RiskModel:
     opex_power_f: np.ndarray  # (f, t) power part of each funder's opex share
     opex_other_f: np.ndarray  # (f, t)
     licence_f: np.ndarray  # (f, t) a government's licence fees (an outflow in its NPV only)
-    revenue_fc: np.ndarray  # (f, c, t) revenue from serving each country
+    revenue_fc: np.ndarray  # (f, c, t) revenue from serving each country (all lines)
     pair_country: np.ndarray  # (p,) the country (index into countries) of each pair
     demand_p: np.ndarray  # (p, t) demand tokens/s per (country, workload) (tail: last year's)
     served_p: np.ndarray  # (p, t) served tokens/s (tail: scaled by capital still alive)
@@ -114,6 +142,10 @@ class RiskModel:
     factor_group: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=int))
     #                               (p, k): index into group_share's columns, -1: whole fleet
     group_share: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (p, groups)
+    revenue_lfc: dict[str, np.ndarray] = field(default_factory=dict)  # line -> (f, c, t)
+    revenue_figures: list[str] = field(default_factory=list)  # r figures drawn
+    revenue_pts: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 3)))  # (r, c, 3)
+    #                               low, base, high per country (nan: no figure, not drawn)
     basis: dict[str, str] = field(default_factory=dict)
 
 
@@ -204,24 +236,18 @@ def build_risk_model(tables: PlanTables, life_years: int | None = None) -> RiskM
         # not in the programme's cost (the provider receives them)
         licence_f[fi, ti] += float(getattr(row, "licence_usd", 0.0))
 
-    # Revenue per funder and country: each site-year's revenue by the countries it serves.
-    factors, _ = peak_factors(tables)
-    r = tables.routing.copy()
-    r["tokens"] = r["tokens_per_s"] / (r["country"].astype(str) + "|" + r["workload"].astype(
-        str)).map(factors).fillna(1.0)
-    r = r.groupby(["country", "site", "year"])["tokens"].sum().reset_index()
-    r["country_share"] = r["tokens"] / r.groupby(["site", "year"])["tokens"].transform("sum")
-    last = r[r["year"] == plan_years[-1]][["country", "site", "country_share"]]
-    rev = flows[["funder", "site", "year", "revenue_usd"]]
-    by_plan = rev[rev["year"].isin(plan_years)].merge(
-        r[["country", "site", "year", "country_share"]], on=["site", "year"], how="inner")
-    by_tail = rev[~rev["year"].isin(plan_years)].merge(last, on="site", how="inner")
-    revenue_fc = np.zeros((n_f, n_c, n_t))
-    both = pd.concat([by_plan, by_tail])
-    for funder, country, year, usd, share in zip(
-            both["funder"].tolist(), both["country"].tolist(), both["year"].tolist(),
-            both["revenue_usd"].tolist(), both["country_share"].tolist(), strict=True):
-        revenue_fc[f_index[funder], c_index[country], t_index[year]] += usd * share
+    # Revenue per funder, country and line: each funder's ownership share of each country's
+    # revenue lines at each site and year (revenue_lines: the same figures as cash_flows).
+    lines = revenue_lines(tables, life_years=life_years)
+    revenue_lfc = {line: np.zeros((n_f, n_c, n_t)) for line in _LINES}
+    for funder, country, line, year, usd in zip(
+            lines["funder"].tolist(), lines["country"].tolist(), lines["line"].tolist(),
+            lines["year"].tolist(), lines["revenue_usd"].tolist(), strict=True):
+        if funder in f_index and country in c_index and year in t_index:
+            arr = revenue_lfc.setdefault(str(line), np.zeros((n_f, n_c, n_t)))
+            arr[f_index[funder], c_index[country], t_index[year]] += usd
+    revenue_fc = sum(revenue_lfc.values(), np.zeros((n_f, n_c, n_t)))
+    rev_figures, rev_pts = _revenue_points(tables, countries)
 
     # Demand, served and users per (country, workload) pair and year; the tail holds the
     # last plan year's demand and the served capacity still alive. A country's people are
@@ -314,6 +340,9 @@ def build_risk_model(tables: PlanTables, life_years: int | None = None) -> RiskM
         opex_other_f=opex_other_f,
         licence_f=licence_f,
         revenue_fc=revenue_fc,
+        revenue_lfc=revenue_lfc,
+        revenue_figures=rev_figures,
+        revenue_pts=rev_pts,
         pair_country=pair_country,
         demand_p=demand_p,
         served_p=served_p,
@@ -335,11 +364,105 @@ def build_risk_model(tables: PlanTables, life_years: int | None = None) -> RiskM
                        "capacity each end needs from the sizing engine at plan time)"
                        if dfactors else "the plan has no inputs_demand_ranges: demand varies "
                        "with adoption only"),
+            "revenue": (f"{len(rev_figures)} revenue figures with ranges (inputs_revenue: "
+                        "revenue.csv), drawn as a quantile shared by every country"
+                        if rev_figures else "no revenue figure has a range: revenue varies "
+                        "with the capacity used only"),
             "idle_capital": (f"serving capital {plan_capex * serving_share:,.0f} USD = plan "
                              f"capex x {serving_share:.0%} of accelerators serving (not "
                              f"training) in {last_year}"),
         },
     )
+
+
+def _revenue_points(tables: PlanTables, countries: list[str]
+                    ) -> tuple[list[str], np.ndarray]:
+    """The :data:`REVENUE_FIGURES` with a range for some country in the plan's
+    ``inputs_revenue``, and each country's (low, base, high) of each (nan where the plan has
+    no figure for it: not drawn there)."""
+    r = tables.inputs_revenue
+    if r is None or r.empty or not {"low", "high"} <= set(r.columns):
+        return [], np.zeros((0, len(countries), 3))
+    c_index = {c: i for i, c in enumerate(countries)}
+    figures: list[str] = []
+    pts: list[np.ndarray] = []
+    for fig in REVENUE_FIGURES:
+        rows = r[r["line"] == fig]
+        arr = np.full((len(countries), 3), np.nan)
+        for c, lo, base, hi in zip(rows["country"].tolist(), rows["low"].tolist(),
+                                   rows["value"].tolist(), rows["high"].tolist(), strict=True):
+            if str(c) in c_index and pd.notna(lo) and pd.notna(hi):
+                if not float(lo) <= float(base) <= float(hi):
+                    raise UserError(
+                        f"{tables.path / 'inputs_revenue.csv'}: {fig} for {c}: value {base:g} "
+                        f"outside [{lo:g}, {hi:g}]; valid: low <= value <= high")
+                arr[c_index[str(c)]] = (float(lo), float(base), float(hi))
+        if np.any(arr[:, 2] > arr[:, 0]):
+            figures.append(fig)
+            pts.append(arr)
+    return figures, (np.stack(pts) if pts else np.zeros((0, len(countries), 3)))
+
+
+def _median_tri_at(u: np.ndarray, low: np.ndarray, base: np.ndarray, high: np.ndarray
+                   ) -> np.ndarray:
+    """The values at quantile ``u`` (n, 1) of :func:`_median_tri` distributions with ends
+    ``low``/``high`` and median ``base`` (each (c,)): (n, c)."""
+    below = low + (base - low) * np.sqrt(np.clip(2.0 * u, 0.0, 1.0))
+    above = high - (high - base) * np.sqrt(np.clip(2.0 - 2.0 * u, 0.0, 1.0))
+    return np.where(u < 0.5, below, above)
+
+
+def revenue_multipliers(model: RiskModel, draws: dict[str, np.ndarray]
+                        ) -> dict[str, np.ndarray]:
+    """Each revenue line's multiplier over its base per sample and country, (n, c), from
+    the revenue figures' draws (absent draws: the base, multiplier 1)."""
+    n = len(next(iter(draws.values())))
+    n_c = len(model.countries)
+    ratio: dict[str, np.ndarray] = {}
+    value: dict[str, np.ndarray] = {}
+    for k, fig in enumerate(model.revenue_figures):
+        lo, base, hi = (model.revenue_pts[k, :, j] for j in range(3))
+        have = ~np.isnan(base)
+        u = draws.get(f"revenue:{fig}")
+        if u is None:
+            continue
+        lo, base, hi = (np.where(have, x, 0.0) for x in (lo, base, hi))
+        v = _median_tri_at(u[:, None], lo[None], base[None], hi[None])  # (n, c)
+        value[fig] = np.where(have[None], v, base[None])
+        ratio[fig] = np.divide(v, base[None], out=np.ones((n, n_c)),
+                               where=have[None] & (base[None] > 0))
+
+    def r(fig: str) -> np.ndarray:
+        return ratio.get(fig, np.ones((n, n_c)))
+
+    def kept(fig: str, base_ix: int) -> np.ndarray:
+        """(1 - drawn share) / (1 - base share) for shares taken off a line."""
+        if fig not in value:
+            return np.ones((n, n_c))
+        k = model.revenue_figures.index(fig)
+        base = np.nan_to_num(model.revenue_pts[k, :, base_ix])
+        return (1.0 - value[fig]) / np.where(base < 1.0, 1.0 - base, 1.0)[None]
+
+    costs = ("model_development_share", "sales_support_share")
+    provider = np.ones((n, n_c))
+    drawn = [c for c in costs if c in value]
+    if drawn:
+        base_cost = sum(np.nan_to_num(model.revenue_pts[model.revenue_figures.index(c), :, 1])
+                        for c in drawn)
+        cost = sum(value[c] for c in drawn)
+        others = sum(np.nan_to_num(model.revenue_pts[model.revenue_figures.index(c), :, 1])
+                     for c in costs if c not in drawn) if len(drawn) < len(costs) else 0.0
+        left = 1.0 - base_cost - others
+        provider = np.divide(1.0 - cost - others, left, out=np.ones((n, n_c)),
+                             where=np.broadcast_to(left > 0, (n, n_c)))
+    sub_people = r("paying_share") * r("subscription_price_usd_per_month")
+    return {
+        "subscriptions": sub_people * kept("store_payment_fee_share", 1) * provider,
+        "vat": sub_people,
+        "government_licence": provider,
+        "api_enterprise": r("api_usd_per_million_output_tokens") * r("api_token_share")
+        * provider,
+    }
 
 
 @dataclass(frozen=True)
@@ -482,7 +605,15 @@ def evaluate(model: RiskModel, draws: dict[str, np.ndarray]) -> dict[str, np.nda
 
     capex_f = p * model.capex_acc_f[None] + model.capex_other_f[None]  # (n, f, t)
     opex_f = _shift(model.opex_power_f, delay) * e + _shift(model.opex_other_f, delay)
-    revenue_f = _shifted_revenue(model.revenue_fc, delay, ratio)
+    if model.revenue_lfc:
+        mults = revenue_multipliers(model, draws)
+        revenue_f = sum(
+            (_shifted_revenue(rev, delay,
+                              ratio * mults[line][:, :, None] if line in mults else ratio)
+             for line, rev in model.revenue_lfc.items()),
+            np.zeros((len(delay), len(model.funders), len(model.years))))
+    else:
+        revenue_f = _shifted_revenue(model.revenue_fc, delay, ratio)
     net_f = revenue_f - capex_f - opex_f - _shift(model.licence_f, delay)
     npv = (net_f * model.discount[None, None, :]).sum(axis=2)
 
@@ -548,7 +679,15 @@ def draw_inputs(tables: PlanTables, samples: int, seed: int | None) -> dict[str,
     # then the demand figures (after the four above, so a seed keeps their draws)
     for f in demand_factors(tables):
         out[f.input] = _median_tri(rng, f.low, f.base, f.high, samples)
+    # then the revenue figures: one quantile each, shared by every country
+    for fig in _revenue_figures(tables):
+        out[f"revenue:{fig}"] = rng.random(samples)
     return out
+
+
+def _revenue_figures(tables: PlanTables) -> list[str]:
+    countries = sorted(set(tables.demand["country"]) | set(tables.routing["country"]))
+    return _revenue_points(tables, countries)[0]
 
 
 def _chunks(draws: dict[str, np.ndarray], size: int) -> list[dict[str, np.ndarray]]:
@@ -579,15 +718,27 @@ def _metrics(model: RiskModel, out: dict[str, np.ndarray]) -> list[tuple[str, st
     return rows
 
 
-def _mode_draws(tables: PlanTables) -> dict[str, np.ndarray]:
+def mode_draws(tables: PlanTables) -> dict[str, np.ndarray]:
+    """One sample with every input at its mode (demand figures at their base, revenue
+    figures at quantile 0.5): evaluates to the plan as planned."""
     out = {n: np.array([float(getattr(tables.uncertainty, n).mode)]) for n in INPUTS}
     out.update({f.input: np.array([f.base]) for f in demand_factors(tables)})
+    out.update({f"revenue:{fig}": np.array([0.5]) for fig in _revenue_figures(tables)})
     return out
 
 
 #: Tornado labels of the scenario's uncertainty inputs (demand figures carry their own).
 _LABELS = {"accelerator_price": "Accelerator price (x plan)", "adoption": "Adoption (x plan)",
            "power_price": "Power price (x plan)", "delay_years": "Construction delay (years)"}
+
+
+def _revenue_label(model: RiskModel, fig: str) -> str:
+    """A revenue figure's tornado label: its name and its range (one country's, or each
+    distinct one), drawn as a quantile (low end 0, high end 1)."""
+    pts = model.revenue_pts[model.revenue_figures.index(fig)]
+    ranges = sorted({(lo, hi) for lo, _, hi in pts.tolist() if lo == lo})
+    text = ", ".join(f"{lo:g}-{hi:g}" for lo, hi in ranges)
+    return f"{fig.replace('_', ' ')} {text} (revenue.csv; quantile 0 = low, 1 = high)"
 
 
 def tornado(tables: PlanTables, model: RiskModel) -> pd.DataFrame:
@@ -597,10 +748,12 @@ def tornado(tables: PlanTables, model: RiskModel) -> pd.DataFrame:
     or ``demand:<factor>``), label, low, high, value_low, value_high, base (all at mode),
     swing (|value_high - value_low|); sorted by metric and swing, largest first.
     """
-    base_draws = _mode_draws(tables)
+    base_draws = mode_draws(tables)
     inputs = [(name, _LABELS.get(name, name), float(getattr(tables.uncertainty, name).low),
                float(getattr(tables.uncertainty, name).high)) for name in INPUTS]
     inputs += [(f.input, f.label, f.low, f.high) for f in demand_factors(tables)]
+    inputs += [(f"revenue:{fig}", _revenue_label(model, fig), 0.0, 1.0)
+               for fig in model.revenue_figures]
     runs = []
     for name, _, lo_level, hi_level in inputs:
         for level in (lo_level, hi_level):
@@ -639,7 +792,7 @@ def monte_carlo(tables: PlanTables, samples: int, *, seed: int | None = None,
     parts = parallel_map(evaluate, [(model, c) for c in _chunks(draws, size)],
                          engine=engine, workers=workers, ray_address=ray_address)
     out = _merge(parts)
-    base = evaluate(model, _mode_draws(tables))
+    base = evaluate(model, mode_draws(tables))
 
     q_rows = []
     for (metric, funder, values), (_, _, base_v) in zip(_metrics(model, out),
@@ -672,6 +825,10 @@ def monte_carlo(tables: PlanTables, samples: int, *, seed: int | None = None,
         "inputs": {n: getattr(tables.uncertainty, n).model_dump() for n in INPUTS},
         "demand_factors": [{"input": f.input, "label": f.label, "low": f.low, "base": f.base,
                             "high": f.high, "unit": f.unit} for f in demand_factors(tables)],
+        "revenue_figures": [
+            {"input": f"revenue:{fig}", "label": _revenue_label(model, fig),
+             "drawn_as": "quantile shared by every country (0 low, 0.5 base, 1 high)"}
+            for fig in model.revenue_figures],
         "idle_capital": ("serving capital x the share of the plan's serving capacity unused "
                          f"in {int(plan_years[-1])}, USD"),
         "basis": model.basis,

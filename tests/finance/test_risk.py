@@ -19,6 +19,8 @@ from daulat.finance.risk import (
     capacity_multiplier,
     demand_factors,
     draw_inputs,
+    evaluate,
+    mode_draws,
     monte_carlo,
     run_risk,
 )
@@ -325,3 +327,43 @@ def test_figures_of_two_modes_add_their_parts_of_the_fleet(plan_dir: Path) -> No
     # within agentic: part 2x * 2x = 4x on half the fleet -> 2.5x
     assert need(agentic_steps_per_task=3, agentic_context_tokens=3) == pytest.approx(2.5)
     assert need(all_prompts_per_user_day=3, chat_output_tokens=3) == pytest.approx(1.5 * 1.5)
+
+
+def _npv_by_funder(plan: Path) -> dict[str, float]:
+    frames, _ = compute_finance(load_plan(plan))
+    r = frames["returns"]
+    return dict(zip(r["funder"], r["npv_usd"], strict=True))
+
+
+@pytest.mark.parametrize("figure", ["subscription_price_usd_per_month",
+                                    "model_development_share"])
+def test_a_revenue_figure_drawn_at_its_end_gives_the_npv_finance_computes_with_it(
+        real_plan: Path, figure: str) -> None:
+    # the fast path (the plan as built, each line scaled by the figures behind it) and
+    # finance on the same plan with that figure at its high end agree to the dollar
+    tables = load_plan(real_plan)
+    model = build_risk_model(tables)
+    assert figure in model.revenue_figures
+    draws = {k: v.copy() for k, v in mode_draws(tables).items()}
+    draws[f"revenue:{figure}"] = np.array([1.0])
+    fast = dict(zip(model.funders, evaluate(model, draws)["npv_usd"][0], strict=True))
+    rev = pd.read_csv(real_plan / "inputs_revenue.csv")
+    at = rev["line"] == figure
+    rev.loc[at, "value"] = rev.loc[at, "high"]
+    rev.to_csv(real_plan / "inputs_revenue.csv", index=False)
+    slow = _npv_by_funder(real_plan)
+    for funder, npv in slow.items():
+        assert fast[funder] == pytest.approx(npv, rel=1e-6, abs=1.0), funder
+
+
+def test_the_models_cost_and_the_price_spread_the_providers_npv(real_plan: Path) -> None:
+    risk = run_risk(real_plan, 4000, seed=5)
+    names = {f["input"] for f in risk["revenue_figures"]}
+    assert {"revenue:model_development_share", "revenue:paying_share"} <= names
+    tor = pd.read_csv(real_plan / "tornado.csv")
+    npv = tor[(tor["metric"] == "npv_usd") & (tor["funder"] == "provider")]
+    assert npv.iloc[0]["input"].startswith("revenue:")  # a revenue figure swings it most
+    q = pd.DataFrame(risk["quantiles"]).set_index(["metric", "funder"])
+    provider = q.loc[("npv_usd", "provider")]
+    assert provider["p10"] < provider["base"] < provider["p90"]
+    assert provider["p90"] - provider["p10"] > 0.5 * abs(provider["base"])
