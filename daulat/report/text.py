@@ -48,8 +48,13 @@ class Strings:
         return str(node).format(**values) if values else str(node)
 
     def input_label(self, name: str, label: str | None = None) -> str:
-        """The words for a risk input: its locale string (``inputs.<name>``), or for a demand
-        or fleet figure (``demand:<id>``, its ``label`` from the risk tables) "Demand: …"."""
+        """The words for a risk input: its locale string (``inputs.<name>``), for a revenue
+        figure (``revenue:<figure>``) "Revenue: " and its name (``revenue_figures.<figure>``),
+        or for a demand or fleet figure (``demand:<id>``, its ``label`` from the risk
+        tables) "Demand: …"."""
+        if name.startswith("revenue:"):
+            figure = self.t(f"revenue_figures.{name.removeprefix('revenue:')}")
+            return self.t("inputs.revenue_figure", figure=figure)
         try:
             return self.t(f"inputs.{name}")
         except KeyError:

@@ -43,6 +43,13 @@ are sourced measurements; ``t_fixed`` (and the calibration workload's unpublishe
 length) are fitted by :mod:`daulat.sizing.calibrate` on ``calibration.csv`` only; an
 accelerator's ``compute_efficiency`` scales its FLOPS where a lower measured share of peak
 is cited.
+
+A serving stack (``data/stacks.csv``, :mod:`daulat.sizing.stacks`) may replace ``t_fixed``
+and the in-domain all-to-all round trips by a floor per layer and step
+(``layers × layer_fixed_s``, the latency stack fitted on published throughput-vs-speed
+curves: :mod:`daulat.sizing.interactivity`). With speculative decoding each sequence puts
+its draft token(s) through the GEMMs, routing and all-to-all too (``1 + d + I/O`` tokens per
+sequence and step in place of ``1 + I/O``) and keeps ``tokens_per_step`` of them.
 """
 
 from __future__ import annotations
