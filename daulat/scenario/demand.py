@@ -146,7 +146,8 @@ class DemandAssumptions(BaseModel):
         "assistant (size country); None: `model` alone",
     )
     output_tokens_per_s_per_user: float | None = Field(
-        default=None, gt=0, description="latency per user (fleet_factors.csv default 20)"
+        default=None, gt=0,
+        description="output speed per user, tokens/s (fleet_factors.csv default 80)",
     )
     headroom: float | None = Field(
         default=None, ge=0, description="capacity above peak (fleet_factors.csv, ASSUMPTION)"
