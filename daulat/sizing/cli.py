@@ -334,6 +334,7 @@ def register(app: typer.Typer) -> None:
             ("accelerators at peak", r.accelerators_peak),
             ("accelerators (fleet to build)", r.accelerators),
             ("fleet factors", ", ".join(f"{k} {v:g}" for k, v in r.factors.items())),
+            ("serving stack", r.stack or "MLPerf-fitted step constants"),
             ("IT MW", r.it_mw),
             ("facility MW", r.facility_mw),
             ("capex USD", r.capex_usd),

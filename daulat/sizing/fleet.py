@@ -237,7 +237,8 @@ class ServiceSizing:
     """The fleet for a load. Units: accelerators, MW, USD (price year 2025), W, tokens.
 
     ``accelerators`` is the fleet to build (peak + headroom + failover + research share);
-    ``watts_per_weekly_user`` = facility W / weekly active users (0 when no users).
+    ``watts_per_weekly_user`` = facility W / weekly active users (0 when no users);
+    ``stack`` the serving stack it runs (None: the MLPerf-fitted step constants).
     """
 
     accelerator: str
@@ -264,6 +265,7 @@ class ServiceSizing:
     factors: dict[str, float]
     basis: str
     notes: list[str] = field(default_factory=list)
+    stack: str | None = None
 
 
 def _whole(acc: float, replica: int) -> int:
@@ -359,4 +361,5 @@ def size_service(load: ServiceLoad, fleet: FleetAssumptions | None = None) -> Se
         factors={**f, "fleet_overhead": overhead},
         basis=load.basis,
         notes=notes,
+        stack=fl.stack,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from daulat.sizing.fleet import FleetAssumptions, load_from_users, size_service
 from daulat.sizing.inference import inference_throughput
 from daulat.sizing.interactivity import (
     LATENCY_STACK,
@@ -74,3 +75,10 @@ def test_a_stack_for_any_model_serves_every_model() -> None:
     st = get_stack(LATENCY_STACK)
     assert st.serves("gpt-oss-120b") and st.serves("deepseek-v3")
     assert not get_stack("trtllm-2025-deepseek").serves("gpt-oss-120b")
+
+
+def test_a_fleet_says_which_stack_it_runs() -> None:
+    load = load_from_users(1e6, "assistant", 2027)
+    assert size_service(load).stack == LATENCY_STACK
+    slow = size_service(load, FleetAssumptions(stack=None, output_tokens_per_s_per_user=20))
+    assert slow.stack is None
