@@ -100,6 +100,12 @@ def _risk_table(risk: dict[str, Any]) -> Table:
             "further up than down, so the capacity the users need is "
             f"{_ratio(need['p50'])} the base case's at P50 ({_ratio(need['p10'])} at P10, "
             f"{_ratio(need['p90'])} at P90). tornado.csv names the largest ranges.")
+    revenue = risk.get("revenue_figures") or []
+    if revenue:
+        table.caption_justify = "left"
+        table.caption = (f"{table.caption} " if table.caption else "") + (
+            f"The {len(revenue)} revenue figures (paying share, prices, fees, the model's "
+            "development and sales as shares of revenue) are drawn too: they spread the NPVs.")
     return table
 
 
