@@ -143,9 +143,10 @@ class RiskModel:
     #                               (p, k): index into group_share's columns, -1: whole fleet
     group_share: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (p, groups)
     revenue_lfc: dict[str, np.ndarray] = field(default_factory=dict)  # line -> (f, c, t)
-    revenue_figures: list[str] = field(default_factory=list)  # r figures drawn
+    revenue_held: list[str] = field(default_factory=list)  # r revenue figures in the plan
+    revenue_figures: list[str] = field(default_factory=list)  # those with a range: drawn
     revenue_pts: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 3)))  # (r, c, 3)
-    #                               low, base, high per country (nan: no figure, not drawn)
+    #                               low, base, high per held figure and country (nan: none)
     basis: dict[str, str] = field(default_factory=dict)
 
 
@@ -247,7 +248,7 @@ def build_risk_model(tables: PlanTables, life_years: int | None = None) -> RiskM
             arr = revenue_lfc.setdefault(str(line), np.zeros((n_f, n_c, n_t)))
             arr[f_index[funder], c_index[country], t_index[year]] += usd
     revenue_fc = sum(revenue_lfc.values(), np.zeros((n_f, n_c, n_t)))
-    rev_figures, rev_pts = _revenue_points(tables, countries)
+    rev_held, rev_figures, rev_pts = _revenue_points(tables, countries)
 
     # Demand, served and users per (country, workload) pair and year; the tail holds the
     # last plan year's demand and the served capacity still alive. A country's people are
@@ -341,6 +342,7 @@ def build_risk_model(tables: PlanTables, life_years: int | None = None) -> RiskM
         licence_f=licence_f,
         revenue_fc=revenue_fc,
         revenue_lfc=revenue_lfc,
+        revenue_held=rev_held,
         revenue_figures=rev_figures,
         revenue_pts=rev_pts,
         pair_country=pair_country,
@@ -376,15 +378,16 @@ def build_risk_model(tables: PlanTables, life_years: int | None = None) -> RiskM
 
 
 def _revenue_points(tables: PlanTables, countries: list[str]
-                    ) -> tuple[list[str], np.ndarray]:
-    """The :data:`REVENUE_FIGURES` with a range for some country in the plan's
-    ``inputs_revenue``, and each country's (low, base, high) of each (nan where the plan has
-    no figure for it: not drawn there)."""
+                    ) -> tuple[list[str], list[str], np.ndarray]:
+    """The :data:`REVENUE_FIGURES` the plan's ``inputs_revenue`` holds, those of them with a
+    range for some country (the ones drawn), and each country's (low, base, high) of each
+    figure held, (figures, countries, 3) (nan where the plan has no figure for a country)."""
     r = tables.inputs_revenue
     if r is None or r.empty or not {"low", "high"} <= set(r.columns):
-        return [], np.zeros((0, len(countries), 3))
+        return [], [], np.zeros((0, len(countries), 3))
     c_index = {c: i for i, c in enumerate(countries)}
-    figures: list[str] = []
+    held: list[str] = []
+    ranged: list[str] = []
     pts: list[np.ndarray] = []
     for fig in REVENUE_FIGURES:
         rows = r[r["line"] == fig]
@@ -397,10 +400,13 @@ def _revenue_points(tables: PlanTables, countries: list[str]
                         f"{tables.path / 'inputs_revenue.csv'}: {fig} for {c}: value {base:g} "
                         f"outside [{lo:g}, {hi:g}]; valid: low <= value <= high")
                 arr[c_index[str(c)]] = (float(lo), float(base), float(hi))
+        if np.isnan(arr[:, 1]).all():
+            continue
+        held.append(fig)
+        pts.append(arr)
         if np.any(arr[:, 2] > arr[:, 0]):
-            figures.append(fig)
-            pts.append(arr)
-    return figures, (np.stack(pts) if pts else np.zeros((0, len(countries), 3)))
+            ranged.append(fig)
+    return held, ranged, (np.stack(pts) if pts else np.zeros((0, len(countries), 3)))
 
 
 def _median_tri_at(u: np.ndarray, low: np.ndarray, base: np.ndarray, high: np.ndarray
@@ -415,53 +421,40 @@ def _median_tri_at(u: np.ndarray, low: np.ndarray, base: np.ndarray, high: np.nd
 def revenue_multipliers(model: RiskModel, draws: dict[str, np.ndarray]
                         ) -> dict[str, np.ndarray]:
     """Each revenue line's multiplier over its base per sample and country, (n, c), from
-    the revenue figures' draws (absent draws: the base, multiplier 1)."""
+    the revenue figures' draws (a figure not drawn, or without a range: its base)."""
     n = len(next(iter(draws.values())))
     n_c = len(model.countries)
-    ratio: dict[str, np.ndarray] = {}
+    base: dict[str, np.ndarray] = {}
     value: dict[str, np.ndarray] = {}
-    for k, fig in enumerate(model.revenue_figures):
-        lo, base, hi = (model.revenue_pts[k, :, j] for j in range(3))
-        have = ~np.isnan(base)
+    for k, fig in enumerate(model.revenue_held):
+        lo, b, hi = (np.nan_to_num(model.revenue_pts[k, :, j]) for j in range(3))
+        base[fig] = b
         u = draws.get(f"revenue:{fig}")
-        if u is None:
-            continue
-        lo, base, hi = (np.where(have, x, 0.0) for x in (lo, base, hi))
-        v = _median_tri_at(u[:, None], lo[None], base[None], hi[None])  # (n, c)
-        value[fig] = np.where(have[None], v, base[None])
-        ratio[fig] = np.divide(v, base[None], out=np.ones((n, n_c)),
-                               where=have[None] & (base[None] > 0))
+        value[fig] = (np.broadcast_to(b, (n, n_c)) if u is None
+                      else _median_tri_at(u[:, None], lo[None], b[None], hi[None]))
 
-    def r(fig: str) -> np.ndarray:
-        return ratio.get(fig, np.ones((n, n_c)))
-
-    def kept(fig: str, base_ix: int) -> np.ndarray:
-        """(1 - drawn share) / (1 - base share) for shares taken off a line."""
-        if fig not in value:
+    def over_base(fig: str) -> np.ndarray:
+        if fig not in base:
             return np.ones((n, n_c))
-        k = model.revenue_figures.index(fig)
-        base = np.nan_to_num(model.revenue_pts[k, :, base_ix])
-        return (1.0 - value[fig]) / np.where(base < 1.0, 1.0 - base, 1.0)[None]
+        return np.divide(value[fig], base[fig][None], out=np.ones((n, n_c)),
+                         where=np.broadcast_to(base[fig] > 0, (n, n_c)))
 
-    costs = ("model_development_share", "sales_support_share")
-    provider = np.ones((n, n_c))
-    drawn = [c for c in costs if c in value]
-    if drawn:
-        base_cost = sum(np.nan_to_num(model.revenue_pts[model.revenue_figures.index(c), :, 1])
-                        for c in drawn)
-        cost = sum(value[c] for c in drawn)
-        others = sum(np.nan_to_num(model.revenue_pts[model.revenue_figures.index(c), :, 1])
-                     for c in costs if c not in drawn) if len(drawn) < len(costs) else 0.0
-        left = 1.0 - base_cost - others
-        provider = np.divide(1.0 - cost - others, left, out=np.ones((n, n_c)),
-                             where=np.broadcast_to(left > 0, (n, n_c)))
-    sub_people = r("paying_share") * r("subscription_price_usd_per_month")
+    def left_after(*shares: str) -> np.ndarray:
+        """(1 − drawn shares) / (1 − base shares): what a line keeps over its base."""
+        zero = np.zeros(n_c)
+        drawn = 1.0 - sum((value.get(f, np.zeros((n, n_c))) for f in shares), np.zeros((n, n_c)))
+        at_base = 1.0 - sum((base.get(f, zero) for f in shares), zero)
+        return np.divide(drawn, at_base[None], out=np.ones((n, n_c)),
+                         where=np.broadcast_to(at_base > 0, (n, n_c)))
+
+    provider = left_after("model_development_share", "sales_support_share")
+    people_price = over_base("paying_share") * over_base("subscription_price_usd_per_month")
     return {
-        "subscriptions": sub_people * kept("store_payment_fee_share", 1) * provider,
-        "vat": sub_people,
+        "subscriptions": people_price * left_after("store_payment_fee_share") * provider,
+        "vat": people_price,
         "government_licence": provider,
-        "api_enterprise": r("api_usd_per_million_output_tokens") * r("api_token_share")
-        * provider,
+        "api_enterprise": over_base("api_usd_per_million_output_tokens")
+        * over_base("api_token_share") * provider,
     }
 
 
@@ -687,7 +680,7 @@ def draw_inputs(tables: PlanTables, samples: int, seed: int | None) -> dict[str,
 
 def _revenue_figures(tables: PlanTables) -> list[str]:
     countries = sorted(set(tables.demand["country"]) | set(tables.routing["country"]))
-    return _revenue_points(tables, countries)[0]
+    return _revenue_points(tables, countries)[1]
 
 
 def _chunks(draws: dict[str, np.ndarray], size: int) -> list[dict[str, np.ndarray]]:
@@ -735,7 +728,7 @@ _LABELS = {"accelerator_price": "Accelerator price (x plan)", "adoption": "Adopt
 def _revenue_label(model: RiskModel, fig: str) -> str:
     """A revenue figure's tornado label: its name and its range (one country's, or each
     distinct one), drawn as a quantile (low end 0, high end 1)."""
-    pts = model.revenue_pts[model.revenue_figures.index(fig)]
+    pts = model.revenue_pts[model.revenue_held.index(fig)]
     ranges = sorted({(lo, hi) for lo, _, hi in pts.tolist() if lo == lo})
     text = ", ".join(f"{lo:g}-{hi:g}" for lo, hi in ranges)
     return f"{fig.replace('_', ' ')} {text} (revenue.csv; quantile 0 = low, 1 = high)"

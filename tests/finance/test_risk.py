@@ -367,3 +367,22 @@ def test_the_models_cost_and_the_price_spread_the_providers_npv(real_plan: Path)
     provider = q.loc[("npv_usd", "provider")]
     assert provider["p10"] < provider["base"] < provider["p90"]
     assert provider["p90"] - provider["p10"] > 0.5 * abs(provider["base"])
+
+
+def test_a_revenue_figure_without_a_range_stays_at_its_value(real_plan: Path) -> None:
+    rev = pd.read_csv(real_plan / "inputs_revenue.csv")
+    fixed = rev["line"] == "sales_support_share"
+    rev.loc[fixed, "low"] = rev.loc[fixed, "value"]
+    rev.loc[fixed, "high"] = rev.loc[fixed, "value"]
+    rev.to_csv(real_plan / "inputs_revenue.csv", index=False)
+    tables = load_plan(real_plan)
+    model = build_risk_model(tables)
+    assert "sales_support_share" not in model.revenue_figures
+    assert "model_development_share" in model.revenue_figures
+    base = evaluate(model, mode_draws(tables))["npv_usd"][0]
+    slow = _npv_by_funder(real_plan)
+    assert base == pytest.approx([slow[f] for f in model.funders], rel=1e-6)
+    draws = mode_draws(tables)
+    draws["revenue:model_development_share"] = np.array([1.0])
+    assert evaluate(model, draws)["npv_usd"][0][model.funders.index("provider")] < base[
+        model.funders.index("provider")]
