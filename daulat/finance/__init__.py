@@ -15,7 +15,12 @@ from typing import Any
 import pandas as pd
 
 from daulat.console import to_jsonable
-from daulat.finance.cashflow import CashFlowBasis, cash_flows, revenue_lines
+from daulat.finance.cashflow import (
+    CashFlowBasis,
+    cash_flows,
+    cash_flows_with_lines,
+    revenue_lines,
+)
 from daulat.finance.ownership import ownership, ownership_by_year
 from daulat.finance.returns import funder_returns, ramp
 from daulat.finance.risk import RiskResult, monte_carlo, run_risk
@@ -61,13 +66,13 @@ def programme_funders(tables: PlanTables) -> dict[str, str]:
 def compute_finance(tables: PlanTables, life_years: int | None = None
                     ) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
     """Cash flows, returns and ramp of a read plan, and the summary dict (nothing written)."""
-    flows, basis = cash_flows(tables, life_years=life_years)
+    flows, lines, basis = cash_flows_with_lines(tables, life_years=life_years)
     years = sorted(set(tables.years) | set(flows["year"].tolist()))
     returns = funder_returns(flows, tables.finance.discount_rate, years,
                              funders=programme_funders(tables))
     ramp_df = ramp(tables.budgets)
     own = ownership(tables.funding)
-    lines = revenue_lines(tables, life_years=life_years)  # the revenue behind each NPV (H8)
+    # ``lines``: the revenue behind each NPV (H8)
     by_line: dict[str, dict[str, float]] = {}
     for funder, line, usd in lines.groupby(["funder", "line"], as_index=False)[
             "revenue_usd"].sum().itertuples(index=False):

@@ -42,6 +42,7 @@ __all__ = [
     "TOKENS_PER_MILLION",
     "CashFlowBasis",
     "cash_flows",
+    "cash_flows_with_lines",
     "peak_factors",
     "default_life_years",
     "alive_share",
@@ -214,6 +215,13 @@ def cash_flows(tables: PlanTables, life_years: int | None = None) -> tuple[pd.Da
     """
     flows, _, basis = _flows_and_lines(tables, life_years)
     return flows, basis
+
+
+def cash_flows_with_lines(tables: PlanTables, life_years: int | None = None
+                          ) -> tuple[pd.DataFrame, pd.DataFrame, CashFlowBasis]:
+    """:func:`cash_flows` and :func:`revenue_lines` from one computation: (flows, lines,
+    basis), for callers that need both."""
+    return _flows_and_lines(tables, life_years)
 
 
 def revenue_lines(tables: PlanTables, life_years: int | None = None) -> pd.DataFrame:

@@ -63,12 +63,7 @@ import pandas as pd
 
 from daulat.console import to_jsonable
 from daulat.errors import UserError
-from daulat.finance.cashflow import (
-    alive_share,
-    cash_flows,
-    revenue_lines,
-    site_opex,
-)
+from daulat.finance.cashflow import alive_share, cash_flows_with_lines, site_opex
 from daulat.finance.engines import parallel_map
 from daulat.finance.tables import PlanTables, load_plan
 
@@ -178,7 +173,7 @@ def build_risk_model(tables: PlanTables, life_years: int | None = None) -> RiskM
             f"{tables.path}: the plan builds nothing and no funder pays (builds.csv or"
             f" funding.csv is empty; plan status {status!r}), so there is no risk to"
             " analyse; fix the scenario and plan again")
-    flows, basis = cash_flows(tables, life_years=life_years)
+    flows, lines, basis = cash_flows_with_lines(tables, life_years=life_years)
     plan_years = tables.years
     years = sorted(set(plan_years) | set(flows["year"].tolist()))
     t_index = {y: i for i, y in enumerate(years)}
@@ -238,8 +233,7 @@ def build_risk_model(tables: PlanTables, life_years: int | None = None) -> RiskM
         licence_f[fi, ti] += float(getattr(row, "licence_usd", 0.0))
 
     # Revenue per funder, country and line: each funder's ownership share of each country's
-    # revenue lines at each site and year (revenue_lines: the same figures as cash_flows).
-    lines = revenue_lines(tables, life_years=life_years)
+    # revenue lines at each site and year (the same computation as the cash flows).
     revenue_lfc = {line: np.zeros((n_f, n_c, n_t)) for line in _LINES}
     for funder, country, line, year, usd in zip(
             lines["funder"].tolist(), lines["country"].tolist(), lines["line"].tolist(),

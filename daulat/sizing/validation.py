@@ -306,11 +306,13 @@ _OPENAI_API = (
     "DevDay, 6 Oct 2025")
 
 
-WORLD_SPEED_TOKENS_PER_S = 20.0
+#: DeepSeek's published average output speed per user, 20-22 tokens/s (the DeepSeek-V3/R1
+#: inference system overview, ``_DEEPSEEK``): the speed of the one fleet whose load and
+#: GPUs are both published, on which ``fleet_utilisation`` is fitted.
+DEEPSEEK_TOKENS_PER_S_PER_USER = 20.0
 
 
-def _world_fleet(speed: float = WORLD_SPEED_TOKENS_PER_S, stack: str | None = None
-                 ) -> FleetAssumptions:
+def _world_fleet() -> FleetAssumptions:
     """OpenAI's 2025 serving fleet as the world checks model it: H100 fp8, one global day,
     at DeepSeek's published per-user speed (20 tokens/s) on the MLPerf-fitted step
     constants — the basis on which ``fleet_utilisation`` is fitted. OpenAI's own published
@@ -319,7 +321,8 @@ def _world_fleet(speed: float = WORLD_SPEED_TOKENS_PER_S, stack: str | None = No
     stand-in, not the speed, is what is uncertain, so the checks keep the fitted basis."""
     return FleetAssumptions(accelerator="H100-SXM", precision="fp8", research_share=0.0,
                             peak_to_average=fleet_factor("peak_to_average_global"),
-                            output_tokens_per_s_per_user=speed, stack=stack)
+                            output_tokens_per_s_per_user=DEEPSEEK_TOKENS_PER_S_PER_USER,
+                            stack=None)
 
 
 def _wh_per_prompt(ctx: float, new: float, out: float, calls: float) -> float:
@@ -371,7 +374,8 @@ def _deepseek_fleet(fleet_utilisation: float | None = None) -> Any:
         accelerator="H800", precision="fp8", models=(("deepseek-v3", 1.0),),
         peak_to_average=fleet_factor("peak_to_average_global"), headroom=0.0,
         failover_reserve=0.0, research_share=0.0, serving_efficiency=1.0,
-        output_tokens_per_s_per_user=20.0, fleet_utilisation=fleet_utilisation,
+        output_tokens_per_s_per_user=DEEPSEEK_TOKENS_PER_S_PER_USER,
+        fleet_utilisation=fleet_utilisation,
         stack=None,  # DeepSeek's own 2025 stack: the MLPerf-fitted step constants
     )
     return size_service(ServiceLoad(608e9, 168e9, 0.563, 4989 - 600), fleet)
@@ -406,7 +410,8 @@ def fleet_checks() -> list[FleetCheck]:
     # 3. DeepSeek decode nodes (per-node rate, with MTP, batch 128 per GPU)
     dec = inference_throughput(
         "deepseek-v3", "H800", "fp8", "server", 1.0, input_tokens=1, output_tokens=600,
-        context_tokens=4989 - 600, tpot_s=1 / 20.0, ttft_s=60.0, tpot_mean=True,
+        context_tokens=4989 - 600, tpot_s=1 / DEEPSEEK_TOKENS_PER_S_PER_USER, ttft_s=60.0,
+        tpot_mean=True,
         speculative=True)
     rows.append(FleetCheck(
         "deepseek-decode-node", "DeepSeek decode: output tokens/s per H800 node",
